@@ -1,0 +1,729 @@
+//! The pure grading engine: `(scheme, declaration, round) → evaluation`.
+//!
+//! The engine never fails and never panics on user data: missing values, unset round
+//! parameters and inconsistent input become statuses and diagnostics in the result.
+//! It borrows the scheme and the declaration, so evaluating allocates little.
+
+use crate::declaration::{Declaration, Value};
+use crate::scheme::{
+    Aggregation, Criterion, Method, Need, OrgKind, ProfessionalRule, Requirement, Scheme, Section, Test,
+};
+use chrono::{Months, NaiveDate};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// The most levels a stars scheme may have.
+pub const MAX_LEVELS: usize = 5;
+
+/// The context of a selection round: cut-off date, reference year, authority parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Round {
+    /// Durations (注2) are counted to this date.
+    pub cutoff: Option<NaiveDate>,
+    /// The year that 「2020年度」 figures refer to.
+    pub reference_year: Option<i32>,
+    /// Values of the scheme's parameters, indexed like [`Scheme::parameters`].
+    pub params: Vec<Option<Decimal>>,
+    pub aggregation: Aggregation,
+    /// Expert scores of an item diverge when max − min exceeds this share of its maximum.
+    pub divergence_ratio: Decimal,
+}
+
+/// A parameter value that could not be set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("参数 {id}：{message_zh} / parameter {id}: {message_en}")]
+pub struct ParamError {
+    pub id: String,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+impl Round {
+    /// The round the scheme's document describes, with each parameter at its scheme default.
+    pub fn from_scheme(scheme: &Scheme) -> Round {
+        Round {
+            cutoff: scheme.round.cutoff,
+            reference_year: scheme.round.reference_year,
+            params: scheme.parameters.iter().map(|p| p.default).collect(),
+            aggregation: scheme.round.aggregation,
+            divergence_ratio: scheme.round.divergence_ratio,
+        }
+    }
+
+    /// Fills every unset parameter with the scheme's example value (for demonstrations only).
+    pub fn use_examples(&mut self, scheme: &Scheme) {
+        for (value, parameter) in self.params.iter_mut().zip(&scheme.parameters) {
+            if value.is_none() {
+                *value = parameter.example;
+            }
+        }
+    }
+
+    /// Sets a parameter from text such as `10000` or `15%`.
+    pub fn set_param(&mut self, scheme: &Scheme, id: &str, text: &str) -> Result<(), ParamError> {
+        let Some(index) = scheme.parameters.iter().position(|p| p.id == id) else {
+            let known: Vec<&str> = scheme.parameters.iter().map(|p| p.id.as_str()).collect();
+            return Err(ParamError {
+                id: id.to_owned(),
+                message_zh: format!("方案 {} 无此参数；可用参数：{}", scheme.id, known.join("、")),
+                message_en: format!("scheme {} has no such parameter; known: {}", scheme.id, known.join(", ")),
+            });
+        };
+        let unit = scheme.parameters[index].unit;
+        let value = unit.parse(text).map_err(|e| ParamError {
+            id: id.to_owned(),
+            message_zh: format!("给出 “{text}”，应为{}", e.expected_zh),
+            message_en: format!("got \"{text}\", expected {}", e.expected_en),
+        })?;
+        self.params[index] = Some(value);
+        Ok(())
+    }
+}
+
+/// The state of one criterion at one level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Met,
+    NotMet,
+    /// Not required of this applicant (a note such as 注1 or 注4).
+    Exempt,
+    /// The declaration carries no value.
+    Missing,
+    /// `-`: the level has no requirement on this row.
+    NotApplicable,
+    /// The requirement depends on a round parameter that is not set.
+    MissingParameter,
+}
+
+impl Status {
+    /// Whether the row does not stand in the way of the level.
+    pub fn holds(self) -> bool {
+        matches!(self, Status::Met | Status::Exempt | Status::NotApplicable)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Met => "满足",
+            Status::NotMet => "不满足",
+            Status::Exempt => "免于要求",
+            Status::Missing => "未填写",
+            Status::NotApplicable => "无要求",
+            Status::MissingParameter => "待批次设定参数",
+        }
+    }
+}
+
+/// The result of evaluating one declaration.
+#[derive(Debug, Clone)]
+pub struct Evaluation<'a> {
+    pub scheme: &'a Scheme,
+    pub declaration: &'a Declaration,
+    pub round: &'a Round,
+    pub provider_type: Option<usize>,
+    pub org_kind: OrgKind,
+    pub outcome: Outcome,
+    /// One finding per criterion that applies, in scheme order.
+    pub findings: Vec<Finding<'a>>,
+    /// For each level above the grade (stars) or each unmet part (capability), what must change.
+    pub gaps: Vec<Gap>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Stars {
+        /// 0 means 不予定级.
+        stars: u8,
+        /// The level index reached (into `scheme.levels`), if any.
+        level: Option<usize>,
+        /// The subclass through which the 专业要求 hold (any-subclass rule).
+        via_subclass: Option<usize>,
+        /// Granted by the 省重点平台 shortcut rather than the table.
+        via_shortcut: bool,
+        gates_met: bool,
+    },
+    Rubric {
+        eligible: bool,
+        /// `None` until at least one expert has scored.
+        score: Option<Decimal>,
+        max_score: Decimal,
+        self_score: Option<Decimal>,
+        experts: usize,
+    },
+    Capability {
+        /// Status of each part, indexed like [`Scheme::parts`].
+        parts: Vec<Status>,
+    },
+}
+
+/// What the engine found for one criterion.
+#[derive(Debug, Clone)]
+pub struct Finding<'a> {
+    pub criterion: &'a Criterion,
+    pub declared: Option<&'a Value>,
+    pub confirmed: Option<&'a Value>,
+    /// Status per level (stars) or the single status at index 0.
+    pub statuses: [Status; MAX_LEVELS],
+    pub slots: u8,
+    /// The note (注) that exempted or changed the row for this applicant.
+    pub applied_note: Option<usize>,
+    /// The override in force (注3), as an index into the criterion's overrides.
+    pub applied_override: Option<usize>,
+    /// Rubric items: each expert's score, the aggregate and whether experts diverge.
+    pub scores: Option<ScoreFinding>,
+    /// Records criteria: how many records qualify.
+    pub qualifying_records: Option<u32>,
+}
+
+impl Finding<'_> {
+    /// The value the grade uses: the confirmed one if any, else the declared one.
+    pub fn used(&self) -> Option<&Value> {
+        self.confirmed.or(self.declared)
+    }
+
+    pub fn status(&self, slot: usize) -> Status {
+        self.statuses[slot.min(self.slots as usize - 1)]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreFinding {
+    pub by_expert: Vec<Option<Decimal>>,
+    pub aggregate: Option<Decimal>,
+    pub self_score: Option<Decimal>,
+    pub divergent: bool,
+}
+
+/// What must change to reach one higher level (or one unmet part).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gap {
+    /// Level index (stars) or part index (capability); `None` for eligibility (rubric).
+    pub target: Option<usize>,
+    pub via_subclass: Option<usize>,
+    /// Criteria (as indices into `findings`) that must change, with the level slot to read.
+    pub changes: Vec<(usize, usize)>,
+    /// Parts that must be met first (capability).
+    pub required_parts: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+/// Evaluates a declaration under a scheme for a round.
+pub fn evaluate<'a>(scheme: &'a Scheme, declaration: &'a Declaration, round: &'a Round) -> Evaluation<'a> {
+    let mut diagnostics = Vec::new();
+    let org_kind = declaration.organization.kind.unwrap_or_else(|| {
+        diagnostics.push(Diagnostic {
+            code: "org_kind_assumed",
+            message_zh: "未填写单位性质，按企业处理".into(),
+            message_en: "organisation kind not given; read as 企业 (enterprise)".into(),
+        });
+        OrgKind::Enterprise
+    });
+    let provider_type = declaration.provider_type;
+    let context = Context {
+        declaration,
+        round,
+        org_kind,
+    };
+    let slots = scheme.slots();
+    let findings: Vec<Finding<'a>> = scheme
+        .criteria
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| scheme.applies_to(c, provider_type))
+        .map(|(index, criterion)| context.finding(index, criterion, slots))
+        .collect();
+    if round.cutoff.is_none() && findings.iter().any(|f| uses_cutoff(&f.criterion.test)) {
+        diagnostics.push(Diagnostic {
+            code: "cutoff_missing",
+            message_zh: "批次未设定截止日期，无法计算时间类指标".into(),
+            message_en: "the round sets no cut-off date; durations cannot be counted".into(),
+        });
+    }
+    let mut evaluation = Evaluation {
+        scheme,
+        declaration,
+        round,
+        provider_type,
+        org_kind,
+        outcome: Outcome::Capability { parts: Vec::new() },
+        findings,
+        gaps: Vec::new(),
+        diagnostics,
+    };
+    match scheme.method {
+        Method::Stars => grade_stars(&mut evaluation),
+        Method::Rubric => score_rubric(&mut evaluation),
+        Method::Capability => assess_capability(&mut evaluation),
+    }
+    evaluation
+}
+
+fn uses_cutoff(test: &Test) -> bool {
+    match test {
+        Test::Levels { requirements, .. } => requirements.iter().flatten().any(|r| matches!(r, Requirement::YearsAtLeast(_))),
+        Test::NotWithinYears { .. } => true,
+        _ => false,
+    }
+}
+
+struct Context<'a> {
+    declaration: &'a Declaration,
+    round: &'a Round,
+    org_kind: OrgKind,
+}
+
+impl<'a> Context<'a> {
+    fn finding(&self, index: usize, criterion: &'a Criterion, slots: usize) -> Finding<'a> {
+        let declaration = self.declaration;
+        let field = match &criterion.test {
+            Test::Levels { field, .. } | Test::NotWithinYears { field, .. } | Test::OneOf { field } | Test::Records { field, .. } => Some(*field),
+            Test::AnyOf { .. } | Test::Score { .. } => None,
+        };
+        let declared = field.and_then(|f| declaration.declared.get(f)?.as_ref());
+        let confirmed = field.and_then(|f| declaration.confirmed.get(f)?.as_ref());
+        let criterion_slots = match &criterion.test {
+            Test::Levels { requirements, .. } => requirements.len(),
+            Test::AnyOf { alternatives } => alternatives.first().map_or(1, |a| a.requirements.len()),
+            _ => 1,
+        }
+        .min(slots)
+        .max(1);
+        let mut finding = Finding {
+            criterion,
+            declared,
+            confirmed,
+            statuses: [Status::NotApplicable; MAX_LEVELS],
+            slots: criterion_slots as u8,
+            applied_note: None,
+            applied_override: None,
+            scores: None,
+            qualifying_records: None,
+        };
+        let exempt_note = criterion
+            .exempt_org_kinds
+            .as_ref()
+            .filter(|(_, kinds)| kinds.contains(&self.org_kind))
+            .map(|(note, _)| *note);
+        let used = confirmed.or(declared);
+        match &criterion.test {
+            Test::Levels { requirements, .. } => {
+                for slot in 0..criterion_slots {
+                    let mut requirement = requirements[slot].as_ref();
+                    if let Some((position, over)) = criterion
+                        .overrides
+                        .iter()
+                        .enumerate()
+                        .find(|(_, o)| o.level == slot && o.org_kinds.contains(&self.org_kind))
+                    {
+                        requirement = Some(&over.requirement);
+                        finding.applied_override = Some(position);
+                        finding.applied_note = Some(over.note);
+                    }
+                    finding.statuses[slot] = match (requirement, exempt_note) {
+                        (None, _) => Status::NotApplicable,
+                        (Some(_), Some(note)) => {
+                            finding.applied_note = Some(note);
+                            Status::Exempt
+                        }
+                        (Some(requirement), None) => self.check(requirement, used),
+                    };
+                }
+            }
+            Test::NotWithinYears { years, .. } => {
+                finding.statuses[0] = match (used, self.round.cutoff) {
+                    (None, _) => Status::Missing,
+                    (Some(Value::NoDate), _) => Status::Met,
+                    (Some(_), None) => Status::MissingParameter,
+                    (Some(Value::Date(date)), Some(cutoff)) => status_of(anniversary(*date, *years).is_some_and(|end| end <= cutoff)),
+                    (Some(_), _) => Status::NotMet,
+                };
+            }
+            Test::OneOf { .. } => {
+                finding.statuses[0] = match used {
+                    None => Status::Missing,
+                    Some(Value::Choice(_)) => Status::Met,
+                    Some(_) => Status::NotMet,
+                };
+            }
+            Test::AnyOf { alternatives } => {
+                for slot in 0..criterion_slots {
+                    let mut any_required = false;
+                    let mut any_value = false;
+                    let mut status = Status::NotMet;
+                    for alternative in alternatives {
+                        let Some(requirement) = alternative.requirements.get(slot).and_then(Option::as_ref) else {
+                            continue;
+                        };
+                        any_required = true;
+                        let value = declaration
+                            .confirmed
+                            .get(alternative.field)
+                            .and_then(Option::as_ref)
+                            .or_else(|| declaration.declared.get(alternative.field)?.as_ref());
+                        any_value |= value.is_some();
+                        match self.check(requirement, value) {
+                            Status::Met => {
+                                status = Status::Met;
+                                break;
+                            }
+                            Status::MissingParameter => status = Status::MissingParameter,
+                            _ => {}
+                        }
+                    }
+                    finding.statuses[slot] = match (any_required, exempt_note) {
+                        (false, _) => Status::NotApplicable,
+                        (true, Some(note)) => {
+                            finding.applied_note = Some(note);
+                            Status::Exempt
+                        }
+                        (true, None) if status == Status::NotMet && !any_value => Status::Missing,
+                        (true, None) => status,
+                    };
+                }
+            }
+            Test::Score { max, .. } => {
+                finding.scores = Some(self.scores(index, *max));
+                finding.statuses[0] = Status::NotApplicable;
+            }
+            Test::Records { count, conditions, .. } => {
+                let (status, qualifying) = self.records(used, count, conditions);
+                finding.statuses[0] = status;
+                finding.qualifying_records = qualifying;
+            }
+        }
+        finding
+    }
+
+    fn need(&self, need: &Need) -> Option<Decimal> {
+        match need {
+            Need::Fixed(value) => Some(*value),
+            Need::Param(index) => self.round.params.get(*index).copied().flatten(),
+        }
+    }
+
+    fn check(&self, requirement: &Requirement, value: Option<&Value>) -> Status {
+        if let Requirement::AtLeast(need) = requirement
+            && self.need(need).is_none()
+        {
+            return Status::MissingParameter;
+        }
+        let Some(value) = value else { return Status::Missing };
+        match (requirement, value) {
+            (Requirement::AtLeast(need), Value::Number(number)) => status_of(self.need(need).is_some_and(|n| *number >= n)),
+            (Requirement::Yes, Value::Bool(answer)) => status_of(*answer),
+            (Requirement::OrdinalAtLeast(wanted), Value::Level(level)) => status_of(level.is_some_and(|l| l >= *wanted)),
+            (Requirement::ItemsAtLeast(wanted), Value::Items(bits)) => status_of(bits.count_ones() >= *wanted),
+            (Requirement::YearsAtLeast(years), Value::Date(date)) => match self.round.cutoff {
+                None => Status::MissingParameter,
+                Some(cutoff) => status_of(anniversary(*date, *years).is_some_and(|end| end <= cutoff)),
+            },
+            _ => Status::NotMet,
+        }
+    }
+
+    fn scores(&self, index: usize, max: Decimal) -> ScoreFinding {
+        let by_expert: Vec<Option<Decimal>> = self
+            .declaration
+            .experts
+            .iter()
+            .map(|expert| expert.scores.get(index).copied().flatten())
+            .collect();
+        let mut given: Vec<Decimal> = by_expert.iter().flatten().copied().collect();
+        given.sort_unstable();
+        let aggregate = aggregate(&given, self.round.aggregation);
+        let divergent = match (given.first(), given.last()) {
+            (Some(low), Some(high)) => *high - *low > max * self.round.divergence_ratio,
+            _ => false,
+        };
+        ScoreFinding {
+            by_expert,
+            aggregate,
+            self_score: self.declaration.self_scores.get(index).copied().flatten(),
+            divergent,
+        }
+    }
+
+    fn records(&self, value: Option<&Value>, count: &Need, conditions: &[Criterion]) -> (Status, Option<u32>) {
+        let Some(wanted) = self.need(count) else {
+            return (Status::MissingParameter, None);
+        };
+        let Some(Value::Records(records)) = value else {
+            return (Status::Missing, None);
+        };
+        let mut keys: Vec<&str> = Vec::new();
+        let mut undetermined = false;
+        for record in records {
+            let mut all_met = true;
+            for condition in conditions {
+                let status = match &condition.test {
+                    Test::Levels { field, requirements } => match requirements.first().and_then(Option::as_ref) {
+                        Some(requirement) => self.check(requirement, record.values.get(*field).and_then(Option::as_ref)),
+                        None => Status::NotApplicable,
+                    },
+                    Test::AnyOf { alternatives } => {
+                        let mut status = Status::NotMet;
+                        for alternative in alternatives {
+                            if let Some(requirement) = alternative.requirements.first().and_then(Option::as_ref) {
+                                match self.check(requirement, record.values.get(alternative.field).and_then(Option::as_ref)) {
+                                    Status::Met => {
+                                        status = Status::Met;
+                                        break;
+                                    }
+                                    Status::MissingParameter => status = Status::MissingParameter,
+                                    _ => {}
+                                }
+                            }
+                        }
+                        status
+                    }
+                    _ => Status::NotMet,
+                };
+                undetermined |= status == Status::MissingParameter;
+                all_met &= status.holds();
+            }
+            if all_met && !keys.contains(&record.key.as_str()) {
+                keys.push(&record.key);
+            }
+        }
+        let qualifying = keys.len() as u32;
+        let status = if Decimal::from(qualifying) >= wanted {
+            Status::Met
+        } else if undetermined {
+            Status::MissingParameter
+        } else {
+            Status::NotMet
+        };
+        (status, Some(qualifying))
+    }
+}
+
+fn status_of(met: bool) -> Status {
+    if met { Status::Met } else { Status::NotMet }
+}
+
+/// The N-th anniversary of a date. A 29 February start ends on 28 February (民法典第二百零三条:
+/// without a corresponding day, the last day of the month).
+pub fn anniversary(date: NaiveDate, years: u32) -> Option<NaiveDate> {
+    date.checked_add_months(Months::new(years.checked_mul(12)?))
+}
+
+fn aggregate(sorted: &[Decimal], aggregation: Aggregation) -> Option<Decimal> {
+    let used = match aggregation {
+        Aggregation::TrimmedMean if sorted.len() >= 3 => &sorted[1..sorted.len() - 1],
+        _ => sorted,
+    };
+    if used.is_empty() {
+        return None;
+    }
+    let sum: Decimal = used.iter().sum();
+    Some(sum / Decimal::from(used.len()))
+}
+
+fn grade_stars(evaluation: &mut Evaluation<'_>) {
+    let scheme = evaluation.scheme;
+    let slots = scheme.levels.len();
+    let Some(type_index) = evaluation.provider_type else {
+        evaluation.outcome = Outcome::Stars { stars: 0, level: None, via_subclass: None, via_shortcut: false, gates_met: false };
+        return;
+    };
+    let provider_type = &scheme.provider_types[type_index];
+    let rule = provider_type.professional;
+    let candidates: Vec<Option<usize>> = match rule {
+        ProfessionalRule::AllSubclasses => {
+            if evaluation.declaration.subclasses.as_ref().is_some_and(|s| s.len() != provider_type.subclasses.len()) {
+                evaluation.diagnostics.push(Diagnostic {
+                    code: "all_subclasses_required",
+                    message_zh: format!("{}须满足全部子类要求，申报子类的选择不影响定级", provider_type.title),
+                    message_en: format!("{} must meet every subclass; the subclasses chosen do not change the grade", provider_type.title_en),
+                });
+            }
+            vec![None]
+        }
+        ProfessionalRule::AnySubclass => match &evaluation.declaration.subclasses {
+            Some(chosen) => chosen.iter().copied().map(Some).collect(),
+            None => (0..provider_type.subclasses.len()).map(Some).collect(),
+        },
+    };
+    let findings = &evaluation.findings;
+    let gates_met = findings
+        .iter()
+        .filter(|f| f.criterion.section == Section::Gate)
+        .all(|f| f.status(0).holds());
+
+    // The rows standing in the way of `slot` when the professional requirement is met through
+    // `path` (None: all subclasses).
+    let blockers = |slot: usize, path: Option<usize>| -> Vec<(usize, usize)> {
+        findings
+            .iter()
+            .enumerate()
+            .filter(|(_, finding)| {
+                let criterion = finding.criterion;
+                let relevant = match criterion.section {
+                    Section::Gate | Section::Basic | Section::Service => true,
+                    Section::Professional => path.is_none() || criterion.subclass == path,
+                    _ => false,
+                };
+                if !relevant || finding.status(slot).holds() {
+                    return false;
+                }
+                let exempt_via_path = criterion
+                    .exempt_via_subclasses
+                    .as_ref()
+                    .is_some_and(|(_, subclasses)| path.is_some_and(|p| subclasses.contains(&p)));
+                !exempt_via_path
+            })
+            .map(|(index, finding)| (index, if finding.criterion.section == Section::Gate { 0 } else { slot }))
+            .collect()
+    };
+
+    let mut reached: Option<(usize, Option<usize>)> = None;
+    for slot in (0..slots).rev() {
+        if let Some(path) = candidates.iter().copied().find(|path| blockers(slot, *path).is_empty()) {
+            reached = Some((slot, path));
+            break;
+        }
+    }
+    let shortcut_met = findings
+        .iter()
+        .any(|f| f.criterion.section == Section::Shortcut && f.status(0) == Status::Met);
+    let via_shortcut = reached.is_none() && shortcut_met && gates_met && slots > 0;
+    if via_shortcut {
+        reached = Some((0, None));
+    }
+
+    let first_gap = reached.map_or(0, |(slot, _)| slot + 1);
+    let mut gaps = Vec::new();
+    for slot in first_gap..slots {
+        let best = candidates
+            .iter()
+            .map(|path| (*path, blockers(slot, *path)))
+            .min_by_key(|(_, changes)| changes.len());
+        if let Some((path, changes)) = best {
+            gaps.push(Gap { target: Some(slot), via_subclass: path, changes, required_parts: Vec::new() });
+        }
+    }
+    evaluation.gaps = gaps;
+    evaluation.outcome = Outcome::Stars {
+        stars: reached.map_or(0, |(slot, _)| scheme.levels[slot].stars),
+        level: reached.map(|(slot, _)| slot),
+        via_subclass: reached.and_then(|(_, path)| path),
+        via_shortcut,
+        gates_met,
+    };
+}
+
+fn score_rubric(evaluation: &mut Evaluation<'_>) {
+    let findings = &evaluation.findings;
+    let blocking: Vec<(usize, usize)> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| match f.criterion.section {
+            Section::Gate => true,
+            Section::Material => !f.criterion.optional,
+            _ => false,
+        })
+        .filter(|(_, f)| !f.status(0).holds())
+        .map(|(index, _)| (index, 0))
+        .collect();
+    let eligible = blocking.is_empty();
+    let items: Vec<&ScoreFinding> = findings.iter().filter_map(|f| f.scores.as_ref()).collect();
+    let experts = evaluation.declaration.experts.len();
+    let score = (experts > 0).then(|| items.iter().filter_map(|s| s.aggregate).sum());
+    let self_scores: Vec<Decimal> = items.iter().filter_map(|s| s.self_score).collect();
+    let self_score = (!self_scores.is_empty()).then(|| self_scores.iter().sum());
+    if experts > 0 {
+        let missing: usize = items.iter().map(|s| s.by_expert.iter().filter(|v| v.is_none()).count()).sum();
+        if missing > 0 {
+            evaluation.diagnostics.push(Diagnostic {
+                code: "expert_scores_incomplete",
+                message_zh: format!("有 {missing} 项专家评分未填写，相应指标按已有评分汇总"),
+                message_en: format!("{missing} expert scores are missing; those items aggregate the scores given"),
+            });
+        }
+        if evaluation.round.aggregation == Aggregation::TrimmedMean && experts < 3 {
+            evaluation.diagnostics.push(Diagnostic {
+                code: "trimmed_mean_needs_three",
+                message_zh: "去掉最高分和最低分至少需要3名专家，本次按算术平均汇总".into(),
+                message_en: "a trimmed mean needs at least three experts; the plain mean is used".into(),
+            });
+        }
+    }
+    if !eligible {
+        evaluation.gaps.push(Gap { target: None, via_subclass: None, changes: blocking, required_parts: Vec::new() });
+    }
+    evaluation.outcome = Outcome::Rubric {
+        eligible,
+        score,
+        max_score: evaluation.scheme.max_score.unwrap_or_default(),
+        self_score,
+        experts,
+    };
+}
+
+fn assess_capability(evaluation: &mut Evaluation<'_>) {
+    let scheme = evaluation.scheme;
+    let mut parts: Vec<Status> = Vec::with_capacity(scheme.parts.len());
+    let gates_hold = evaluation
+        .findings
+        .iter()
+        .filter(|f| f.criterion.section == Section::Gate)
+        .all(|f| f.status(0).holds());
+    for (part_index, part) in scheme.parts.iter().enumerate() {
+        let own: Vec<(usize, Status)> = evaluation
+            .findings
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.criterion.part == Some(part_index))
+            .map(|(index, f)| (index, f.status(0)))
+            .collect();
+        let failing: Vec<(usize, usize)> = own.iter().filter(|(_, s)| !s.holds()).map(|(index, _)| (*index, 0)).collect();
+        let unmet_parts: Vec<usize> = part.requires.iter().copied().filter(|p| parts[*p] != Status::Met).collect();
+        let undetermined = own.iter().any(|(_, s)| *s == Status::MissingParameter)
+            || part.requires.iter().any(|p| parts[*p] == Status::MissingParameter);
+        let any_failed = own.iter().any(|(_, s)| matches!(s, Status::NotMet | Status::Missing))
+            || part.requires.iter().any(|p| matches!(parts[*p], Status::NotMet | Status::Missing));
+        let status = if failing.is_empty() && unmet_parts.is_empty() && gates_hold {
+            Status::Met
+        } else if any_failed || !gates_hold {
+            Status::NotMet
+        } else if undetermined {
+            Status::MissingParameter
+        } else {
+            Status::NotMet
+        };
+        if status != Status::Met {
+            evaluation.gaps.push(Gap { target: Some(part_index), via_subclass: None, changes: failing, required_parts: unmet_parts });
+        }
+        parts.push(status);
+    }
+    evaluation.outcome = Outcome::Capability { parts };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anniversary_follows_the_civil_code() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(anniversary(date(2020, 6, 30), 1), Some(date(2021, 6, 30)));
+        assert_eq!(anniversary(date(2020, 2, 29), 1), Some(date(2021, 2, 28)));
+        assert_eq!(anniversary(date(2019, 7, 1), 2), Some(date(2021, 7, 1)));
+    }
+
+    #[test]
+    fn trimmed_mean_drops_one_highest_and_one_lowest() {
+        let scores: Vec<Decimal> = [2, 7, 8, 9, 10].iter().map(|v| Decimal::from(*v)).collect();
+        assert_eq!(aggregate(&scores, Aggregation::TrimmedMean), Some(Decimal::from(8)));
+        assert_eq!(aggregate(&scores, Aggregation::Mean), Some(Decimal::new(72, 1)));
+        assert_eq!(aggregate(&scores[..2], Aggregation::TrimmedMean), Some(Decimal::new(45, 1)));
+        assert_eq!(aggregate(&[], Aggregation::Mean), None);
+    }
+}

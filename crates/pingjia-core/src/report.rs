@@ -1,0 +1,514 @@
+//! Explanations: an [`Evaluation`] turned into words a reviewer accepts — a serialisable
+//! [`Report`] (the `--json` output) and its plain-text and Markdown renderings.
+
+use crate::declaration::Value;
+use crate::engine::{Evaluation, Finding, Outcome, Status};
+use crate::scheme::{FieldKind, Requirement, Scheme, Section, Test};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// A self-contained explanation of one evaluation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub scheme: String,
+    pub scheme_title: String,
+    pub scheme_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_type_title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    pub organization_kind: &'static str,
+    pub round: RoundReport,
+    /// Stars reached; 0 = 不予定级 (stars method only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stars: Option<u8>,
+    /// The grade in words: 三星/四星/五星/不予定级, 符合申报条件/不符合申报条件, or the parts met.
+    pub grade: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grade_basis: Option<String>,
+    /// Total of the aggregated expert scores (rubric method only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_score: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_score: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eligible: Option<bool>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<PartReport>,
+    pub findings: Vec<FindingReport>,
+    pub gaps: Vec<GapReport>,
+    pub diagnostics: Vec<crate::engine::Diagnostic>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cutoff: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_year: Option<i32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PartReport {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingReport {
+    pub id: String,
+    pub section: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    pub label: String,
+    pub clause: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used: Option<String>,
+    /// The requirement and status at each level (or the single requirement).
+    pub levels: Vec<LevelReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    pub requirement: String,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GapReport {
+    /// What the gap leads to: a level (四星), a part, or 申报资格.
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stars: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_subclass: Option<String>,
+    pub changes: Vec<ChangeReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub required_parts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeReport {
+    pub id: String,
+    pub label: String,
+    pub current: String,
+    pub required: String,
+    pub status: Status,
+}
+
+/// Builds the explanation of an evaluation.
+pub fn report(evaluation: &Evaluation<'_>) -> Report {
+    let scheme = evaluation.scheme;
+    let year = evaluation.round.reference_year;
+    let provider_type = evaluation.provider_type.map(|t| &scheme.provider_types[t]);
+    let level_label = |slot: usize| scheme.levels.get(slot).map(|l| l.label.clone());
+    let subclass_title = |subclass: Option<usize>| {
+        subclass.and_then(|s| provider_type.map(|t| format!("{}（{}）", t.subclasses[s].title, t.subclasses[s].id)))
+    };
+
+    let findings: Vec<FindingReport> = evaluation
+        .findings
+        .iter()
+        .map(|finding| finding_report(scheme, evaluation, finding, year))
+        .collect();
+
+    let gaps = evaluation
+        .gaps
+        .iter()
+        .map(|gap| {
+            let (target, stars) = match (&evaluation.outcome, gap.target) {
+                (Outcome::Stars { .. }, Some(slot)) => (level_label(slot).unwrap_or_default(), Some(scheme.levels[slot].stars)),
+                (Outcome::Capability { .. }, Some(part)) => (scheme.parts[part].title.clone(), None),
+                _ => ("申报资格".to_owned(), None),
+            };
+            GapReport {
+                target,
+                stars,
+                via_subclass: subclass_title(gap.via_subclass),
+                changes: gap
+                    .changes
+                    .iter()
+                    .map(|(index, slot)| {
+                        let finding = &evaluation.findings[*index];
+                        ChangeReport {
+                            id: finding.criterion.id.clone(),
+                            label: Scheme::label_for(&finding.criterion.label, year),
+                            current: finding.used().map_or_else(|| "未填写".to_owned(), |v| display_finding_value(scheme, finding, v)),
+                            required: requirement_text(scheme, evaluation, finding, *slot),
+                            status: finding.status(*slot),
+                        }
+                    })
+                    .collect(),
+                required_parts: gap.required_parts.iter().map(|p| scheme.parts[*p].title.clone()).collect(),
+            }
+        })
+        .collect();
+
+    let mut report = Report {
+        scheme: scheme.id.clone(),
+        scheme_title: scheme.title.clone(),
+        scheme_version: scheme.version.clone(),
+        provider_type: provider_type.map(|t| t.id.clone()),
+        provider_type_title: provider_type.map(|t| t.title.clone()),
+        organization: evaluation.declaration.organization.name.clone(),
+        organization_kind: evaluation.org_kind.label(),
+        round: RoundReport {
+            cutoff: evaluation.round.cutoff.map(|d| d.to_string()),
+            reference_year: evaluation.round.reference_year,
+            params: scheme
+                .parameters
+                .iter()
+                .zip(&evaluation.round.params)
+                .filter_map(|(p, v)| v.map(|v| (p.id.clone(), p.unit.display(v))))
+                .collect(),
+        },
+        stars: None,
+        grade: String::new(),
+        grade_basis: None,
+        score: None,
+        max_score: None,
+        self_score: None,
+        eligible: None,
+        parts: Vec::new(),
+        findings,
+        gaps,
+        diagnostics: evaluation.diagnostics.clone(),
+    };
+    match &evaluation.outcome {
+        Outcome::Stars { stars, level, via_subclass, via_shortcut, gates_met } => {
+            report.stars = Some(*stars);
+            report.grade = level.and_then(level_label).unwrap_or_else(|| "不予定级".into());
+            report.grade_basis = Some(if *via_shortcut {
+                "已认定的省重点平台服务商，满足企业基本条件，直接评估为三星（二（二）3）".into()
+            } else if !gates_met {
+                "不满足企业基本条件".into()
+            } else if let Some(subclass) = subclass_title(*via_subclass) {
+                format!("专业要求经由子类 {subclass} 满足")
+            } else if level.is_some() {
+                "满足全部子类的专业要求".into()
+            } else {
+                "三星要求未全部满足".into()
+            });
+        }
+        Outcome::Rubric { eligible, score, max_score, self_score, .. } => {
+            report.eligible = Some(*eligible);
+            report.score = score.map(|s| s.round_dp(2).normalize());
+            report.max_score = Some(*max_score);
+            report.self_score = self_score.map(|s| s.round_dp(2).normalize());
+            report.grade = if *eligible { "符合申报条件".into() } else { "不符合申报条件".into() };
+            report.grade_basis = Some(match score {
+                Some(score) => format!("专家评分 {} / {max_score} 分（择优由认定主管部门决定）", score.round_dp(2).normalize()),
+                None => "尚无专家评分".into(),
+            });
+        }
+        Outcome::Capability { parts } => {
+            report.parts = scheme
+                .parts
+                .iter()
+                .zip(parts)
+                .map(|(part, status)| PartReport { id: part.id.clone(), title: part.title.clone(), status: *status })
+                .collect();
+            let met: Vec<&str> = report.parts.iter().filter(|p| p.status == Status::Met).map(|p| p.title.as_str()).collect();
+            report.grade = if met.is_empty() { "未达到任何平台类型要求".into() } else { met.join("、") };
+        }
+    }
+    report
+}
+
+fn finding_report(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Finding<'_>, year: Option<i32>) -> FindingReport {
+    let criterion = finding.criterion;
+    let display = |value: Option<&Value>| value.map(|v| display_finding_value(scheme, finding, v));
+    let levels = (0..finding.slots as usize)
+        .map(|slot| LevelReport {
+            level: (finding.slots > 1).then(|| scheme.levels.get(slot).map(|l| l.label.clone())).flatten(),
+            requirement: requirement_text(scheme, evaluation, finding, slot),
+            status: finding.status(slot),
+        })
+        .collect();
+    let mut notes: Vec<String> = criterion.notes.iter().map(|n| format!("{}：{}", scheme.notes[*n].id, scheme.notes[*n].text)).collect();
+    if let Some((note, subclasses)) = &criterion.exempt_via_subclasses
+        && let Some(type_index) = criterion.provider_type
+    {
+        let names: Vec<&str> = subclasses.iter().map(|s| scheme.provider_types[type_index].subclasses[*s].title.as_str()).collect();
+        notes.push(format!("{}：经由子类 {} 定级时免于此项要求", scheme.notes[*note].id, names.join("、")));
+    }
+    let explanation = match (&finding.scores, finding.qualifying_records, finding.applied_note) {
+        (Some(scores), _, _) => {
+            let given: Vec<String> = scores.by_expert.iter().map(|s| s.map_or("—".into(), |v| v.normalize().to_string())).collect();
+            let mut text = format!(
+                "专家评分 [{}]，汇总 {}",
+                given.join(", "),
+                scores.aggregate.map_or("—".into(), |a| a.round_dp(2).normalize().to_string())
+            );
+            if let Some(own) = scores.self_score {
+                let _ = write!(text, "；自评 {}", own.normalize());
+            }
+            if scores.divergent {
+                text.push_str("；专家评分分歧较大，请复核");
+            }
+            Some(text)
+        }
+        (None, Some(count), _) => Some(format!("符合条件的记录 {count} 个")),
+        (None, None, Some(note)) if finding.applied_override.is_some() => {
+            Some(format!("按{}，{}适用调整后的要求", scheme.notes[note].id, evaluation.org_kind.label()))
+        }
+        (None, None, Some(note)) => Some(format!("按{}，{}免于此项要求", scheme.notes[note].id, evaluation.org_kind.label())),
+        _ => None,
+    };
+    FindingReport {
+        id: criterion.id.clone(),
+        section: criterion.section.label(),
+        group: match (criterion.section, criterion.subclass, criterion.provider_type) {
+            (Section::Professional, Some(s), Some(t)) => Some(scheme.provider_types[t].subclasses[s].title.clone()),
+            _ => criterion.group.clone(),
+        },
+        label: Scheme::label_for(&criterion.label, year),
+        clause: criterion.clause.clone(),
+        declared: display(finding.declared),
+        confirmed: display(finding.confirmed),
+        used: display(finding.used()),
+        levels,
+        notes,
+        explanation,
+    }
+}
+
+/// The requirement at a level in the document's words, with any round parameter filled in.
+fn requirement_text(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Finding<'_>, slot: usize) -> String {
+    let criterion = finding.criterion;
+    let slot = slot.min(criterion.wording.len().saturating_sub(1));
+    if let Some(over) = criterion
+        .overrides
+        .iter()
+        .find(|o| o.level == slot && o.org_kinds.contains(&evaluation.org_kind))
+    {
+        return format!("{}（{}）", over.wording, scheme.notes[over.note].id);
+    }
+    let mut text = criterion.wording.get(slot).cloned().unwrap_or_default();
+    let params: Vec<usize> = match &criterion.test {
+        Test::Levels { requirements, .. } => requirements
+            .iter()
+            .flatten()
+            .filter_map(|r| match r {
+                Requirement::AtLeast(crate::scheme::Need::Param(p)) => Some(*p),
+                _ => None,
+            })
+            .take(1)
+            .collect(),
+        Test::Records { count: crate::scheme::Need::Param(p), .. } => vec![*p],
+        _ => Vec::new(),
+    };
+    for p in params {
+        let parameter = &scheme.parameters[p];
+        match evaluation.round.params.get(p).copied().flatten() {
+            Some(value) => {
+                let _ = write!(text, "〔{} = {}〕", parameter.id, parameter.unit.display(value));
+            }
+            None => {
+                let _ = write!(text, "〔{} 未设定〕", parameter.id);
+            }
+        }
+    }
+    text
+}
+
+fn display_finding_value(scheme: &Scheme, finding: &Finding<'_>, value: &Value) -> String {
+    match &finding.criterion.test {
+        Test::Levels { field, .. }
+        | Test::NotWithinYears { field, .. }
+        | Test::OneOf { field }
+        | Test::Records { field, .. } => display_value(scheme, &scheme.fields[*field].kind, value),
+        _ => String::new(),
+    }
+}
+
+/// Writes a value the way the documents write it.
+pub fn display_value(scheme: &Scheme, kind: &FieldKind, value: &Value) -> String {
+    match (kind, value) {
+        (FieldKind::Number(unit), Value::Number(n)) => unit.display(*n),
+        (_, Value::Bool(true)) => "是".into(),
+        (_, Value::Bool(false)) => "否".into(),
+        (FieldKind::Ordinal(scale), Value::Level(Some(level))) => scheme.scales[*scale].levels[*level as usize].label.clone(),
+        (_, Value::Level(None)) => "无".into(),
+        (FieldKind::Items(items), Value::Items(bits)) => {
+            let chosen: Vec<&str> = items.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, s)| s.as_str()).collect();
+            if chosen.is_empty() {
+                "无（0项）".into()
+            } else {
+                format!("{}（{}项）", chosen.join("、"), chosen.len())
+            }
+        }
+        (_, Value::Date(date)) => date.to_string(),
+        (_, Value::NoDate) => "无".into(),
+        (FieldKind::Choice(options), Value::Choice(index)) => options[*index as usize].clone(),
+        (_, Value::Records(records)) => {
+            let names: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
+            format!("{}（{}个）", names.join("、"), records.len())
+        }
+        _ => "?".into(),
+    }
+}
+
+impl Report {
+    /// The headline: grade and basis.
+    pub fn headline(&self) -> String {
+        let who = self.organization.as_deref().unwrap_or("申报单位");
+        let what = self.provider_type_title.as_deref().unwrap_or(&self.scheme_title);
+        match (&self.score, self.stars) {
+            (_, Some(_)) => format!("{who} · {what}：{}", self.grade),
+            (Some(score), None) => format!("{who} · {what}：{}，专家评分 {score} / {} 分", self.grade, self.max_score.unwrap_or_default()),
+            (None, None) => format!("{who} · {what}：{}", self.grade),
+        }
+    }
+
+    /// Plain text for a Chinese terminal.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{}", self.headline());
+        if let Some(basis) = &self.grade_basis {
+            let _ = writeln!(out, "依据：{basis}");
+        }
+        let _ = writeln!(out, "方案：{}（{} 版）", self.scheme_title, self.scheme_version);
+        if let Some(cutoff) = &self.round.cutoff {
+            let _ = write!(out, "时间计算截止日期：{cutoff}");
+            if let Some(year) = self.round.reference_year {
+                let _ = write!(out, "；参照年度：{year}年度");
+            }
+            out.push('\n');
+        }
+        for (id, value) in &self.round.params {
+            let _ = writeln!(out, "批次参数 {id} = {value}");
+        }
+        if !self.parts.is_empty() {
+            out.push_str("\n平台类型：\n");
+            for part in &self.parts {
+                let _ = writeln!(out, "  {} {}：{}", mark(part.status), part.title, part.status.label());
+            }
+        }
+        out.push_str("\n逐项结果：\n");
+        let mut section = "";
+        for finding in &self.findings {
+            if finding.section != section {
+                section = finding.section;
+                let _ = writeln!(out, "【{section}】");
+            }
+            let value = match (&finding.declared, &finding.confirmed) {
+                (Some(d), Some(c)) if d != c => format!("申报 {d} → 核定 {c}"),
+                (_, Some(c)) => format!("{c}（已核定）"),
+                (Some(d), None) => d.clone(),
+                (None, None) => "未填写".into(),
+            };
+            let group = finding.group.as_deref().map(|g| format!("{g} · ")).unwrap_or_default();
+            let value = if finding.explanation.as_deref().is_some_and(|e| e.starts_with("专家评分")) { String::new() } else { format!("：{value}") };
+            let _ = writeln!(out, "  {group}{}{value}", finding.label);
+            let levels: Vec<String> = finding
+                .levels
+                .iter()
+                .map(|l| match &l.level {
+                    Some(level) => format!("{level} {} {}", l.requirement, mark(l.status)),
+                    None => format!("要求 {} {}", l.requirement, mark(l.status)),
+                })
+                .collect();
+            let _ = writeln!(out, "      {}    〔{}〕", levels.join(" | "), finding.clause);
+            if let Some(explanation) = &finding.explanation {
+                let _ = writeln!(out, "      {explanation}");
+            }
+        }
+        if self.gaps.is_empty() {
+            out.push_str("\n差距：无（已达最高等级或全部满足）\n");
+        } else {
+            out.push_str("\n差距分析：\n");
+            for gap in &self.gaps {
+                let via = gap.via_subclass.as_deref().map(|v| format!("（经由子类 {v}）")).unwrap_or_default();
+                let _ = writeln!(out, "  达到{}{via}需：", gap.target);
+                for part in &gap.required_parts {
+                    let _ = writeln!(out, "    - 先满足 {part}");
+                }
+                for change in &gap.changes {
+                    let _ = writeln!(out, "    - {}：当前 {}，需 {}", change.label, change.current, change.required);
+                }
+            }
+        }
+        for diagnostic in &self.diagnostics {
+            let _ = writeln!(out, "提示：{}", diagnostic.message_zh);
+        }
+        out
+    }
+
+    /// Markdown, for reports and review comments.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "## {}\n", self.headline());
+        if let Some(basis) = &self.grade_basis {
+            let _ = writeln!(out, "- 依据：{basis}");
+        }
+        let _ = writeln!(out, "- 方案：{}（{} 版）", self.scheme_title, self.scheme_version);
+        if let Some(cutoff) = &self.round.cutoff {
+            let _ = writeln!(out, "- 时间计算截止日期：{cutoff}");
+        }
+        for part in &self.parts {
+            let _ = writeln!(out, "- {}：{}", part.title, part.status.label());
+        }
+        out.push_str("\n| 类别 | 指标 | 取值 | 要求与结果 | 条款 |\n|---|---|---|---|---|\n");
+        for finding in &self.findings {
+            let levels: Vec<String> = finding
+                .levels
+                .iter()
+                .map(|l| format!("{}{} {}", l.level.as_deref().map(|x| format!("{x}：")).unwrap_or_default(), l.requirement, mark(l.status)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {}{} | {} | {} | {} |",
+                finding.section,
+                finding.group.as_deref().map(|g| format!("{g} · ")).unwrap_or_default(),
+                finding.label,
+                finding.used.as_deref().unwrap_or("未填写"),
+                levels.join("<br>"),
+                finding.clause
+            );
+        }
+        if !self.gaps.is_empty() {
+            out.push_str("\n### 差距分析\n");
+            for gap in &self.gaps {
+                let via = gap.via_subclass.as_deref().map(|v| format!("（经由子类 {v}）")).unwrap_or_default();
+                let _ = writeln!(out, "\n**达到{}{via}需：**\n", gap.target);
+                for part in &gap.required_parts {
+                    let _ = writeln!(out, "- 先满足 {part}");
+                }
+                for change in &gap.changes {
+                    let _ = writeln!(out, "- {}：当前 {}，需 {}", change.label, change.current, change.required);
+                }
+            }
+        }
+        out
+    }
+}
+
+fn mark(status: Status) -> &'static str {
+    match status {
+        Status::Met => "✓",
+        Status::NotMet => "✗",
+        Status::Exempt => "免",
+        Status::Missing => "缺",
+        Status::NotApplicable => "-",
+        Status::MissingParameter => "?",
+    }
+}

@@ -1,0 +1,432 @@
+//! The validated scheme model: a standard (or one year's version of it) as data.
+//!
+//! A [`Scheme`] is built only by [`load`](load::parse_scheme) from a scheme file; every index
+//! inside it (field, scale, note, subclass, parameter) is checked at load time, so the engine
+//! can index without fallible lookups.
+
+mod load;
+pub(crate) mod raw;
+
+pub use load::{SchemeError, SchemeErrors, parse_scheme};
+
+use crate::units::Unit;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// How a scheme turns a declaration into an outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Star levels (Jiangsu): the highest level at which every row holds.
+    Stars,
+    /// Eligibility gates, materials and an expert-scored rubric (Shaoxing).
+    Rubric,
+    /// Capability parts with round parameters and nesting (MIIT).
+    Capability,
+}
+
+/// The kind of the applying organisation, which decides exemptions (注1, 注3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    Enterprise,
+    PublicInstitution,
+    SocialOrganization,
+}
+
+impl OrgKind {
+    /// Reads `企业` / `事业单位` / `社会团体` or the English ids.
+    pub fn parse(text: &str) -> Option<OrgKind> {
+        match text.trim() {
+            "企业" | "enterprise" => Some(OrgKind::Enterprise),
+            "事业单位" | "public_institution" => Some(OrgKind::PublicInstitution),
+            "社会团体" | "social_organization" => Some(OrgKind::SocialOrganization),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrgKind::Enterprise => "企业",
+            OrgKind::PublicInstitution => "事业单位",
+            OrgKind::SocialOrganization => "社会团体",
+        }
+    }
+}
+
+/// How expert scores of one rubric item are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregation {
+    /// Arithmetic mean of all experts' scores.
+    Mean,
+    /// Mean after dropping one highest and one lowest score (needs at least three experts).
+    TrimmedMean,
+}
+
+impl Aggregation {
+    pub fn parse(text: &str) -> Option<Aggregation> {
+        match text {
+            "mean" | "平均" => Some(Aggregation::Mean),
+            "trimmed_mean" | "去掉最高最低" => Some(Aggregation::TrimmedMean),
+            _ => None,
+        }
+    }
+}
+
+/// A versioned standard.
+#[derive(Debug, Clone)]
+pub struct Scheme {
+    pub id: String,
+    pub title: String,
+    pub title_en: String,
+    pub version: String,
+    pub method: Method,
+    /// The source document (seed number or official reference).
+    pub document: String,
+    pub issuer: Option<String>,
+    pub clause: Option<String>,
+    /// Defaults for a round of this scheme; a round may override each.
+    pub round: RoundDefaults,
+    /// Star levels from lowest to highest (stars method only).
+    pub levels: Vec<Level>,
+    pub notes: Vec<Note>,
+    pub scales: Vec<Scale>,
+    pub parameters: Vec<Parameter>,
+    pub provider_types: Vec<ProviderType>,
+    pub parts: Vec<Part>,
+    pub criteria: Vec<Criterion>,
+    /// Every value a declaration can carry, in first-use order.
+    pub fields: Vec<Field>,
+    /// The rubric's total (rubric method only); equals the sum of the item maxima.
+    pub max_score: Option<Decimal>,
+    /// The file the scheme was read from, for messages.
+    pub source_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RoundDefaults {
+    pub cutoff: Option<NaiveDate>,
+    pub reference_year: Option<i32>,
+    pub aggregation: Aggregation,
+    pub divergence_ratio: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Level {
+    pub stars: u8,
+    pub label: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub id: String,
+    pub text: String,
+    pub text_en: Option<String>,
+}
+
+/// An ordinal scale from lowest to highest.
+#[derive(Debug, Clone)]
+pub struct Scale {
+    pub id: String,
+    pub levels: Vec<ScaleLevel>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScaleLevel {
+    pub label: String,
+    pub aliases: Vec<String>,
+}
+
+impl Scale {
+    /// Finds a level by label or alias; `无` (or an empty string) means below the scale.
+    pub fn find(&self, text: &str) -> Option<Option<u16>> {
+        let wanted = normalize_label(text);
+        if wanted.is_empty() || wanted == "无" || wanted == "-" {
+            return Some(None);
+        }
+        self.levels
+            .iter()
+            .position(|level| {
+                normalize_label(&level.label) == wanted
+                    || level.aliases.iter().any(|alias| normalize_label(alias) == wanted)
+            })
+            .map(|index| Some(index as u16))
+    }
+}
+
+/// A value the authority sets per round (MIIT 「一定数量/一定比例」).
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    pub id: String,
+    pub label: String,
+    pub label_en: String,
+    pub unit: Unit,
+    /// An illustrative value, never used unless the round asks for examples.
+    pub example: Option<Decimal>,
+    /// A value the scheme itself sets, used when the round sets none.
+    pub default: Option<Decimal>,
+}
+
+/// One provider type of a stars scheme (a table of the document).
+#[derive(Debug, Clone)]
+pub struct ProviderType {
+    pub id: String,
+    pub title: String,
+    pub title_en: String,
+    pub category: String,
+    pub clause: String,
+    pub description: Option<String>,
+    pub professional: ProfessionalRule,
+    pub subclasses: Vec<Subclass>,
+}
+
+/// How the 专业要求 subclasses combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfessionalRule {
+    /// 「至少满足1项子类要求」.
+    AnySubclass,
+    /// Every subclass must hold (no such remark in the table).
+    AllSubclasses,
+}
+
+#[derive(Debug, Clone)]
+pub struct Subclass {
+    pub id: String,
+    pub title: String,
+    pub title_en: String,
+}
+
+/// A part of a capability scheme, possibly requiring other parts.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub id: String,
+    pub title: String,
+    pub title_en: String,
+    pub clause: String,
+    pub requires: Vec<usize>,
+}
+
+/// Where a criterion sits in its table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    /// Conditions every applicant must meet (企业基本条件, 第六条).
+    Gate,
+    /// 基础要求.
+    Basic,
+    /// 专业要求 (per subclass).
+    Professional,
+    /// 运维与服务要求 / 服务要求.
+    Service,
+    /// A recognition that grants a grade directly.
+    Shortcut,
+    /// Required materials (第七条).
+    Material,
+    /// An expert-scored rubric item.
+    Rubric,
+    /// A capability requirement of a part.
+    Capability,
+}
+
+impl Section {
+    pub fn parse(text: &str) -> Option<Section> {
+        Some(match text {
+            "gate" => Section::Gate,
+            "basic" => Section::Basic,
+            "professional" => Section::Professional,
+            "service" => Section::Service,
+            "shortcut" => Section::Shortcut,
+            "material" => Section::Material,
+            "rubric" => Section::Rubric,
+            "capability" => Section::Capability,
+            _ => return None,
+        })
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Section::Gate => "基本条件",
+            Section::Basic => "基础要求",
+            Section::Professional => "专业要求",
+            Section::Service => "服务要求",
+            Section::Shortcut => "直接定级",
+            Section::Material => "申报材料",
+            Section::Rubric => "评审指标",
+            Section::Capability => "能力要求",
+        }
+    }
+}
+
+/// One row of a table: a requirement on one declared value (or several, for alternatives).
+#[derive(Debug, Clone)]
+pub struct Criterion {
+    pub id: String,
+    pub label: String,
+    pub label_en: String,
+    pub clause: String,
+    pub section: Section,
+    pub provider_type: Option<usize>,
+    pub subclass: Option<usize>,
+    pub part: Option<usize>,
+    /// The 子类/域 column text, for display as the document groups it.
+    pub group: Option<String>,
+    pub domain: Option<String>,
+    pub help: Option<String>,
+    /// The document's wording of the requirement, one per level (or one for non-level schemes).
+    pub wording: Vec<String>,
+    pub test: Test,
+    /// Notes (注) attached to the row, as indices into [`Scheme::notes`].
+    pub notes: Vec<usize>,
+    /// Organisation kinds not required to meet this row, and the note that says so.
+    pub exempt_org_kinds: Option<(usize, Vec<OrgKind>)>,
+    /// Subclasses through which this row is not required (注4), and the note.
+    pub exempt_via_subclasses: Option<(usize, Vec<usize>)>,
+    pub overrides: Vec<Override>,
+    /// A material that is requested only when the round asks for it.
+    pub optional: bool,
+}
+
+/// A replaced requirement for some organisation kinds at one level (注3).
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub note: usize,
+    pub org_kinds: Vec<OrgKind>,
+    pub level: usize,
+    pub requirement: Requirement,
+    pub wording: String,
+}
+
+/// What a criterion requires at one level.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Requirement {
+    /// A number at least this large (base unit).
+    AtLeast(Need),
+    /// The answer must be yes.
+    Yes,
+    /// At least this level of the criterion's scale.
+    OrdinalAtLeast(u16),
+    /// At least this many items of the pool.
+    ItemsAtLeast(u32),
+    /// At least this many full years from the date to the round's cut-off.
+    YearsAtLeast(u32),
+}
+
+/// A threshold fixed by the scheme or set by the round.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Need {
+    Fixed(Decimal),
+    Param(usize),
+}
+
+/// How a criterion is tested; each variant names the declaration field(s) it reads.
+#[derive(Debug, Clone)]
+pub enum Test {
+    /// One requirement per level (`None` = `-`, no requirement).
+    Levels {
+        field: usize,
+        requirements: Vec<Option<Requirement>>,
+    },
+    /// No revocation or blacklisting within `years` before the cut-off (date or 无).
+    NotWithinYears { field: usize, years: u32 },
+    /// The chosen option must be among those accepted.
+    OneOf { field: usize },
+    /// A row that holds when any alternative holds (A ≥ x 或 B ≥ y).
+    AnyOf { alternatives: Vec<Alternative> },
+    /// An expert-scored item with a maximum.
+    Score { max: Decimal, guidance: String },
+    /// At least `count` records (industries, domains, regions) each meeting every condition.
+    Records {
+        field: usize,
+        count: Need,
+        conditions: Vec<Criterion>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Alternative {
+    pub label: String,
+    pub field: usize,
+    pub requirements: Vec<Option<Requirement>>,
+}
+
+/// A value a declaration carries.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub id: String,
+    pub label: String,
+    pub label_en: String,
+    pub kind: FieldKind,
+    pub help: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum FieldKind {
+    Number(Unit),
+    YesNo,
+    Ordinal(usize),
+    Items(Vec<String>),
+    Date,
+    /// A date, or 无 when the event never happened.
+    DateOrNone,
+    Choice(Vec<String>),
+    Records(RecordSpec),
+}
+
+/// The shape of one record of a records field.
+#[derive(Debug, Clone)]
+pub struct RecordSpec {
+    pub key_label: String,
+    /// When non-empty, the record key must be one of these (e.g. the six regions).
+    pub key_options: Vec<String>,
+    pub fields: Vec<Field>,
+}
+
+impl Scheme {
+    pub fn provider_type(&self, id: &str) -> Option<usize> {
+        self.provider_types.iter().position(|t| t.id == id)
+    }
+
+    pub fn field(&self, id: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.id == id)
+    }
+
+    /// Number of requirement slots per criterion: one per star level, or one.
+    pub fn slots(&self) -> usize {
+        self.levels.len().max(1)
+    }
+
+    /// Whether a criterion applies to a provider type (scheme-wide rows apply to all).
+    pub fn applies_to(&self, criterion: &Criterion, provider_type: Option<usize>) -> bool {
+        match (criterion.provider_type, provider_type) {
+            (None, _) => true,
+            (Some(own), Some(wanted)) => own == wanted,
+            (Some(_), None) => false,
+        }
+    }
+
+    /// A label with `{reference_year}` replaced, so `2020年度` follows the round.
+    pub fn label_for(label: &str, reference_year: Option<i32>) -> String {
+        match reference_year {
+            Some(year) => label.replace("{reference_year}", &year.to_string()),
+            None => label.replace("{reference_year}", "上一"),
+        }
+    }
+}
+
+/// Compares labels ignoring spaces, line breaks and full/half-width punctuation differences.
+pub fn normalize_label(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            '，' => ',',
+            '：' => ':',
+            '／' => '/',
+            other => other,
+        })
+        .collect()
+}
