@@ -239,7 +239,10 @@ pub fn evaluate<'a>(scheme: &'a Scheme, declaration: &'a Declaration, round: &'a
         .filter(|(_, c)| scheme.applies_to(c, provider_type))
         .map(|(index, criterion)| context.finding(index, criterion, slots))
         .collect();
-    if round.cutoff.is_none() && findings.iter().any(|f| uses_cutoff(&f.criterion.test)) {
+    let waiting_on_cutoff = findings
+        .iter()
+        .any(|f| uses_cutoff(&f.criterion.test) && (0..f.slots as usize).any(|slot| f.status(slot) == Status::MissingParameter));
+    if round.cutoff.is_none() && waiting_on_cutoff {
         diagnostics.push(Diagnostic {
             code: "cutoff_missing",
             message_zh: "批次未设定截止日期，无法计算时间类指标".into(),
@@ -313,6 +316,13 @@ impl<'a> Context<'a> {
             .map(|(note, _)| *note);
         let used = confirmed.or(declared);
         match &criterion.test {
+            Test::Levels { .. } if criterion.optional => {
+                // Requested only when the round asks for it: provided counts, absent is no finding.
+                finding.statuses[0] = match used {
+                    Some(Value::Bool(true)) => Status::Met,
+                    _ => Status::NotApplicable,
+                };
+            }
             Test::Levels { requirements, .. } => {
                 for slot in 0..criterion_slots {
                     let mut requirement = requirements[slot].as_ref();

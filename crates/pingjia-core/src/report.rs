@@ -151,7 +151,7 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
                         ChangeReport {
                             id: finding.criterion.id.clone(),
                             label: Scheme::label_for(&finding.criterion.label, year),
-                            current: finding.used().map_or_else(|| "未填写".to_owned(), |v| display_finding_value(scheme, finding, v)),
+                            current: findings[*index].used.clone().unwrap_or_else(|| "未填写".to_owned()),
                             required: requirement_text(scheme, evaluation, finding, *slot),
                             status: finding.status(*slot),
                         }
@@ -236,6 +236,25 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
 fn finding_report(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Finding<'_>, year: Option<i32>) -> FindingReport {
     let criterion = finding.criterion;
     let display = |value: Option<&Value>| value.map(|v| display_finding_value(scheme, finding, v));
+    let (declared, confirmed, used) = match &criterion.test {
+        Test::AnyOf { alternatives } => {
+            let declaration = evaluation.declaration;
+            // The first source that has a value wins (confirmed before declared).
+            let join = |sources: &[&[Option<Value>]]| {
+                let parts: Vec<String> = alternatives
+                    .iter()
+                    .filter_map(|a| {
+                        let value = sources.iter().find_map(|source| source.get(a.field)?.as_ref())?;
+                        Some(format!("{} {}", a.label, display_value(scheme, &scheme.fields[a.field].kind, value)))
+                    })
+                    .collect();
+                (!parts.is_empty()).then(|| parts.join("；"))
+            };
+            let (declared, confirmed) = (&declaration.declared[..], &declaration.confirmed[..]);
+            (join(&[declared]), join(&[confirmed]), join(&[confirmed, declared]))
+        }
+        _ => (display(finding.declared), display(finding.confirmed), display(finding.used())),
+    };
     let levels = (0..finding.slots as usize)
         .map(|slot| LevelReport {
             level: (finding.slots > 1).then(|| scheme.levels.get(slot).map(|l| l.label.clone())).flatten(),
@@ -282,9 +301,9 @@ fn finding_report(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Findin
         },
         label: Scheme::label_for(&criterion.label, year),
         clause: criterion.clause.clone(),
-        declared: display(finding.declared),
-        confirmed: display(finding.confirmed),
-        used: display(finding.used()),
+        declared,
+        confirmed,
+        used,
         levels,
         notes,
         explanation,
@@ -314,6 +333,13 @@ fn requirement_text(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Find
             .take(1)
             .collect(),
         Test::Records { count: crate::scheme::Need::Param(p), .. } => vec![*p],
+        Test::AnyOf { alternatives } => alternatives
+            .iter()
+            .filter_map(|a| match a.requirements.first() {
+                Some(Some(Requirement::AtLeast(crate::scheme::Need::Param(p)))) => Some(*p),
+                _ => None,
+            })
+            .collect(),
         _ => Vec::new(),
     };
     for p in params {
@@ -424,6 +450,7 @@ impl Report {
                 .iter()
                 .map(|l| match &l.level {
                     Some(level) => format!("{level} {} {}", l.requirement, mark(l.status)),
+                    None if finding.section == Section::Rubric.label() => l.requirement.clone(),
                     None => format!("要求 {} {}", l.requirement, mark(l.status)),
                 })
                 .collect();

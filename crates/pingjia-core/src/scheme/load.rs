@@ -639,7 +639,7 @@ impl<'s> Loader<'s> {
                 if max <= Decimal::ZERO {
                     self.error(span.clone(), Some(id), "`max` must be positive".into());
                 }
-                wording.push(format!("{max}分"));
+                wording.push(format!("满分{max}分"));
                 Test::Score {
                     max,
                     guidance: raw.guidance.clone().unwrap_or_default(),
