@@ -193,6 +193,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "confirmed",
     "experts",
     "self_scores",
+    "note",
 ];
 
 /// Reads a declaration tree against a scheme. `provider_type` (from the command line) wins
@@ -207,7 +208,12 @@ pub fn read_declaration(
         return Err(InputErrors(vec![problem("(file)", &short(tree), "一个对象（键值表）", "an object (a table of keys)")]));
     };
     for key in object.keys() {
-        if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
+        if TOP_LEVEL_KEYS.contains(&key.as_str()) {
+            continue;
+        }
+        if scheme.field(key).is_some() {
+            errors.push(problem(key, "(写在了顶层 at the top level)", "写在 [values] 下的字段", "a field under [values]"));
+        } else {
             errors.push(problem(key, "(未知键 unknown key)", &format!("以下键之一：{}", TOP_LEVEL_KEYS.join("、")), &format!("one of {}", TOP_LEVEL_KEYS.join(", "))));
         }
     }
@@ -398,7 +404,11 @@ fn read_value_inner(raw: &Json, field: &Field, scheme: &Scheme, path: &str, erro
         },
         FieldKind::Ordinal(scale_index) => {
             let scale = &scheme.scales[*scale_index];
-            let labels: Vec<&str> = scale.levels.iter().map(|l| l.label.as_str()).collect();
+            let labels: Vec<String> = scale
+                .levels
+                .iter()
+                .map(|l| if l.aliases.is_empty() { l.label.clone() } else { format!("{}（可简写 {}）", l.label, l.aliases.join("/")) })
+                .collect();
             match raw.as_str().and_then(|text| scale.find(text)) {
                 Some(level) => Some(Value::Level(level)),
                 None => fail(format!("以下之一（由低到高）：{}，或“无”", labels.join(" < ")), format!("one of (low to high): {}, or 无", labels.join(" < "))),

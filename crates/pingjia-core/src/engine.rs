@@ -139,6 +139,8 @@ pub enum Outcome {
         level: Option<usize>,
         /// The subclass through which the 专业要求 hold (any-subclass rule).
         via_subclass: Option<usize>,
+        /// Every subclass through which the grade's level holds (the first is `via_subclass`).
+        paths: Vec<usize>,
         /// Granted by the 省重点平台 shortcut rather than the table.
         via_shortcut: bool,
         gates_met: bool,
@@ -174,6 +176,32 @@ pub struct Finding<'a> {
     pub scores: Option<ScoreFinding>,
     /// Records criteria: how many records qualify.
     pub qualifying_records: Option<u32>,
+    /// Records criteria: each record and the conditions (indices) it fails.
+    pub records: Vec<RecordOutcome<'a>>,
+    /// Why a row does not count for this applicant, when that is not a note (注).
+    pub remark: Option<Remark>,
+}
+
+/// One record of a records criterion and the conditions it fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordOutcome<'a> {
+    pub key: &'a str,
+    /// Indices into the criterion's conditions; empty when the record qualifies.
+    pub failing: Vec<usize>,
+    /// A record whose key repeats an earlier one counts once.
+    pub duplicate: bool,
+}
+
+/// Reasons a row is set aside that come from the declaration rather than from a note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Remark {
+    /// A subclass the applicant did not apply for (申报子类).
+    SubclassNotDeclared,
+    /// The 省重点平台 shortcut was not claimed.
+    ShortcutNotClaimed,
+    /// Exempt through the subclass the grade rests on (注4).
+    ExemptViaSubclass,
 }
 
 impl Finding<'_> {
@@ -227,6 +255,7 @@ pub fn evaluate<'a>(scheme: &'a Scheme, declaration: &'a Declaration, round: &'a
     });
     let provider_type = declaration.provider_type;
     let context = Context {
+        scheme,
         declaration,
         round,
         org_kind,
@@ -277,6 +306,7 @@ fn uses_cutoff(test: &Test) -> bool {
 }
 
 struct Context<'a> {
+    scheme: &'a Scheme,
     declaration: &'a Declaration,
     round: &'a Round,
     org_kind: OrgKind,
@@ -308,6 +338,8 @@ impl<'a> Context<'a> {
             applied_override: None,
             scores: None,
             qualifying_records: None,
+            records: Vec::new(),
+            remark: None,
         };
         let exempt_note = criterion
             .exempt_org_kinds
@@ -403,12 +435,36 @@ impl<'a> Context<'a> {
                 finding.statuses[0] = Status::NotApplicable;
             }
             Test::Records { count, conditions, .. } => {
-                let (status, qualifying) = self.records(used, count, conditions);
+                let (status, qualifying, records) = self.records(used, count, conditions);
                 finding.statuses[0] = status;
                 finding.qualifying_records = qualifying;
+                finding.records = records;
             }
         }
+        self.set_aside(&mut finding, used);
         finding
+    }
+
+    /// Rows that do not count for this applicant whatever their value: subclasses not applied
+    /// for (any-subclass rule) and an unclaimed shortcut.
+    fn set_aside(&self, finding: &mut Finding<'a>, used: Option<&Value>) {
+        let criterion = finding.criterion;
+        let remark = match criterion.section {
+            Section::Shortcut if used != Some(&Value::Bool(true)) => Some(Remark::ShortcutNotClaimed),
+            Section::Professional => {
+                let any_rule = criterion
+                    .provider_type
+                    .is_some_and(|t| self.scheme.provider_types[t].professional == ProfessionalRule::AnySubclass);
+                let declared = self.declaration.subclasses.as_ref();
+                (any_rule && declared.is_some_and(|list| criterion.subclass.is_some_and(|s| !list.contains(&s))))
+                    .then_some(Remark::SubclassNotDeclared)
+            }
+            _ => None,
+        };
+        if remark.is_some() {
+            finding.remark = remark;
+            finding.statuses = [Status::NotApplicable; MAX_LEVELS];
+        }
     }
 
     fn need(&self, need: &Need) -> Option<Decimal> {
@@ -460,18 +516,18 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn records(&self, value: Option<&Value>, count: &Need, conditions: &[Criterion]) -> (Status, Option<u32>) {
+    fn records(&self, value: Option<&'a Value>, count: &Need, conditions: &[Criterion]) -> (Status, Option<u32>, Vec<RecordOutcome<'a>>) {
         let Some(wanted) = self.need(count) else {
-            return (Status::MissingParameter, None);
+            return (Status::MissingParameter, None, Vec::new());
         };
         let Some(Value::Records(records)) = value else {
-            return (Status::Missing, None);
+            return (Status::Missing, None, Vec::new());
         };
-        let mut keys: Vec<&str> = Vec::new();
+        let mut outcomes: Vec<RecordOutcome<'a>> = Vec::with_capacity(records.len());
         let mut undetermined = false;
         for record in records {
-            let mut all_met = true;
-            for condition in conditions {
+            let mut failing = Vec::new();
+            for (index, condition) in conditions.iter().enumerate() {
                 let status = match &condition.test {
                     Test::Levels { field, requirements } => match requirements.first().and_then(Option::as_ref) {
                         Some(requirement) => self.check(requirement, record.values.get(*field).and_then(Option::as_ref)),
@@ -496,13 +552,14 @@ impl<'a> Context<'a> {
                     _ => Status::NotMet,
                 };
                 undetermined |= status == Status::MissingParameter;
-                all_met &= status.holds();
+                if !status.holds() {
+                    failing.push(index);
+                }
             }
-            if all_met && !keys.contains(&record.key.as_str()) {
-                keys.push(&record.key);
-            }
+            let duplicate = outcomes.iter().any(|o| o.key == record.key.as_str());
+            outcomes.push(RecordOutcome { key: &record.key, failing, duplicate });
         }
-        let qualifying = keys.len() as u32;
+        let qualifying = outcomes.iter().filter(|o| o.failing.is_empty() && !o.duplicate).count() as u32;
         let status = if Decimal::from(qualifying) >= wanted {
             Status::Met
         } else if undetermined {
@@ -510,7 +567,7 @@ impl<'a> Context<'a> {
         } else {
             Status::NotMet
         };
-        (status, Some(qualifying))
+        (status, Some(qualifying), outcomes)
     }
 }
 
@@ -540,7 +597,7 @@ fn grade_stars(evaluation: &mut Evaluation<'_>) {
     let scheme = evaluation.scheme;
     let slots = scheme.levels.len();
     let Some(type_index) = evaluation.provider_type else {
-        evaluation.outcome = Outcome::Stars { stars: 0, level: None, via_subclass: None, via_shortcut: false, gates_met: false };
+        evaluation.outcome = Outcome::Stars { stars: 0, level: None, via_subclass: None, paths: Vec::new(), via_shortcut: false, gates_met: false };
         return;
     };
     let provider_type = &scheme.provider_types[type_index];
@@ -615,15 +672,47 @@ fn grade_stars(evaluation: &mut Evaluation<'_>) {
             .iter()
             .map(|path| (*path, blockers(slot, *path)))
             .min_by_key(|(_, changes)| changes.len());
-        if let Some((path, changes)) = best {
-            gaps.push(Gap { target: Some(slot), via_subclass: path, changes, required_parts: Vec::new() });
+        let Some((mut path, mut changes)) = best else { continue };
+        // A claimed shortcut reaches the lowest level once the gates hold.
+        if slot == 0 && shortcut_met {
+            let gates: Vec<(usize, usize)> = changes
+                .iter()
+                .copied()
+                .filter(|(index, _)| findings[*index].criterion.section == Section::Gate)
+                .collect();
+            if gates.len() < changes.len() {
+                changes = gates;
+                path = None;
+            }
+        }
+        gaps.push(Gap { target: Some(slot), via_subclass: path, changes, required_parts: Vec::new() });
+    }
+    let paths: Vec<usize> = match reached {
+        Some((slot, Some(_))) if !via_shortcut => candidates.iter().flatten().copied().filter(|p| blockers(slot, Some(*p)).is_empty()).collect(),
+        _ => Vec::new(),
+    };
+    evaluation.gaps = gaps;
+    // Rows exempt through the subclass the grade rests on (注4) are shown as exempt.
+    if let Some(&path) = paths.first() {
+        for finding in &mut evaluation.findings {
+            if let Some((note, subclasses)) = &finding.criterion.exempt_via_subclasses
+                && subclasses.contains(&path)
+            {
+                for slot in 0..finding.slots as usize {
+                    if !finding.statuses[slot].holds() {
+                        finding.statuses[slot] = Status::Exempt;
+                    }
+                }
+                finding.applied_note = Some(*note);
+                finding.remark = Some(Remark::ExemptViaSubclass);
+            }
         }
     }
-    evaluation.gaps = gaps;
     evaluation.outcome = Outcome::Stars {
         stars: reached.map_or(0, |(slot, _)| scheme.levels[slot].stars),
         level: reached.map(|(slot, _)| slot),
         via_subclass: reached.and_then(|(_, path)| path),
+        paths,
         via_shortcut,
         gates_met,
     };
@@ -680,6 +769,8 @@ fn score_rubric(evaluation: &mut Evaluation<'_>) {
 fn assess_capability(evaluation: &mut Evaluation<'_>) {
     let scheme = evaluation.scheme;
     let mut parts: Vec<Status> = Vec::with_capacity(scheme.parts.len());
+    // What each part lacks, including what the parts it requires lack.
+    let mut lacking: Vec<Vec<(usize, usize)>> = Vec::with_capacity(scheme.parts.len());
     let gates_hold = evaluation
         .findings
         .iter()
@@ -708,9 +799,23 @@ fn assess_capability(evaluation: &mut Evaluation<'_>) {
         } else {
             Status::NotMet
         };
-        if status != Status::Met {
-            evaluation.gaps.push(Gap { target: Some(part_index), via_subclass: None, changes: failing, required_parts: unmet_parts });
+        let mut changes = Vec::new();
+        for required in &part.requires {
+            for change in &lacking[*required] {
+                if !changes.contains(change) {
+                    changes.push(*change);
+                }
+            }
         }
+        for change in failing {
+            if !changes.contains(&change) {
+                changes.push(change);
+            }
+        }
+        if status != Status::Met {
+            evaluation.gaps.push(Gap { target: Some(part_index), via_subclass: None, changes: changes.clone(), required_parts: unmet_parts });
+        }
+        lacking.push(changes);
         parts.push(status);
     }
     evaluation.outcome = Outcome::Capability { parts };

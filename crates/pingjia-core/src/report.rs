@@ -2,7 +2,7 @@
 //! [`Report`] (the `--json` output) and its plain-text and Markdown renderings.
 
 use crate::declaration::Value;
-use crate::engine::{Evaluation, Finding, Outcome, Status};
+use crate::engine::{Evaluation, Finding, Outcome, Remark, Status};
 use crate::scheme::{FieldKind, Requirement, Scheme, Section, Test};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -193,13 +193,16 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
         diagnostics: evaluation.diagnostics.clone(),
     };
     match &evaluation.outcome {
-        Outcome::Stars { stars, level, via_subclass, via_shortcut, gates_met } => {
+        Outcome::Stars { stars, level, via_subclass, paths, via_shortcut, gates_met } => {
             report.stars = Some(*stars);
             report.grade = level.and_then(level_label).unwrap_or_else(|| "不予定级".into());
             report.grade_basis = Some(if *via_shortcut {
                 "已认定的省重点平台服务商，满足企业基本条件，直接评估为三星（二（二）3）".into()
             } else if !gates_met {
                 "不满足企业基本条件".into()
+            } else if paths.len() > 1 {
+                let names: Vec<String> = paths.iter().filter_map(|p| subclass_title(Some(*p))).collect();
+                format!("专业要求经由子类 {} 满足", names.join("、"))
             } else if let Some(subclass) = subclass_title(*via_subclass) {
                 format!("专业要求经由子类 {subclass} 满足")
             } else if level.is_some() {
@@ -214,9 +217,16 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
             report.max_score = Some(*max_score);
             report.self_score = self_score.map(|s| s.round_dp(2).normalize());
             report.grade = if *eligible { "符合申报条件".into() } else { "不符合申报条件".into() };
-            report.grade_basis = Some(match score {
-                Some(score) => format!("专家评分 {} / {max_score} 分（择优由认定主管部门决定）", score.round_dp(2).normalize()),
-                None => "尚无专家评分".into(),
+            let failing: Vec<&str> = evaluation
+                .gaps
+                .iter()
+                .flat_map(|gap| gap.changes.iter())
+                .map(|(index, _)| evaluation.findings[*index].criterion.clause.as_str())
+                .collect();
+            report.grade_basis = Some(match (score, eligible) {
+                (_, false) => format!("不满足申报条件（{}）", dedup(failing).join("、")),
+                (Some(score), true) => format!("专家评分 {} / {max_score} 分（择优由认定主管部门决定）", score.round_dp(2).normalize()),
+                (None, true) => "尚无专家评分".into(),
             });
         }
         Outcome::Capability { parts } => {
@@ -253,6 +263,24 @@ fn finding_report(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Findin
             let (declared, confirmed) = (&declaration.declared[..], &declaration.confirmed[..]);
             (join(&[declared]), join(&[confirmed]), join(&[confirmed, declared]))
         }
+        Test::Levels { requirements, .. } if requirements.iter().flatten().any(|r| matches!(r, Requirement::YearsAtLeast(_))) => {
+            let with_years = |value: Option<&Value>| {
+                value.map(|v| match (v, evaluation.round.cutoff) {
+                    (Value::Date(date), Some(cutoff)) => format!("{date}（至 {cutoff} 满{}年）", full_years(*date, cutoff)),
+                    _ => display_finding_value(scheme, finding, v),
+                })
+            };
+            (with_years(finding.declared), with_years(finding.confirmed), with_years(finding.used()))
+        }
+        Test::Records { .. } => {
+            let with_count = |value: Option<&Value>| {
+                value.map(|v| match finding.qualifying_records {
+                    Some(count) => format!("{}，其中符合条件 {count} 个", display_finding_value(scheme, finding, v)),
+                    None => display_finding_value(scheme, finding, v),
+                })
+            };
+            (with_count(finding.declared), with_count(finding.confirmed), with_count(finding.used()))
+        }
         _ => (display(finding.declared), display(finding.confirmed), display(finding.used())),
     };
     let levels = (0..finding.slots as usize)
@@ -269,7 +297,18 @@ fn finding_report(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Findin
         let names: Vec<&str> = subclasses.iter().map(|s| scheme.provider_types[type_index].subclasses[*s].title.as_str()).collect();
         notes.push(format!("{}：经由子类 {} 定级时免于此项要求", scheme.notes[*note].id, names.join("、")));
     }
+    let remark = finding.remark.map(|remark| match remark {
+        Remark::SubclassNotDeclared => "未申报该子类，不计入定级".to_owned(),
+        Remark::ShortcutNotClaimed => "未申请直接定级".to_owned(),
+        Remark::ExemptViaSubclass => {
+            let note = finding.applied_note.map(|n| scheme.notes[n].id.as_str()).unwrap_or_default();
+            format!("按{note}，经由该子类定级时免于此项要求")
+        }
+    });
+    let records_text = (!finding.records.is_empty()).then(|| records_explanation(finding));
     let explanation = match (&finding.scores, finding.qualifying_records, finding.applied_note) {
+        _ if remark.is_some() => remark,
+        (None, Some(_), _) => records_text,
         (Some(scores), _, _) => {
             let given: Vec<String> = scores.by_expert.iter().map(|s| s.map_or("—".into(), |v| v.normalize().to_string())).collect();
             let mut text = format!(
@@ -285,7 +324,6 @@ fn finding_report(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Findin
             }
             Some(text)
         }
-        (None, Some(count), _) => Some(format!("符合条件的记录 {count} 个")),
         (None, None, Some(note)) if finding.applied_override.is_some() => {
             Some(format!("按{}，{}适用调整后的要求", scheme.notes[note].id, evaluation.org_kind.label()))
         }
@@ -310,6 +348,46 @@ fn finding_report(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Findin
     }
 }
 
+/// Full years from `start` to the cut-off (the N-th anniversary counts).
+fn full_years(start: chrono::NaiveDate, cutoff: chrono::NaiveDate) -> u32 {
+    let mut years = 0;
+    while crate::engine::anniversary(start, years + 1).is_some_and(|end| end <= cutoff) && years < 200 {
+        years += 1;
+    }
+    years
+}
+
+/// The latest start date that completes `years` full years by the cut-off.
+fn latest_start(cutoff: chrono::NaiveDate, years: u32) -> Option<chrono::NaiveDate> {
+    let mut latest = cutoff.checked_sub_months(chrono::Months::new(years * 12))?;
+    while let Some(next) = latest.succ_opt() {
+        match crate::engine::anniversary(next, years) {
+            Some(end) if end <= cutoff => latest = next,
+            _ => break,
+        }
+    }
+    Some(latest)
+}
+
+/// Which records qualify and, for the others, which conditions they fail.
+fn records_explanation(finding: &Finding<'_>) -> String {
+    let Test::Records { conditions, .. } = &finding.criterion.test else { return String::new() };
+    let qualifying: Vec<&str> = finding.records.iter().filter(|r| r.failing.is_empty() && !r.duplicate).map(|r| r.key).collect();
+    let mut text = format!("符合条件 {} 个", qualifying.len());
+    if !qualifying.is_empty() {
+        let _ = write!(text, "（{}）", qualifying.join("、"));
+    }
+    for record in finding.records.iter().filter(|r| !r.failing.is_empty()) {
+        let failed: Vec<&str> = record.failing.iter().map(|i| conditions[*i].label.as_str()).collect();
+        let _ = write!(text, "；{} 不符合：{}", record.key, failed.join("、"));
+    }
+    let duplicates: Vec<&str> = finding.records.iter().filter(|r| r.duplicate).map(|r| r.key).collect();
+    if !duplicates.is_empty() {
+        let _ = write!(text, "；重复记录只计一次：{}", duplicates.join("、"));
+    }
+    text
+}
+
 /// The requirement at a level in the document's words, with any round parameter filled in.
 fn requirement_text(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Finding<'_>, slot: usize) -> String {
     let criterion = finding.criterion;
@@ -322,6 +400,12 @@ fn requirement_text(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Find
         return format!("{}（{}）", over.wording, scheme.notes[over.note].id);
     }
     let mut text = criterion.wording.get(slot).cloned().unwrap_or_default();
+    if let (Test::Levels { requirements, .. }, Some(cutoff)) = (&criterion.test, evaluation.round.cutoff)
+        && let Some(Some(Requirement::YearsAtLeast(years))) = requirements.get(slot)
+        && let Some(latest) = latest_start(cutoff, *years)
+    {
+        let _ = write!(text, "（{latest} 或更早）");
+    }
     let params: Vec<usize> = match &criterion.test {
         Test::Levels { requirements, .. } => requirements
             .iter()
@@ -459,7 +543,9 @@ impl Report {
                 let _ = writeln!(out, "      {explanation}");
             }
         }
-        if self.gaps.is_empty() {
+        if self.gaps.is_empty() && self.eligible == Some(true) {
+            out.push_str("\n差距：申报条件与材料均已满足；各项得分见上\n");
+        } else if self.gaps.is_empty() {
             out.push_str("\n差距：无（已达最高等级或全部满足）\n");
         } else {
             out.push_str("\n差距分析：\n");
@@ -527,6 +613,16 @@ impl Report {
         }
         out
     }
+}
+
+fn dedup(items: Vec<&str>) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 fn mark(status: Status) -> &'static str {

@@ -236,7 +236,7 @@ impl Unit {
                 }
             }
             Unit::Percent => format!("{value}%"),
-            Unit::Count(measure) => format!("{value}{}", measure.word()),
+            Unit::Count(measure) => format!("{}{}", chinese_magnitude(value), measure.word()),
             Unit::Terabytes => {
                 let pb = Decimal::from(1024);
                 if value >= pb {
@@ -248,6 +248,19 @@ impl Unit {
             Unit::GigabytesPerSecond => format!("{value}GB/s"),
             Unit::PetabytesPerDay => format!("{value}PB/日"),
         }
+    }
+}
+
+/// Writes large counts as the documents do: `1亿`, `1500万`, `12.6万`; small ones as is.
+fn chinese_magnitude(value: Decimal) -> String {
+    let yi = Decimal::from(100_000_000);
+    let wan = Decimal::from(10_000);
+    if value >= yi {
+        format!("{}亿", (value / yi).normalize())
+    } else if value >= Decimal::from(100_000) {
+        format!("{}万", (value / wan).normalize())
+    } else {
+        value.to_string()
     }
 }
 
@@ -343,5 +356,8 @@ mod tests {
         assert_eq!(Unit::Yuan.display(Decimal::from(5000)), "5000元");
         assert_eq!(Unit::Terabytes.display(Decimal::from(2048)), "2PB");
         assert_eq!(Unit::Count(Measure::TaiTao).display(Decimal::from(5000)), "5000台/套");
+        assert_eq!(Unit::Count(Measure::TaiTao).display(Decimal::from(126_000)), "12.6万台/套");
+        assert_eq!(Unit::Count(Measure::Ge).display(Decimal::from(15_000_000)), "1500万个");
+        assert_eq!(Unit::Count(Measure::Ge).display(Decimal::from(100_000_000)), "1亿个");
     }
 }

@@ -78,7 +78,8 @@ pub fn run(catalog: &Catalog, args: EvaluateArgs) -> Result<(), Failure> {
         ProgressStyle::with_template("{spinner} 评估中 {bar:30} {pos}/{len} ({per_sec}, 剩余 {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    // Keyed by (order, grade) so the summary lists the best grades first.
+    let mut counts: BTreeMap<(i64, String), usize> = BTreeMap::new();
     let mut invalid = 0usize;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -88,7 +89,13 @@ pub fn run(catalog: &Catalog, args: EvaluateArgs) -> Result<(), Failure> {
             Ok(declaration) => {
                 let evaluation = evaluate(scheme, &declaration, &round);
                 let report = report(&evaluation);
-                *counts.entry(report.grade.clone()).or_default() += 1;
+                let order = match (report.stars, report.eligible) {
+                    (Some(stars), _) => -i64::from(stars),
+                    (None, Some(true)) => 0,
+                    (None, Some(false)) => 1,
+                    (None, None) => 2,
+                };
+                *counts.entry((order, report.grade.clone())).or_default() += 1;
                 let line = if args.json {
                     let mut value = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
                     value["source"] = serde_json::Value::String(source.name.clone());
@@ -115,7 +122,7 @@ pub fn run(catalog: &Catalog, args: EvaluateArgs) -> Result<(), Failure> {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     table.set_header(vec!["结果 grade", "数量 count"]);
-    for (grade, count) in &counts {
+    for ((_, grade), count) in &counts {
         table.add_row(vec![grade.clone(), count.to_string()]);
     }
     if invalid > 0 {

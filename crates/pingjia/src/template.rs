@@ -116,7 +116,7 @@ fn describe(scheme: &Scheme, field: &Field, requirements: Vec<String>) -> Templa
         }
         FieldKind::Items(items) => ("items", None, items.clone(), format!("[\"{}\"]", items.first().cloned().unwrap_or_default()), Vec::new()),
         FieldKind::Date => ("date", None, Vec::new(), "2019-05-01".into(), Vec::new()),
-        FieldKind::DateOrNone => ("date_or_none", None, vec!["无".into()], "无、2019-05-01".into(), Vec::new()),
+        FieldKind::DateOrNone => ("date_or_none", None, vec!["无".into(), "日期（如 2019-05-01）".into()], "无、2019-05-01".into(), Vec::new()),
         FieldKind::Choice(options) => ("choice", None, options.clone(), options.first().cloned().unwrap_or_default(), Vec::new()),
         FieldKind::Records(spec) => {
             let fields = spec.fields.iter().map(|f| describe(scheme, f, Vec::new())).collect();
@@ -172,7 +172,7 @@ fn toml_template(scheme: &Scheme, provider_type: Option<usize>, fields: &[Templa
 }
 
 fn write_field(out: &mut String, field: &TemplateField, indent: &str) {
-    let unit = field.unit.as_deref().map(|u| format!("，单位 {u}")).unwrap_or_default();
+    let unit = field.unit.as_deref().filter(|u| *u != "无").map(|u| format!("，单位 {u}")).unwrap_or_default();
     let _ = writeln!(out, "\n{indent}# {}（{}）{unit}", field.label, field.label_en);
     if !field.allowed.is_empty() {
         let _ = writeln!(out, "{indent}#   可填：{}", field.allowed.join(" | "));
@@ -183,16 +183,31 @@ fn write_field(out: &mut String, field: &TemplateField, indent: &str) {
     if let Some(help) = &field.help {
         let _ = writeln!(out, "{indent}#   说明：{help}");
     }
-    let example = match field.kind {
-        "number" => format!("\"{}\"", field.examples.split('、').next().unwrap_or_default()),
+    if field.kind == "records" {
+        // Array-of-tables syntax, so the lines are valid TOML once uncommented.
+        let _ = writeln!(out, "{indent}# [[values.{}]]", field.id);
+        let key_options = if field.allowed.is_empty() { String::new() } else { format!("  # {}", field.allowed.join(" / ")) };
+        let _ = writeln!(out, "{indent}# name = \"\"{key_options}");
+        for record_field in &field.record_fields {
+            let unit = record_field.unit.as_deref().filter(|u| *u != "无").map(|u| format!("，单位 {u}")).unwrap_or_default();
+            let _ = writeln!(out, "{indent}# {} = {}  # {}{unit}", record_field.id, example_value(record_field), record_field.label);
+        }
+        return;
+    }
+    let _ = writeln!(out, "{indent}# {} = {}", field.id, example_value(field));
+}
+
+/// A placeholder of the right TOML type: bare numbers for counts, strings for amounts.
+fn example_value(field: &TemplateField) -> String {
+    let first = field.examples.split('、').next().unwrap_or_default();
+    match field.kind {
+        "number" if field.unit.as_deref().is_some_and(|u| matches!(u, "元" | "%" | "TB" | "GB/s" | "PB/日")) => format!("\"{first}\""),
+        "number" => "0".into(),
         "yes_no" => "\"是\"".into(),
         "ordinal" => format!("\"{}\"", field.allowed.get(1).cloned().unwrap_or_default()),
-        "items" | "records" => field.examples.clone(),
+        "items" => field.examples.clone(),
         "date" => "2019-05-01".into(),
-        _ => format!("\"{}\"", field.examples.split('、').next().unwrap_or_default()),
-    };
-    let _ = writeln!(out, "{indent}# {} = {example}", field.id);
-    for record_field in &field.record_fields {
-        write_field(out, record_field, "#   ");
+        "date_or_none" => "\"无\"".into(),
+        _ => format!("\"{first}\""),
     }
 }
