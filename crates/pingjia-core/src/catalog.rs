@@ -56,14 +56,19 @@ pub enum AddError {
 impl Catalog {
     /// The schemes embedded in the binary.
     pub fn builtin() -> Result<Catalog, SchemeErrors> {
-        Ok(Catalog { schemes: crate::builtin::schemes()? })
+        Ok(Catalog {
+            schemes: crate::builtin::schemes()?,
+        })
     }
 
     /// Adds a scheme from a file's text; its id must be new.
     pub fn add(&mut self, file: &str, text: &str) -> Result<usize, AddError> {
         let scheme = crate::scheme::parse_scheme(file, text).map_err(AddError::Invalid)?;
         if self.schemes.iter().any(|s| s.id == scheme.id) {
-            return Err(AddError::Duplicate { file: file.to_owned(), id: scheme.id });
+            return Err(AddError::Duplicate {
+                file: file.to_owned(),
+                id: scheme.id,
+            });
         }
         self.schemes.push(scheme);
         Ok(self.schemes.len() - 1)
@@ -74,7 +79,12 @@ impl Catalog {
         let mut ids = Vec::new();
         for scheme in &self.schemes {
             ids.push(scheme.id.clone());
-            ids.extend(scheme.provider_types.iter().map(|t| format!("{}/{}", scheme.id, t.id)));
+            ids.extend(
+                scheme
+                    .provider_types
+                    .iter()
+                    .map(|t| format!("{}/{}", scheme.id, t.id)),
+            );
         }
         ids
     }
@@ -82,26 +92,51 @@ impl Catalog {
     pub fn resolve(&self, id: &str) -> Result<Target, ResolveError> {
         let id = id.trim();
         if let Some((scheme_id, type_id)) = id.split_once('/') {
-            let found = self.schemes.iter().enumerate().find(|(_, s)| s.id == scheme_id).and_then(|(index, scheme)| {
-                scheme.provider_type(type_id).map(|t| Target { scheme: index, provider_type: Some(t) })
+            let found = self
+                .schemes
+                .iter()
+                .enumerate()
+                .find(|(_, s)| s.id == scheme_id)
+                .and_then(|(index, scheme)| {
+                    scheme.provider_type(type_id).map(|t| Target {
+                        scheme: index,
+                        provider_type: Some(t),
+                    })
+                });
+            return found.ok_or_else(|| ResolveError::Unknown {
+                id: id.to_owned(),
+                known: self.ids(),
             });
-            return found.ok_or_else(|| ResolveError::Unknown { id: id.to_owned(), known: self.ids() });
         }
         if let Some(index) = self.schemes.iter().position(|s| s.id == id) {
-            return Ok(Target { scheme: index, provider_type: None });
+            return Ok(Target {
+                scheme: index,
+                provider_type: None,
+            });
         }
         let matches: Vec<Target> = self
             .schemes
             .iter()
             .enumerate()
-            .filter_map(|(index, scheme)| scheme.provider_type(id).map(|t| Target { scheme: index, provider_type: Some(t) }))
+            .filter_map(|(index, scheme)| {
+                scheme.provider_type(id).map(|t| Target {
+                    scheme: index,
+                    provider_type: Some(t),
+                })
+            })
             .collect();
         match matches.as_slice() {
             [one] => Ok(*one),
-            [] => Err(ResolveError::Unknown { id: id.to_owned(), known: self.ids() }),
+            [] => Err(ResolveError::Unknown {
+                id: id.to_owned(),
+                known: self.ids(),
+            }),
             many => Err(ResolveError::Ambiguous {
                 id: id.to_owned(),
-                matches: many.iter().map(|t| format!("{}/{id}", self.schemes[t.scheme].id)).collect(),
+                matches: many
+                    .iter()
+                    .map(|t| format!("{}/{id}", self.schemes[t.scheme].id))
+                    .collect(),
             }),
         }
     }

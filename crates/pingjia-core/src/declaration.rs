@@ -4,7 +4,9 @@
 //! Reading never panics: every problem becomes an [`InputError`] naming the field, what was
 //! given and what is expected, in Chinese and English.
 
-use crate::scheme::{Field, FieldKind, OrgKind, RecordSpec, Scheme, Section, Test, normalize_label};
+use crate::scheme::{
+    Field, FieldKind, OrgKind, RecordSpec, Scheme, Section, Test, normalize_label,
+};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
@@ -106,11 +108,21 @@ pub struct InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let label = self.label.as_deref().map(|l| format!("（{l}）")).unwrap_or_default();
+        let label = self
+            .label
+            .as_deref()
+            .map(|l| format!("（{l}）"))
+            .unwrap_or_default();
         write!(
             f,
             "字段 {}{}：给出 {}，应为{} / field {}: got {}, expected {}",
-            self.field, label, self.given, self.expected_zh, self.field, self.given, self.expected_en
+            self.field,
+            label,
+            self.given,
+            self.expected_zh,
+            self.field,
+            self.given,
+            self.expected_en
         )
     }
 }
@@ -172,9 +184,12 @@ fn toml_to_json(value: toml::Value) -> Json {
         toml::Value::Boolean(b) => Json::Bool(b),
         toml::Value::Datetime(d) => Json::String(d.to_string()),
         toml::Value::Array(items) => Json::Array(items.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(table) => {
-            Json::Object(table.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
-        }
+        toml::Value::Table(table) => Json::Object(
+            table
+                .into_iter()
+                .map(|(k, v)| (k, toml_to_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -205,22 +220,42 @@ pub fn read_declaration(
 ) -> Result<Declaration, InputErrors> {
     let mut errors = Vec::new();
     let Some(object) = tree.as_object() else {
-        return Err(InputErrors(vec![problem("(file)", &short(tree), "一个对象（键值表）", "an object (a table of keys)")]));
+        return Err(InputErrors(vec![problem(
+            "(file)",
+            &short(tree),
+            "一个对象（键值表）",
+            "an object (a table of keys)",
+        )]));
     };
     for key in object.keys() {
         if TOP_LEVEL_KEYS.contains(&key.as_str()) {
             continue;
         }
         if scheme.field(key).is_some() {
-            errors.push(problem(key, "(写在了顶层 at the top level)", "写在 [values] 下的字段", "a field under [values]"));
+            errors.push(problem(
+                key,
+                "(写在了顶层 at the top level)",
+                "写在 [values] 下的字段",
+                "a field under [values]",
+            ));
         } else {
-            errors.push(problem(key, "(未知键 unknown key)", &format!("以下键之一：{}", TOP_LEVEL_KEYS.join("、")), &format!("one of {}", TOP_LEVEL_KEYS.join(", "))));
+            errors.push(problem(
+                key,
+                "(未知键 unknown key)",
+                &format!("以下键之一：{}", TOP_LEVEL_KEYS.join("、")),
+                &format!("one of {}", TOP_LEVEL_KEYS.join(", ")),
+            ));
         }
     }
     if let Some(named) = object.get("scheme").and_then(Json::as_str)
         && named != scheme.id
     {
-        errors.push(problem("scheme", named, &format!("方案 {}", scheme.id), &format!("scheme {}", scheme.id)));
+        errors.push(problem(
+            "scheme",
+            named,
+            &format!("方案 {}", scheme.id),
+            &format!("scheme {}", scheme.id),
+        ));
     }
     let provider_type = match (object.get("provider_type"), provider_type) {
         (None, chosen) => chosen,
@@ -228,23 +263,51 @@ pub fn read_declaration(
             Some(index) if chosen.is_none() || chosen == Some(index) => Some(index),
             Some(_) => {
                 let wanted = &scheme.provider_types[chosen.unwrap_or_default()].id;
-                errors.push(problem("provider_type", name, &format!("与命令行指定的 {wanted} 一致"), &format!("the type given on the command line, {wanted}")));
+                errors.push(problem(
+                    "provider_type",
+                    name,
+                    &format!("与命令行指定的 {wanted} 一致"),
+                    &format!("the type given on the command line, {wanted}"),
+                ));
                 chosen
             }
             None => {
-                let ids: Vec<&str> = scheme.provider_types.iter().map(|t| t.id.as_str()).collect();
-                errors.push(problem("provider_type", name, &format!("服务商类型之一：{}", ids.join("、")), &format!("one of {}", ids.join(", "))));
+                let ids: Vec<&str> = scheme
+                    .provider_types
+                    .iter()
+                    .map(|t| t.id.as_str())
+                    .collect();
+                errors.push(problem(
+                    "provider_type",
+                    name,
+                    &format!("服务商类型之一：{}", ids.join("、")),
+                    &format!("one of {}", ids.join(", ")),
+                ));
                 chosen
             }
         },
         (Some(other), chosen) => {
-            errors.push(problem("provider_type", &short(other), "服务商类型编号（字符串）", "a provider type id (string)"));
+            errors.push(problem(
+                "provider_type",
+                &short(other),
+                "服务商类型编号（字符串）",
+                "a provider type id (string)",
+            ));
             chosen
         }
     };
     if !scheme.provider_types.is_empty() && provider_type.is_none() {
-        let ids: Vec<&str> = scheme.provider_types.iter().map(|t| t.id.as_str()).collect();
-        errors.push(problem("provider_type", "(未填写 missing)", &format!("服务商类型之一：{}", ids.join("、")), &format!("one of {}", ids.join(", "))));
+        let ids: Vec<&str> = scheme
+            .provider_types
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect();
+        errors.push(problem(
+            "provider_type",
+            "(未填写 missing)",
+            &format!("服务商类型之一：{}", ids.join("、")),
+            &format!("one of {}", ids.join(", ")),
+        ));
     }
 
     let organization = read_organization(object.get("organization"), &mut errors);
@@ -275,9 +338,16 @@ pub fn read_declaration(
 
 fn read_organization(tree: Option<&Json>, errors: &mut Vec<InputError>) -> Organization {
     let mut organization = Organization::default();
-    let Some(tree) = tree else { return organization };
+    let Some(tree) = tree else {
+        return organization;
+    };
     let Some(object) = tree.as_object() else {
-        errors.push(problem("organization", &short(tree), "对象，含 name、kind、credit_code", "an object with name, kind, credit_code"));
+        errors.push(problem(
+            "organization",
+            &short(tree),
+            "对象，含 name、kind、credit_code",
+            "an object with name, kind, credit_code",
+        ));
         return organization;
     };
     for (key, value) in object {
@@ -304,36 +374,72 @@ fn read_subclasses(
 ) -> Option<Vec<usize>> {
     let tree = tree?;
     let Some(type_index) = provider_type else {
-        errors.push(problem("subclasses", &short(tree), "先指定 provider_type", "a provider_type first"));
+        errors.push(problem(
+            "subclasses",
+            &short(tree),
+            "先指定 provider_type",
+            "a provider_type first",
+        ));
         return None;
     };
     let subclasses = &scheme.provider_types[type_index].subclasses;
-    let names: Vec<String> = subclasses.iter().map(|s| format!("{}（{}）", s.id, s.title)).collect();
+    let names: Vec<String> = subclasses
+        .iter()
+        .map(|s| format!("{}（{}）", s.id, s.title))
+        .collect();
     let Some(items) = tree.as_array() else {
-        errors.push(problem("subclasses", &short(tree), "子类编号列表", "a list of subclass ids"));
+        errors.push(problem(
+            "subclasses",
+            &short(tree),
+            "子类编号列表",
+            "a list of subclass ids",
+        ));
         return None;
     };
     let mut chosen = Vec::new();
     for item in items {
         let text = item.as_str().unwrap_or_default();
-        match subclasses.iter().position(|s| s.id == text || normalize_label(&s.title) == normalize_label(text)) {
+        match subclasses
+            .iter()
+            .position(|s| s.id == text || normalize_label(&s.title) == normalize_label(text))
+        {
             Some(index) if !chosen.contains(&index) => chosen.push(index),
             Some(_) => {}
-            None => errors.push(problem("subclasses", &short(item), &format!("子类之一：{}", names.join("、")), &format!("one of {}", names.join(", ")))),
+            None => errors.push(problem(
+                "subclasses",
+                &short(item),
+                &format!("子类之一：{}", names.join("、")),
+                &format!("one of {}", names.join(", ")),
+            )),
         }
     }
     if chosen.is_empty() {
-        errors.push(problem("subclasses", "[]", "至少一个子类", "at least one subclass"));
+        errors.push(problem(
+            "subclasses",
+            "[]",
+            "至少一个子类",
+            "at least one subclass",
+        ));
     }
     chosen.sort_unstable();
     Some(chosen)
 }
 
-fn read_values(tree: Option<&Json>, section: &str, scheme: &Scheme, errors: &mut Vec<InputError>) -> Vec<Option<Value>> {
+fn read_values(
+    tree: Option<&Json>,
+    section: &str,
+    scheme: &Scheme,
+    errors: &mut Vec<InputError>,
+) -> Vec<Option<Value>> {
     let mut values = vec![None; scheme.fields.len()];
     let Some(tree) = tree else { return values };
     let Some(object) = tree.as_object() else {
-        errors.push(problem(section, &short(tree), "字段编号到取值的对象", "an object mapping field ids to values"));
+        errors.push(problem(
+            section,
+            &short(tree),
+            "字段编号到取值的对象",
+            "an object mapping field ids to values",
+        ));
         return values;
     };
     for (key, raw) in object {
@@ -343,8 +449,19 @@ fn read_values(tree: Option<&Json>, section: &str, scheme: &Scheme, errors: &mut
             errors.push(problem(
                 &path,
                 "(未知字段 unknown field)",
-                &format!("方案 {} 的字段{}", scheme.id, hint.as_ref().map(|h| format!("，是否为 {h}？")).unwrap_or_default()),
-                &format!("a field of scheme {}{}", scheme.id, hint.map(|h| format!(" (did you mean {h}?)")).unwrap_or_default()),
+                &format!(
+                    "方案 {} 的字段{}",
+                    scheme.id,
+                    hint.as_ref()
+                        .map(|h| format!("，是否为 {h}？"))
+                        .unwrap_or_default()
+                ),
+                &format!(
+                    "a field of scheme {}{}",
+                    scheme.id,
+                    hint.map(|h| format!(" (did you mean {h}?)"))
+                        .unwrap_or_default()
+                ),
             ));
             continue;
         };
@@ -364,7 +481,13 @@ fn nearest_field(key: &str, fields: &[Field]) -> Option<String> {
 }
 
 /// Reads one value according to its field's kind; pushes an error and returns `None` on bad input.
-pub fn read_value(raw: &Json, field: &Field, scheme: &Scheme, path: &str, errors: &mut Vec<InputError>) -> Option<Value> {
+pub fn read_value(
+    raw: &Json,
+    field: &Field,
+    scheme: &Scheme,
+    path: &str,
+    errors: &mut Vec<InputError>,
+) -> Option<Value> {
     let before = errors.len();
     let value = read_value_inner(raw, field, scheme, path, errors);
     for error in &mut errors[before..] {
@@ -375,7 +498,13 @@ pub fn read_value(raw: &Json, field: &Field, scheme: &Scheme, path: &str, errors
     value
 }
 
-fn read_value_inner(raw: &Json, field: &Field, scheme: &Scheme, path: &str, errors: &mut Vec<InputError>) -> Option<Value> {
+fn read_value_inner(
+    raw: &Json,
+    field: &Field,
+    scheme: &Scheme,
+    path: &str,
+    errors: &mut Vec<InputError>,
+) -> Option<Value> {
     let given = short(raw);
     let mut fail = |zh: String, en: String| {
         errors.push(problem(path, &given, &zh, &en));
@@ -398,34 +527,60 @@ fn read_value_inner(raw: &Json, field: &Field, scheme: &Scheme, path: &str, erro
             Json::String(s) => match s.trim() {
                 "是" | "有" | "具备" | "yes" | "true" => Some(Value::Bool(true)),
                 "否" | "无" | "不具备" | "没有" | "no" | "false" => Some(Value::Bool(false)),
-                _ => fail("是/否（或 有/无、具备/不具备、true/false）".into(), "yes/no (是/否, 有/无, 具备/不具备, true/false)".into()),
+                _ => fail(
+                    "是/否（或 有/无、具备/不具备、true/false）".into(),
+                    "yes/no (是/否, 有/无, 具备/不具备, true/false)".into(),
+                ),
             },
-            _ => fail("是/否（或 true/false）".into(), "yes/no (true/false)".into()),
+            _ => fail(
+                "是/否（或 true/false）".into(),
+                "yes/no (true/false)".into(),
+            ),
         },
         FieldKind::Ordinal(scale_index) => {
             let scale = &scheme.scales[*scale_index];
             let labels: Vec<String> = scale
                 .levels
                 .iter()
-                .map(|l| if l.aliases.is_empty() { l.label.clone() } else { format!("{}（可简写 {}）", l.label, l.aliases.join("/")) })
+                .map(|l| {
+                    if l.aliases.is_empty() {
+                        l.label.clone()
+                    } else {
+                        format!("{}（可简写 {}）", l.label, l.aliases.join("/"))
+                    }
+                })
                 .collect();
             match raw.as_str().and_then(|text| scale.find(text)) {
                 Some(level) => Some(Value::Level(level)),
-                None => fail(format!("以下之一（由低到高）：{}，或“无”", labels.join(" < ")), format!("one of (low to high): {}, or 无", labels.join(" < "))),
+                None => fail(
+                    format!("以下之一（由低到高）：{}，或“无”", labels.join(" < ")),
+                    format!("one of (low to high): {}, or 无", labels.join(" < ")),
+                ),
             }
         }
         FieldKind::Items(items) => {
             let list = items.join("、");
             let Some(array) = raw.as_array() else {
-                return fail(format!("已实现子域的列表，可选：{list}"), format!("a list of implemented items from: {list}"));
+                return fail(
+                    format!("已实现子域的列表，可选：{list}"),
+                    format!("a list of implemented items from: {list}"),
+                );
             };
             let mut bits = 0u64;
             for entry in array {
                 let text = entry.as_str().unwrap_or_default();
-                match items.iter().position(|item| normalize_label(item) == normalize_label(text)) {
+                match items
+                    .iter()
+                    .position(|item| normalize_label(item) == normalize_label(text))
+                {
                     Some(index) => bits |= 1 << index,
                     None => {
-                        errors.push(problem(path, &short(entry), &format!("以下子域之一：{list}"), &format!("one of the items: {list}")));
+                        errors.push(problem(
+                            path,
+                            &short(entry),
+                            &format!("以下子域之一：{list}"),
+                            &format!("one of the items: {list}"),
+                        ));
                     }
                 }
             }
@@ -433,20 +588,33 @@ fn read_value_inner(raw: &Json, field: &Field, scheme: &Scheme, path: &str, erro
         }
         FieldKind::Date => match raw.as_str().and_then(parse_date) {
             Some(date) => Some(Value::Date(date)),
-            None => fail("日期，如 2019-05-01 或 2019年5月1日".into(), "a date such as 2019-05-01".into()),
+            None => fail(
+                "日期，如 2019-05-01 或 2019年5月1日".into(),
+                "a date such as 2019-05-01".into(),
+            ),
         },
         FieldKind::DateOrNone => match raw {
             Json::Bool(false) | Json::Null => Some(Value::NoDate),
             Json::String(s) if matches!(s.trim(), "无" | "否" | "none") => Some(Value::NoDate),
             Json::String(s) => match parse_date(s) {
                 Some(date) => Some(Value::Date(date)),
-                None => fail("日期（如 2019-05-01）或“无”".into(), "a date such as 2019-05-01, or 无 (never)".into()),
+                None => fail(
+                    "日期（如 2019-05-01）或“无”".into(),
+                    "a date such as 2019-05-01, or 无 (never)".into(),
+                ),
             },
-            _ => fail("日期（如 2019-05-01）或“无”".into(), "a date such as 2019-05-01, or 无 (never)".into()),
+            _ => fail(
+                "日期（如 2019-05-01）或“无”".into(),
+                "a date such as 2019-05-01, or 无 (never)".into(),
+            ),
         },
         FieldKind::Choice(options) => {
             let list = options.join("、");
-            match raw.as_str().and_then(|text| options.iter().position(|o| normalize_label(o) == normalize_label(text))) {
+            match raw.as_str().and_then(|text| {
+                options
+                    .iter()
+                    .position(|o| normalize_label(o) == normalize_label(text))
+            }) {
                 Some(index) => Some(Value::Choice(index as u16)),
                 None => fail(format!("以下之一：{list}"), format!("one of: {list}")),
             }
@@ -455,9 +623,20 @@ fn read_value_inner(raw: &Json, field: &Field, scheme: &Scheme, path: &str, erro
     }
 }
 
-fn read_records(raw: &Json, spec: &RecordSpec, scheme: &Scheme, path: &str, errors: &mut Vec<InputError>) -> Option<Value> {
+fn read_records(
+    raw: &Json,
+    spec: &RecordSpec,
+    scheme: &Scheme,
+    path: &str,
+    errors: &mut Vec<InputError>,
+) -> Option<Value> {
     let Some(array) = raw.as_array() else {
-        errors.push(problem(path, &short(raw), "记录列表（每项含 name 及各项数值）", "a list of records, each with a name and its values"));
+        errors.push(problem(
+            path,
+            &short(raw),
+            "记录列表（每项含 name 及各项数值）",
+            "a list of records, each with a name and its values",
+        ));
         return None;
     };
     let mut records = Vec::new();
@@ -467,11 +646,26 @@ fn read_records(raw: &Json, spec: &RecordSpec, scheme: &Scheme, path: &str, erro
             errors.push(problem(&record_path, &short(entry), "对象", "an object"));
             continue;
         };
-        let key = object.get("name").and_then(Json::as_str).unwrap_or_default().trim().to_owned();
+        let key = object
+            .get("name")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
         if key.is_empty() {
-            errors.push(problem(&format!("{record_path}.name"), "(未填写 missing)", &spec.key_label, &spec.key_label));
+            errors.push(problem(
+                &format!("{record_path}.name"),
+                "(未填写 missing)",
+                &spec.key_label,
+                &spec.key_label,
+            ));
         } else if !spec.key_options.is_empty() && !spec.key_options.contains(&key) {
-            errors.push(problem(&format!("{record_path}.name"), &key, &format!("以下之一：{}", spec.key_options.join("、")), &format!("one of: {}", spec.key_options.join(", "))));
+            errors.push(problem(
+                &format!("{record_path}.name"),
+                &key,
+                &format!("以下之一：{}", spec.key_options.join("、")),
+                &format!("one of: {}", spec.key_options.join(", ")),
+            ));
         }
         let mut values = vec![None; spec.fields.len()];
         for (name, value) in object {
@@ -480,11 +674,19 @@ fn read_records(raw: &Json, spec: &RecordSpec, scheme: &Scheme, path: &str, erro
             }
             let field_path = format!("{record_path}.{name}");
             match spec.fields.iter().position(|f| &f.id == name) {
-                Some(index) if !value.is_null() => values[index] = read_value(value, &spec.fields[index], scheme, &field_path, errors),
+                Some(index) if !value.is_null() => {
+                    values[index] =
+                        read_value(value, &spec.fields[index], scheme, &field_path, errors)
+                }
                 Some(_) => {}
                 None => {
                     let ids: Vec<&str> = spec.fields.iter().map(|f| f.id.as_str()).collect();
-                    errors.push(problem(&field_path, "(未知字段 unknown field)", &format!("name 或 {}", ids.join("、")), &format!("name or one of {}", ids.join(", "))));
+                    errors.push(problem(
+                        &field_path,
+                        "(未知字段 unknown field)",
+                        &format!("name 或 {}", ids.join("、")),
+                        &format!("name or one of {}", ids.join(", ")),
+                    ));
                 }
             }
         }
@@ -493,42 +695,84 @@ fn read_records(raw: &Json, spec: &RecordSpec, scheme: &Scheme, path: &str, erro
     Some(Value::Records(records))
 }
 
-fn read_experts(tree: Option<&Json>, scheme: &Scheme, errors: &mut Vec<InputError>) -> Vec<ExpertScores> {
+fn read_experts(
+    tree: Option<&Json>,
+    scheme: &Scheme,
+    errors: &mut Vec<InputError>,
+) -> Vec<ExpertScores> {
     let Some(tree) = tree else { return Vec::new() };
     let Some(array) = tree.as_array() else {
-        errors.push(problem("experts", &short(tree), "专家评分列表", "a list of expert score sheets"));
+        errors.push(problem(
+            "experts",
+            &short(tree),
+            "专家评分列表",
+            "a list of expert score sheets",
+        ));
         return Vec::new();
     };
     let mut experts = Vec::new();
     for (position, entry) in array.iter().enumerate() {
         let path = format!("experts[{position}]");
-        let expert = entry.get("expert").and_then(Json::as_str).map(str::to_owned).unwrap_or_else(|| format!("专家{}", position + 1));
+        let expert = entry
+            .get("expert")
+            .and_then(Json::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("专家{}", position + 1));
         match entry.get("scores") {
             Some(scores) => experts.push(ExpertScores {
                 expert,
                 scores: read_scores(scores, &format!("{path}.scores"), scheme, errors),
             }),
-            None => errors.push(problem(&format!("{path}.scores"), "(未填写 missing)", "各评审指标的得分", "a score for each rubric item")),
+            None => errors.push(problem(
+                &format!("{path}.scores"),
+                "(未填写 missing)",
+                "各评审指标的得分",
+                "a score for each rubric item",
+            )),
         }
     }
     experts
 }
 
-fn read_scores(tree: &Json, path: &str, scheme: &Scheme, errors: &mut Vec<InputError>) -> Vec<Option<Decimal>> {
+fn read_scores(
+    tree: &Json,
+    path: &str,
+    scheme: &Scheme,
+    errors: &mut Vec<InputError>,
+) -> Vec<Option<Decimal>> {
     let mut scores = vec![None; scheme.criteria.len()];
     let Some(object) = tree.as_object() else {
-        errors.push(problem(path, &short(tree), "评审指标编号到得分的对象", "an object mapping rubric item ids to scores"));
+        errors.push(problem(
+            path,
+            &short(tree),
+            "评审指标编号到得分的对象",
+            "an object mapping rubric item ids to scores",
+        ));
         return scores;
     };
     for (key, raw) in object {
         let item_path = format!("{path}.{key}");
-        let found = scheme.criteria.iter().position(|c| c.section == Section::Rubric && (c.id == *key || c.id.rsplit('.').next() == Some(key)));
+        let found = scheme.criteria.iter().position(|c| {
+            c.section == Section::Rubric && (c.id == *key || c.id.rsplit('.').next() == Some(key))
+        });
         let Some(index) = found else {
-            let ids: Vec<&str> = scheme.criteria.iter().filter(|c| c.section == Section::Rubric).map(|c| c.id.as_str()).collect();
-            errors.push(problem(&item_path, "(未知评审指标 unknown item)", &format!("以下之一：{}", ids.join("、")), &format!("one of {}", ids.join(", "))));
+            let ids: Vec<&str> = scheme
+                .criteria
+                .iter()
+                .filter(|c| c.section == Section::Rubric)
+                .map(|c| c.id.as_str())
+                .collect();
+            errors.push(problem(
+                &item_path,
+                "(未知评审指标 unknown item)",
+                &format!("以下之一：{}", ids.join("、")),
+                &format!("one of {}", ids.join(", ")),
+            ));
             continue;
         };
-        let Test::Score { max, .. } = &scheme.criteria[index].test else { continue };
+        let Test::Score { max, .. } = &scheme.criteria[index].test else {
+            continue;
+        };
         let text = match raw {
             Json::Number(n) => n.to_string(),
             Json::String(s) => s.trim().trim_end_matches('分').to_owned(),
@@ -537,7 +781,12 @@ fn read_scores(tree: &Json, path: &str, scheme: &Scheme, errors: &mut Vec<InputE
         match text.parse::<Decimal>() {
             Ok(score) if score >= Decimal::ZERO && score <= *max => scores[index] = Some(score),
             _ => {
-                let mut error = problem(&item_path, &short(raw), &format!("0 至 {max} 之间的分数"), &format!("a score from 0 to {max}"));
+                let mut error = problem(
+                    &item_path,
+                    &short(raw),
+                    &format!("0 至 {max} 之间的分数"),
+                    &format!("a score from 0 to {max}"),
+                );
                 error.label = Some(scheme.criteria[index].label.clone());
                 errors.push(error);
             }

@@ -6,7 +6,8 @@
 
 use crate::declaration::{Declaration, Value};
 use crate::scheme::{
-    Aggregation, Criterion, Method, Need, OrgKind, ProfessionalRule, Requirement, Scheme, Section, Test,
+    Aggregation, Criterion, Method, Need, OrgKind, ProfessionalRule, Requirement, Scheme, Section,
+    Test,
 };
 use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
@@ -65,8 +66,16 @@ impl Round {
             let known: Vec<&str> = scheme.parameters.iter().map(|p| p.id.as_str()).collect();
             return Err(ParamError {
                 id: id.to_owned(),
-                message_zh: format!("方案 {} 无此参数；可用参数：{}", scheme.id, known.join("、")),
-                message_en: format!("scheme {} has no such parameter; known: {}", scheme.id, known.join(", ")),
+                message_zh: format!(
+                    "方案 {} 无此参数；可用参数：{}",
+                    scheme.id,
+                    known.join("、")
+                ),
+                message_en: format!(
+                    "scheme {} has no such parameter; known: {}",
+                    scheme.id,
+                    known.join(", ")
+                ),
             });
         };
         let unit = scheme.parameters[index].unit;
@@ -243,7 +252,11 @@ pub struct Diagnostic {
 }
 
 /// Evaluates a declaration under a scheme for a round.
-pub fn evaluate<'a>(scheme: &'a Scheme, declaration: &'a Declaration, round: &'a Round) -> Evaluation<'a> {
+pub fn evaluate<'a>(
+    scheme: &'a Scheme,
+    declaration: &'a Declaration,
+    round: &'a Round,
+) -> Evaluation<'a> {
     let mut diagnostics = Vec::new();
     let org_kind = declaration.organization.kind.unwrap_or_else(|| {
         diagnostics.push(Diagnostic {
@@ -268,9 +281,10 @@ pub fn evaluate<'a>(scheme: &'a Scheme, declaration: &'a Declaration, round: &'a
         .filter(|(_, c)| scheme.applies_to(c, provider_type))
         .map(|(index, criterion)| context.finding(index, criterion, slots))
         .collect();
-    let waiting_on_cutoff = findings
-        .iter()
-        .any(|f| uses_cutoff(&f.criterion.test) && (0..f.slots as usize).any(|slot| f.status(slot) == Status::MissingParameter));
+    let waiting_on_cutoff = findings.iter().any(|f| {
+        uses_cutoff(&f.criterion.test)
+            && (0..f.slots as usize).any(|slot| f.status(slot) == Status::MissingParameter)
+    });
     if round.cutoff.is_none() && waiting_on_cutoff {
         diagnostics.push(Diagnostic {
             code: "cutoff_missing",
@@ -299,7 +313,10 @@ pub fn evaluate<'a>(scheme: &'a Scheme, declaration: &'a Declaration, round: &'a
 
 fn uses_cutoff(test: &Test) -> bool {
     match test {
-        Test::Levels { requirements, .. } => requirements.iter().flatten().any(|r| matches!(r, Requirement::YearsAtLeast(_))),
+        Test::Levels { requirements, .. } => requirements
+            .iter()
+            .flatten()
+            .any(|r| matches!(r, Requirement::YearsAtLeast(_))),
         Test::NotWithinYears { .. } => true,
         _ => false,
     }
@@ -316,14 +333,19 @@ impl<'a> Context<'a> {
     fn finding(&self, index: usize, criterion: &'a Criterion, slots: usize) -> Finding<'a> {
         let declaration = self.declaration;
         let field = match &criterion.test {
-            Test::Levels { field, .. } | Test::NotWithinYears { field, .. } | Test::OneOf { field } | Test::Records { field, .. } => Some(*field),
+            Test::Levels { field, .. }
+            | Test::NotWithinYears { field, .. }
+            | Test::OneOf { field }
+            | Test::Records { field, .. } => Some(*field),
             Test::AnyOf { .. } | Test::Score { .. } => None,
         };
         let declared = field.and_then(|f| declaration.declared.get(f)?.as_ref());
         let confirmed = field.and_then(|f| declaration.confirmed.get(f)?.as_ref());
         let criterion_slots = match &criterion.test {
             Test::Levels { requirements, .. } => requirements.len(),
-            Test::AnyOf { alternatives } => alternatives.first().map_or(1, |a| a.requirements.len()),
+            Test::AnyOf { alternatives } => {
+                alternatives.first().map_or(1, |a| a.requirements.len())
+            }
             _ => 1,
         }
         .min(slots)
@@ -356,8 +378,8 @@ impl<'a> Context<'a> {
                 };
             }
             Test::Levels { requirements, .. } => {
-                for slot in 0..criterion_slots {
-                    let mut requirement = requirements[slot].as_ref();
+                for (slot, requirement) in requirements.iter().enumerate().take(criterion_slots) {
+                    let mut requirement = requirement.as_ref();
                     if let Some((position, over)) = criterion
                         .overrides
                         .iter()
@@ -383,7 +405,9 @@ impl<'a> Context<'a> {
                     (None, _) => Status::Missing,
                     (Some(Value::NoDate), _) => Status::Met,
                     (Some(_), None) => Status::MissingParameter,
-                    (Some(Value::Date(date)), Some(cutoff)) => status_of(anniversary(*date, *years).is_some_and(|end| end <= cutoff)),
+                    (Some(Value::Date(date)), Some(cutoff)) => {
+                        status_of(anniversary(*date, *years).is_some_and(|end| end <= cutoff))
+                    }
                     (Some(_), _) => Status::NotMet,
                 };
             }
@@ -400,7 +424,9 @@ impl<'a> Context<'a> {
                     let mut any_value = false;
                     let mut status = Status::NotMet;
                     for alternative in alternatives {
-                        let Some(requirement) = alternative.requirements.get(slot).and_then(Option::as_ref) else {
+                        let Some(requirement) =
+                            alternative.requirements.get(slot).and_then(Option::as_ref)
+                        else {
                             continue;
                         };
                         any_required = true;
@@ -434,7 +460,9 @@ impl<'a> Context<'a> {
                 finding.scores = Some(self.scores(index, *max));
                 finding.statuses[0] = Status::NotApplicable;
             }
-            Test::Records { count, conditions, .. } => {
+            Test::Records {
+                count, conditions, ..
+            } => {
                 let (status, qualifying, records) = self.records(used, count, conditions);
                 finding.statuses[0] = status;
                 finding.qualifying_records = qualifying;
@@ -450,14 +478,18 @@ impl<'a> Context<'a> {
     fn set_aside(&self, finding: &mut Finding<'a>, used: Option<&Value>) {
         let criterion = finding.criterion;
         let remark = match criterion.section {
-            Section::Shortcut if used != Some(&Value::Bool(true)) => Some(Remark::ShortcutNotClaimed),
+            Section::Shortcut if used != Some(&Value::Bool(true)) => {
+                Some(Remark::ShortcutNotClaimed)
+            }
             Section::Professional => {
-                let any_rule = criterion
-                    .provider_type
-                    .is_some_and(|t| self.scheme.provider_types[t].professional == ProfessionalRule::AnySubclass);
+                let any_rule = criterion.provider_type.is_some_and(|t| {
+                    self.scheme.provider_types[t].professional == ProfessionalRule::AnySubclass
+                });
                 let declared = self.declaration.subclasses.as_ref();
-                (any_rule && declared.is_some_and(|list| criterion.subclass.is_some_and(|s| !list.contains(&s))))
-                    .then_some(Remark::SubclassNotDeclared)
+                (any_rule
+                    && declared
+                        .is_some_and(|list| criterion.subclass.is_some_and(|s| !list.contains(&s))))
+                .then_some(Remark::SubclassNotDeclared)
             }
             _ => None,
         };
@@ -480,15 +512,25 @@ impl<'a> Context<'a> {
         {
             return Status::MissingParameter;
         }
-        let Some(value) = value else { return Status::Missing };
+        let Some(value) = value else {
+            return Status::Missing;
+        };
         match (requirement, value) {
-            (Requirement::AtLeast(need), Value::Number(number)) => status_of(self.need(need).is_some_and(|n| *number >= n)),
+            (Requirement::AtLeast(need), Value::Number(number)) => {
+                status_of(self.need(need).is_some_and(|n| *number >= n))
+            }
             (Requirement::Yes, Value::Bool(answer)) => status_of(*answer),
-            (Requirement::OrdinalAtLeast(wanted), Value::Level(level)) => status_of(level.is_some_and(|l| l >= *wanted)),
-            (Requirement::ItemsAtLeast(wanted), Value::Items(bits)) => status_of(bits.count_ones() >= *wanted),
+            (Requirement::OrdinalAtLeast(wanted), Value::Level(level)) => {
+                status_of(level.is_some_and(|l| l >= *wanted))
+            }
+            (Requirement::ItemsAtLeast(wanted), Value::Items(bits)) => {
+                status_of(bits.count_ones() >= *wanted)
+            }
             (Requirement::YearsAtLeast(years), Value::Date(date)) => match self.round.cutoff {
                 None => Status::MissingParameter,
-                Some(cutoff) => status_of(anniversary(*date, *years).is_some_and(|end| end <= cutoff)),
+                Some(cutoff) => {
+                    status_of(anniversary(*date, *years).is_some_and(|end| end <= cutoff))
+                }
             },
             _ => Status::NotMet,
         }
@@ -516,7 +558,12 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn records(&self, value: Option<&'a Value>, count: &Need, conditions: &[Criterion]) -> (Status, Option<u32>, Vec<RecordOutcome<'a>>) {
+    fn records(
+        &self,
+        value: Option<&'a Value>,
+        count: &Need,
+        conditions: &[Criterion],
+    ) -> (Status, Option<u32>, Vec<RecordOutcome<'a>>) {
         let Some(wanted) = self.need(count) else {
             return (Status::MissingParameter, None, Vec::new());
         };
@@ -529,15 +576,29 @@ impl<'a> Context<'a> {
             let mut failing = Vec::new();
             for (index, condition) in conditions.iter().enumerate() {
                 let status = match &condition.test {
-                    Test::Levels { field, requirements } => match requirements.first().and_then(Option::as_ref) {
-                        Some(requirement) => self.check(requirement, record.values.get(*field).and_then(Option::as_ref)),
+                    Test::Levels {
+                        field,
+                        requirements,
+                    } => match requirements.first().and_then(Option::as_ref) {
+                        Some(requirement) => self.check(
+                            requirement,
+                            record.values.get(*field).and_then(Option::as_ref),
+                        ),
                         None => Status::NotApplicable,
                     },
                     Test::AnyOf { alternatives } => {
                         let mut status = Status::NotMet;
                         for alternative in alternatives {
-                            if let Some(requirement) = alternative.requirements.first().and_then(Option::as_ref) {
-                                match self.check(requirement, record.values.get(alternative.field).and_then(Option::as_ref)) {
+                            if let Some(requirement) =
+                                alternative.requirements.first().and_then(Option::as_ref)
+                            {
+                                match self.check(
+                                    requirement,
+                                    record
+                                        .values
+                                        .get(alternative.field)
+                                        .and_then(Option::as_ref),
+                                ) {
                                     Status::Met => {
                                         status = Status::Met;
                                         break;
@@ -557,9 +618,16 @@ impl<'a> Context<'a> {
                 }
             }
             let duplicate = outcomes.iter().any(|o| o.key == record.key.as_str());
-            outcomes.push(RecordOutcome { key: &record.key, failing, duplicate });
+            outcomes.push(RecordOutcome {
+                key: &record.key,
+                failing,
+                duplicate,
+            });
         }
-        let qualifying = outcomes.iter().filter(|o| o.failing.is_empty() && !o.duplicate).count() as u32;
+        let qualifying = outcomes
+            .iter()
+            .filter(|o| o.failing.is_empty() && !o.duplicate)
+            .count() as u32;
         let status = if Decimal::from(qualifying) >= wanted {
             Status::Met
         } else if undetermined {
@@ -597,14 +665,26 @@ fn grade_stars(evaluation: &mut Evaluation<'_>) {
     let scheme = evaluation.scheme;
     let slots = scheme.levels.len();
     let Some(type_index) = evaluation.provider_type else {
-        evaluation.outcome = Outcome::Stars { stars: 0, level: None, via_subclass: None, paths: Vec::new(), via_shortcut: false, gates_met: false };
+        evaluation.outcome = Outcome::Stars {
+            stars: 0,
+            level: None,
+            via_subclass: None,
+            paths: Vec::new(),
+            via_shortcut: false,
+            gates_met: false,
+        };
         return;
     };
     let provider_type = &scheme.provider_types[type_index];
     let rule = provider_type.professional;
     let candidates: Vec<Option<usize>> = match rule {
         ProfessionalRule::AllSubclasses => {
-            if evaluation.declaration.subclasses.as_ref().is_some_and(|s| s.len() != provider_type.subclasses.len()) {
+            if evaluation
+                .declaration
+                .subclasses
+                .as_ref()
+                .is_some_and(|s| s.len() != provider_type.subclasses.len())
+            {
                 evaluation.diagnostics.push(Diagnostic {
                     code: "all_subclasses_required",
                     message_zh: format!("{}须满足全部子类要求，申报子类的选择不影响定级", provider_type.title),
@@ -646,13 +726,26 @@ fn grade_stars(evaluation: &mut Evaluation<'_>) {
                     .is_some_and(|(_, subclasses)| path.is_some_and(|p| subclasses.contains(&p)));
                 !exempt_via_path
             })
-            .map(|(index, finding)| (index, if finding.criterion.section == Section::Gate { 0 } else { slot }))
+            .map(|(index, finding)| {
+                (
+                    index,
+                    if finding.criterion.section == Section::Gate {
+                        0
+                    } else {
+                        slot
+                    },
+                )
+            })
             .collect()
     };
 
     let mut reached: Option<(usize, Option<usize>)> = None;
     for slot in (0..slots).rev() {
-        if let Some(path) = candidates.iter().copied().find(|path| blockers(slot, *path).is_empty()) {
+        if let Some(path) = candidates
+            .iter()
+            .copied()
+            .find(|path| blockers(slot, *path).is_empty())
+        {
             reached = Some((slot, path));
             break;
         }
@@ -672,7 +765,9 @@ fn grade_stars(evaluation: &mut Evaluation<'_>) {
             .iter()
             .map(|path| (*path, blockers(slot, *path)))
             .min_by_key(|(_, changes)| changes.len());
-        let Some((mut path, mut changes)) = best else { continue };
+        let Some((mut path, mut changes)) = best else {
+            continue;
+        };
         // A claimed shortcut reaches the lowest level once the gates hold.
         if slot == 0 && shortcut_met {
             let gates: Vec<(usize, usize)> = changes
@@ -685,10 +780,20 @@ fn grade_stars(evaluation: &mut Evaluation<'_>) {
                 path = None;
             }
         }
-        gaps.push(Gap { target: Some(slot), via_subclass: path, changes, required_parts: Vec::new() });
+        gaps.push(Gap {
+            target: Some(slot),
+            via_subclass: path,
+            changes,
+            required_parts: Vec::new(),
+        });
     }
     let paths: Vec<usize> = match reached {
-        Some((slot, Some(_))) if !via_shortcut => candidates.iter().flatten().copied().filter(|p| blockers(slot, Some(*p)).is_empty()).collect(),
+        Some((slot, Some(_))) if !via_shortcut => candidates
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|p| blockers(slot, Some(*p)).is_empty())
+            .collect(),
         _ => Vec::new(),
     };
     evaluation.gaps = gaps;
@@ -738,24 +843,35 @@ fn score_rubric(evaluation: &mut Evaluation<'_>) {
     let self_scores: Vec<Decimal> = items.iter().filter_map(|s| s.self_score).collect();
     let self_score = (!self_scores.is_empty()).then(|| self_scores.iter().sum());
     if experts > 0 {
-        let missing: usize = items.iter().map(|s| s.by_expert.iter().filter(|v| v.is_none()).count()).sum();
+        let missing: usize = items
+            .iter()
+            .map(|s| s.by_expert.iter().filter(|v| v.is_none()).count())
+            .sum();
         if missing > 0 {
             evaluation.diagnostics.push(Diagnostic {
                 code: "expert_scores_incomplete",
                 message_zh: format!("有 {missing} 项专家评分未填写，相应指标按已有评分汇总"),
-                message_en: format!("{missing} expert scores are missing; those items aggregate the scores given"),
+                message_en: format!(
+                    "{missing} expert scores are missing; those items aggregate the scores given"
+                ),
             });
         }
         if evaluation.round.aggregation == Aggregation::TrimmedMean && experts < 3 {
             evaluation.diagnostics.push(Diagnostic {
                 code: "trimmed_mean_needs_three",
                 message_zh: "去掉最高分和最低分至少需要3名专家，本次按算术平均汇总".into(),
-                message_en: "a trimmed mean needs at least three experts; the plain mean is used".into(),
+                message_en: "a trimmed mean needs at least three experts; the plain mean is used"
+                    .into(),
             });
         }
     }
     if !eligible {
-        evaluation.gaps.push(Gap { target: None, via_subclass: None, changes: blocking, required_parts: Vec::new() });
+        evaluation.gaps.push(Gap {
+            target: None,
+            via_subclass: None,
+            changes: blocking,
+            required_parts: Vec::new(),
+        });
     }
     evaluation.outcome = Outcome::Rubric {
         eligible,
@@ -784,12 +900,29 @@ fn assess_capability(evaluation: &mut Evaluation<'_>) {
             .filter(|(_, f)| f.criterion.part == Some(part_index))
             .map(|(index, f)| (index, f.status(0)))
             .collect();
-        let failing: Vec<(usize, usize)> = own.iter().filter(|(_, s)| !s.holds()).map(|(index, _)| (*index, 0)).collect();
-        let unmet_parts: Vec<usize> = part.requires.iter().copied().filter(|p| parts[*p] != Status::Met).collect();
+        let failing: Vec<(usize, usize)> = own
+            .iter()
+            .filter(|(_, s)| !s.holds())
+            .map(|(index, _)| (*index, 0))
+            .collect();
+        let unmet_parts: Vec<usize> = part
+            .requires
+            .iter()
+            .copied()
+            .filter(|p| parts[*p] != Status::Met)
+            .collect();
         let undetermined = own.iter().any(|(_, s)| *s == Status::MissingParameter)
-            || part.requires.iter().any(|p| parts[*p] == Status::MissingParameter);
-        let any_failed = own.iter().any(|(_, s)| matches!(s, Status::NotMet | Status::Missing))
-            || part.requires.iter().any(|p| matches!(parts[*p], Status::NotMet | Status::Missing));
+            || part
+                .requires
+                .iter()
+                .any(|p| parts[*p] == Status::MissingParameter);
+        let any_failed = own
+            .iter()
+            .any(|(_, s)| matches!(s, Status::NotMet | Status::Missing))
+            || part
+                .requires
+                .iter()
+                .any(|p| matches!(parts[*p], Status::NotMet | Status::Missing));
         let status = if failing.is_empty() && unmet_parts.is_empty() && gates_hold {
             Status::Met
         } else if any_failed || !gates_hold {
@@ -813,7 +946,12 @@ fn assess_capability(evaluation: &mut Evaluation<'_>) {
             }
         }
         if status != Status::Met {
-            evaluation.gaps.push(Gap { target: Some(part_index), via_subclass: None, changes: changes.clone(), required_parts: unmet_parts });
+            evaluation.gaps.push(Gap {
+                target: Some(part_index),
+                via_subclass: None,
+                changes: changes.clone(),
+                required_parts: unmet_parts,
+            });
         }
         lacking.push(changes);
         parts.push(status);
@@ -836,9 +974,18 @@ mod tests {
     #[test]
     fn trimmed_mean_drops_one_highest_and_one_lowest() {
         let scores: Vec<Decimal> = [2, 7, 8, 9, 10].iter().map(|v| Decimal::from(*v)).collect();
-        assert_eq!(aggregate(&scores, Aggregation::TrimmedMean), Some(Decimal::from(8)));
-        assert_eq!(aggregate(&scores, Aggregation::Mean), Some(Decimal::new(72, 1)));
-        assert_eq!(aggregate(&scores[..2], Aggregation::TrimmedMean), Some(Decimal::new(45, 1)));
+        assert_eq!(
+            aggregate(&scores, Aggregation::TrimmedMean),
+            Some(Decimal::from(8))
+        );
+        assert_eq!(
+            aggregate(&scores, Aggregation::Mean),
+            Some(Decimal::new(72, 1))
+        );
+        assert_eq!(
+            aggregate(&scores[..2], Aggregation::TrimmedMean),
+            Some(Decimal::new(45, 1))
+        );
         assert_eq!(aggregate(&[], Aggregation::Mean), None);
     }
 }

@@ -121,7 +121,9 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
     let provider_type = evaluation.provider_type.map(|t| &scheme.provider_types[t]);
     let level_label = |slot: usize| scheme.levels.get(slot).map(|l| l.label.clone());
     let subclass_title = |subclass: Option<usize>| {
-        subclass.and_then(|s| provider_type.map(|t| format!("{}（{}）", t.subclasses[s].title, t.subclasses[s].id)))
+        subclass.and_then(|s| {
+            provider_type.map(|t| format!("{}（{}）", t.subclasses[s].title, t.subclasses[s].id))
+        })
     };
 
     let findings: Vec<FindingReport> = evaluation
@@ -135,8 +137,13 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
         .iter()
         .map(|gap| {
             let (target, stars) = match (&evaluation.outcome, gap.target) {
-                (Outcome::Stars { .. }, Some(slot)) => (level_label(slot).unwrap_or_default(), Some(scheme.levels[slot].stars)),
-                (Outcome::Capability { .. }, Some(part)) => (scheme.parts[part].title.clone(), None),
+                (Outcome::Stars { .. }, Some(slot)) => (
+                    level_label(slot).unwrap_or_default(),
+                    Some(scheme.levels[slot].stars),
+                ),
+                (Outcome::Capability { .. }, Some(part)) => {
+                    (scheme.parts[part].title.clone(), None)
+                }
                 _ => ("申报资格".to_owned(), None),
             };
             GapReport {
@@ -151,13 +158,20 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
                         ChangeReport {
                             id: finding.criterion.id.clone(),
                             label: Scheme::label_for(&finding.criterion.label, year),
-                            current: findings[*index].used.clone().unwrap_or_else(|| "未填写".to_owned()),
+                            current: findings[*index]
+                                .used
+                                .clone()
+                                .unwrap_or_else(|| "未填写".to_owned()),
                             required: requirement_text(scheme, evaluation, finding, *slot),
                             status: finding.status(*slot),
                         }
                     })
                     .collect(),
-                required_parts: gap.required_parts.iter().map(|p| scheme.parts[*p].title.clone()).collect(),
+                required_parts: gap
+                    .required_parts
+                    .iter()
+                    .map(|p| scheme.parts[*p].title.clone())
+                    .collect(),
             }
         })
         .collect();
@@ -193,15 +207,27 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
         diagnostics: evaluation.diagnostics.clone(),
     };
     match &evaluation.outcome {
-        Outcome::Stars { stars, level, via_subclass, paths, via_shortcut, gates_met } => {
+        Outcome::Stars {
+            stars,
+            level,
+            via_subclass,
+            paths,
+            via_shortcut,
+            gates_met,
+        } => {
             report.stars = Some(*stars);
-            report.grade = level.and_then(level_label).unwrap_or_else(|| "不予定级".into());
+            report.grade = level
+                .and_then(level_label)
+                .unwrap_or_else(|| "不予定级".into());
             report.grade_basis = Some(if *via_shortcut {
                 "已认定的省重点平台服务商，满足企业基本条件，直接评估为三星（二（二）3）".into()
             } else if !gates_met {
                 "不满足企业基本条件".into()
             } else if paths.len() > 1 {
-                let names: Vec<String> = paths.iter().filter_map(|p| subclass_title(Some(*p))).collect();
+                let names: Vec<String> = paths
+                    .iter()
+                    .filter_map(|p| subclass_title(Some(*p)))
+                    .collect();
                 format!("专业要求经由子类 {} 满足", names.join("、"))
             } else if let Some(subclass) = subclass_title(*via_subclass) {
                 format!("专业要求经由子类 {subclass} 满足")
@@ -211,12 +237,22 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
                 "三星要求未全部满足".into()
             });
         }
-        Outcome::Rubric { eligible, score, max_score, self_score, .. } => {
+        Outcome::Rubric {
+            eligible,
+            score,
+            max_score,
+            self_score,
+            ..
+        } => {
             report.eligible = Some(*eligible);
             report.score = score.map(|s| s.round_dp(2).normalize());
             report.max_score = Some(*max_score);
             report.self_score = self_score.map(|s| s.round_dp(2).normalize());
-            report.grade = if *eligible { "符合申报条件".into() } else { "不符合申报条件".into() };
+            report.grade = if *eligible {
+                "符合申报条件".into()
+            } else {
+                "不符合申报条件".into()
+            };
             let failing: Vec<&str> = evaluation
                 .gaps
                 .iter()
@@ -225,7 +261,10 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
                 .collect();
             report.grade_basis = Some(match (score, eligible) {
                 (_, false) => format!("不满足申报条件（{}）", dedup(failing).join("、")),
-                (Some(score), true) => format!("专家评分 {} / {max_score} 分（择优由认定主管部门决定）", score.round_dp(2).normalize()),
+                (Some(score), true) => format!(
+                    "专家评分 {} / {max_score} 分（择优由认定主管部门决定）",
+                    score.round_dp(2).normalize()
+                ),
                 (None, true) => "尚无专家评分".into(),
             });
         }
@@ -234,16 +273,34 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
                 .parts
                 .iter()
                 .zip(parts)
-                .map(|(part, status)| PartReport { id: part.id.clone(), title: part.title.clone(), status: *status })
+                .map(|(part, status)| PartReport {
+                    id: part.id.clone(),
+                    title: part.title.clone(),
+                    status: *status,
+                })
                 .collect();
-            let met: Vec<&str> = report.parts.iter().filter(|p| p.status == Status::Met).map(|p| p.title.as_str()).collect();
-            report.grade = if met.is_empty() { "未达到任何平台类型要求".into() } else { met.join("、") };
+            let met: Vec<&str> = report
+                .parts
+                .iter()
+                .filter(|p| p.status == Status::Met)
+                .map(|p| p.title.as_str())
+                .collect();
+            report.grade = if met.is_empty() {
+                "未达到任何平台类型要求".into()
+            } else {
+                met.join("、")
+            };
         }
     }
     report
 }
 
-fn finding_report(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Finding<'_>, year: Option<i32>) -> FindingReport {
+fn finding_report(
+    scheme: &Scheme,
+    evaluation: &Evaluation<'_>,
+    finding: &Finding<'_>,
+    year: Option<i32>,
+) -> FindingReport {
     let criterion = finding.criterion;
     let display = |value: Option<&Value>| value.map(|v| display_finding_value(scheme, finding, v));
     let (declared, confirmed, used) = match &criterion.test {
@@ -254,67 +311,129 @@ fn finding_report(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Findin
                 let parts: Vec<String> = alternatives
                     .iter()
                     .filter_map(|a| {
-                        let value = sources.iter().find_map(|source| source.get(a.field)?.as_ref())?;
-                        Some(format!("{} {}", a.label, display_value(scheme, &scheme.fields[a.field].kind, value)))
+                        let value = sources
+                            .iter()
+                            .find_map(|source| source.get(a.field)?.as_ref())?;
+                        Some(format!(
+                            "{} {}",
+                            a.label,
+                            display_value(scheme, &scheme.fields[a.field].kind, value)
+                        ))
                     })
                     .collect();
                 (!parts.is_empty()).then(|| parts.join("；"))
             };
             let (declared, confirmed) = (&declaration.declared[..], &declaration.confirmed[..]);
-            (join(&[declared]), join(&[confirmed]), join(&[confirmed, declared]))
+            (
+                join(&[declared]),
+                join(&[confirmed]),
+                join(&[confirmed, declared]),
+            )
         }
-        Test::Levels { requirements, .. } if requirements.iter().flatten().any(|r| matches!(r, Requirement::YearsAtLeast(_))) => {
+        Test::Levels { requirements, .. }
+            if requirements
+                .iter()
+                .flatten()
+                .any(|r| matches!(r, Requirement::YearsAtLeast(_))) =>
+        {
             let with_years = |value: Option<&Value>| {
                 value.map(|v| match (v, evaluation.round.cutoff) {
-                    (Value::Date(date), Some(cutoff)) => format!("{date}（至 {cutoff} 满{}年）", full_years(*date, cutoff)),
+                    (Value::Date(date), Some(cutoff)) => {
+                        format!("{date}（至 {cutoff} 满{}年）", full_years(*date, cutoff))
+                    }
                     _ => display_finding_value(scheme, finding, v),
                 })
             };
-            (with_years(finding.declared), with_years(finding.confirmed), with_years(finding.used()))
+            (
+                with_years(finding.declared),
+                with_years(finding.confirmed),
+                with_years(finding.used()),
+            )
         }
         Test::Records { .. } => {
             let with_count = |value: Option<&Value>| {
                 value.map(|v| match finding.qualifying_records {
-                    Some(count) => format!("{}，其中符合条件 {count} 个", display_finding_value(scheme, finding, v)),
+                    Some(count) => format!(
+                        "{}，其中符合条件 {count} 个",
+                        display_finding_value(scheme, finding, v)
+                    ),
                     None => display_finding_value(scheme, finding, v),
                 })
             };
-            (with_count(finding.declared), with_count(finding.confirmed), with_count(finding.used()))
+            (
+                with_count(finding.declared),
+                with_count(finding.confirmed),
+                with_count(finding.used()),
+            )
         }
-        _ => (display(finding.declared), display(finding.confirmed), display(finding.used())),
+        _ => (
+            display(finding.declared),
+            display(finding.confirmed),
+            display(finding.used()),
+        ),
     };
     let levels = (0..finding.slots as usize)
         .map(|slot| LevelReport {
-            level: (finding.slots > 1).then(|| scheme.levels.get(slot).map(|l| l.label.clone())).flatten(),
+            level: (finding.slots > 1)
+                .then(|| scheme.levels.get(slot).map(|l| l.label.clone()))
+                .flatten(),
             requirement: requirement_text(scheme, evaluation, finding, slot),
             status: finding.status(slot),
         })
         .collect();
-    let mut notes: Vec<String> = criterion.notes.iter().map(|n| format!("{}：{}", scheme.notes[*n].id, scheme.notes[*n].text)).collect();
+    let mut notes: Vec<String> = criterion
+        .notes
+        .iter()
+        .map(|n| format!("{}：{}", scheme.notes[*n].id, scheme.notes[*n].text))
+        .collect();
     if let Some((note, subclasses)) = &criterion.exempt_via_subclasses
         && let Some(type_index) = criterion.provider_type
     {
-        let names: Vec<&str> = subclasses.iter().map(|s| scheme.provider_types[type_index].subclasses[*s].title.as_str()).collect();
-        notes.push(format!("{}：经由子类 {} 定级时免于此项要求", scheme.notes[*note].id, names.join("、")));
+        let names: Vec<&str> = subclasses
+            .iter()
+            .map(|s| {
+                scheme.provider_types[type_index].subclasses[*s]
+                    .title
+                    .as_str()
+            })
+            .collect();
+        notes.push(format!(
+            "{}：经由子类 {} 定级时免于此项要求",
+            scheme.notes[*note].id,
+            names.join("、")
+        ));
     }
     let remark = finding.remark.map(|remark| match remark {
         Remark::SubclassNotDeclared => "未申报该子类，不计入定级".to_owned(),
         Remark::ShortcutNotClaimed => "未申请直接定级".to_owned(),
         Remark::ExemptViaSubclass => {
-            let note = finding.applied_note.map(|n| scheme.notes[n].id.as_str()).unwrap_or_default();
+            let note = finding
+                .applied_note
+                .map(|n| scheme.notes[n].id.as_str())
+                .unwrap_or_default();
             format!("按{note}，经由该子类定级时免于此项要求")
         }
     });
     let records_text = (!finding.records.is_empty()).then(|| records_explanation(finding));
-    let explanation = match (&finding.scores, finding.qualifying_records, finding.applied_note) {
+    let explanation = match (
+        &finding.scores,
+        finding.qualifying_records,
+        finding.applied_note,
+    ) {
         _ if remark.is_some() => remark,
         (None, Some(_), _) => records_text,
         (Some(scores), _, _) => {
-            let given: Vec<String> = scores.by_expert.iter().map(|s| s.map_or("—".into(), |v| v.normalize().to_string())).collect();
+            let given: Vec<String> = scores
+                .by_expert
+                .iter()
+                .map(|s| s.map_or("—".into(), |v| v.normalize().to_string()))
+                .collect();
             let mut text = format!(
                 "专家评分 [{}]，汇总 {}",
                 given.join(", "),
-                scores.aggregate.map_or("—".into(), |a| a.round_dp(2).normalize().to_string())
+                scores
+                    .aggregate
+                    .map_or("—".into(), |a| a.round_dp(2).normalize().to_string())
             );
             if let Some(own) = scores.self_score {
                 let _ = write!(text, "；自评 {}", own.normalize());
@@ -324,17 +443,29 @@ fn finding_report(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Findin
             }
             Some(text)
         }
-        (None, None, Some(note)) if finding.applied_override.is_some() => {
-            Some(format!("按{}，{}适用调整后的要求", scheme.notes[note].id, evaluation.org_kind.label()))
-        }
-        (None, None, Some(note)) => Some(format!("按{}，{}免于此项要求", scheme.notes[note].id, evaluation.org_kind.label())),
+        (None, None, Some(note)) if finding.applied_override.is_some() => Some(format!(
+            "按{}，{}适用调整后的要求",
+            scheme.notes[note].id,
+            evaluation.org_kind.label()
+        )),
+        (None, None, Some(note)) => Some(format!(
+            "按{}，{}免于此项要求",
+            scheme.notes[note].id,
+            evaluation.org_kind.label()
+        )),
         _ => None,
     };
     FindingReport {
         id: criterion.id.clone(),
         section: criterion.section.label(),
-        group: match (criterion.section, criterion.subclass, criterion.provider_type) {
-            (Section::Professional, Some(s), Some(t)) => Some(scheme.provider_types[t].subclasses[s].title.clone()),
+        group: match (
+            criterion.section,
+            criterion.subclass,
+            criterion.provider_type,
+        ) {
+            (Section::Professional, Some(s), Some(t)) => {
+                Some(scheme.provider_types[t].subclasses[s].title.clone())
+            }
             _ => criterion.group.clone(),
         },
         label: Scheme::label_for(&criterion.label, year),
@@ -351,7 +482,9 @@ fn finding_report(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Findin
 /// Full years from `start` to the cut-off (the N-th anniversary counts).
 fn full_years(start: chrono::NaiveDate, cutoff: chrono::NaiveDate) -> u32 {
     let mut years = 0;
-    while crate::engine::anniversary(start, years + 1).is_some_and(|end| end <= cutoff) && years < 200 {
+    while crate::engine::anniversary(start, years + 1).is_some_and(|end| end <= cutoff)
+        && years < 200
+    {
         years += 1;
     }
     years
@@ -371,17 +504,33 @@ fn latest_start(cutoff: chrono::NaiveDate, years: u32) -> Option<chrono::NaiveDa
 
 /// Which records qualify and, for the others, which conditions they fail.
 fn records_explanation(finding: &Finding<'_>) -> String {
-    let Test::Records { conditions, .. } = &finding.criterion.test else { return String::new() };
-    let qualifying: Vec<&str> = finding.records.iter().filter(|r| r.failing.is_empty() && !r.duplicate).map(|r| r.key).collect();
+    let Test::Records { conditions, .. } = &finding.criterion.test else {
+        return String::new();
+    };
+    let qualifying: Vec<&str> = finding
+        .records
+        .iter()
+        .filter(|r| r.failing.is_empty() && !r.duplicate)
+        .map(|r| r.key)
+        .collect();
     let mut text = format!("符合条件 {} 个", qualifying.len());
     if !qualifying.is_empty() {
         let _ = write!(text, "（{}）", qualifying.join("、"));
     }
     for record in finding.records.iter().filter(|r| !r.failing.is_empty()) {
-        let failed: Vec<&str> = record.failing.iter().map(|i| conditions[*i].label.as_str()).collect();
+        let failed: Vec<&str> = record
+            .failing
+            .iter()
+            .map(|i| conditions[*i].label.as_str())
+            .collect();
         let _ = write!(text, "；{} 不符合：{}", record.key, failed.join("、"));
     }
-    let duplicates: Vec<&str> = finding.records.iter().filter(|r| r.duplicate).map(|r| r.key).collect();
+    let duplicates: Vec<&str> = finding
+        .records
+        .iter()
+        .filter(|r| r.duplicate)
+        .map(|r| r.key)
+        .collect();
     if !duplicates.is_empty() {
         let _ = write!(text, "；重复记录只计一次：{}", duplicates.join("、"));
     }
@@ -389,7 +538,12 @@ fn records_explanation(finding: &Finding<'_>) -> String {
 }
 
 /// The requirement at a level in the document's words, with any round parameter filled in.
-fn requirement_text(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Finding<'_>, slot: usize) -> String {
+fn requirement_text(
+    scheme: &Scheme,
+    evaluation: &Evaluation<'_>,
+    finding: &Finding<'_>,
+    slot: usize,
+) -> String {
     let criterion = finding.criterion;
     let slot = slot.min(criterion.wording.len().saturating_sub(1));
     if let Some(over) = criterion
@@ -400,7 +554,8 @@ fn requirement_text(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Find
         return format!("{}（{}）", over.wording, scheme.notes[over.note].id);
     }
     let mut text = criterion.wording.get(slot).cloned().unwrap_or_default();
-    if let (Test::Levels { requirements, .. }, Some(cutoff)) = (&criterion.test, evaluation.round.cutoff)
+    if let (Test::Levels { requirements, .. }, Some(cutoff)) =
+        (&criterion.test, evaluation.round.cutoff)
         && let Some(Some(Requirement::YearsAtLeast(years))) = requirements.get(slot)
         && let Some(latest) = latest_start(cutoff, *years)
     {
@@ -416,7 +571,10 @@ fn requirement_text(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Find
             })
             .take(1)
             .collect(),
-        Test::Records { count: crate::scheme::Need::Param(p), .. } => vec![*p],
+        Test::Records {
+            count: crate::scheme::Need::Param(p),
+            ..
+        } => vec![*p],
         Test::AnyOf { alternatives } => alternatives
             .iter()
             .filter_map(|a| match a.requirements.first() {
@@ -430,7 +588,12 @@ fn requirement_text(scheme: &Scheme, evaluation: &Evaluation<'_>, finding: &Find
         let parameter = &scheme.parameters[p];
         match evaluation.round.params.get(p).copied().flatten() {
             Some(value) => {
-                let _ = write!(text, "〔{} = {}〕", parameter.id, parameter.unit.display(value));
+                let _ = write!(
+                    text,
+                    "〔{} = {}〕",
+                    parameter.id,
+                    parameter.unit.display(value)
+                );
             }
             None => {
                 let _ = write!(text, "〔{} 未设定〕", parameter.id);
@@ -456,10 +619,17 @@ pub fn display_value(scheme: &Scheme, kind: &FieldKind, value: &Value) -> String
         (FieldKind::Number(unit), Value::Number(n)) => unit.display(*n),
         (_, Value::Bool(true)) => "是".into(),
         (_, Value::Bool(false)) => "否".into(),
-        (FieldKind::Ordinal(scale), Value::Level(Some(level))) => scheme.scales[*scale].levels[*level as usize].label.clone(),
+        (FieldKind::Ordinal(scale), Value::Level(Some(level))) => {
+            scheme.scales[*scale].levels[*level as usize].label.clone()
+        }
         (_, Value::Level(None)) => "无".into(),
         (FieldKind::Items(items), Value::Items(bits)) => {
-            let chosen: Vec<&str> = items.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, s)| s.as_str()).collect();
+            let chosen: Vec<&str> = items
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| bits & (1 << i) != 0)
+                .map(|(_, s)| s.as_str())
+                .collect();
             if chosen.is_empty() {
                 "无（0项）".into()
             } else {
@@ -481,10 +651,17 @@ impl Report {
     /// The headline: grade and basis.
     pub fn headline(&self) -> String {
         let who = self.organization.as_deref().unwrap_or("申报单位");
-        let what = self.provider_type_title.as_deref().unwrap_or(&self.scheme_title);
+        let what = self
+            .provider_type_title
+            .as_deref()
+            .unwrap_or(&self.scheme_title);
         match (&self.score, self.stars) {
             (_, Some(_)) => format!("{who} · {what}：{}", self.grade),
-            (Some(score), None) => format!("{who} · {what}：{}，专家评分 {score} / {} 分", self.grade, self.max_score.unwrap_or_default()),
+            (Some(score), None) => format!(
+                "{who} · {what}：{}，专家评分 {score} / {} 分",
+                self.grade,
+                self.max_score.unwrap_or_default()
+            ),
             (None, None) => format!("{who} · {what}：{}", self.grade),
         }
     }
@@ -496,7 +673,11 @@ impl Report {
         if let Some(basis) = &self.grade_basis {
             let _ = writeln!(out, "依据：{basis}");
         }
-        let _ = writeln!(out, "方案：{}（{} 版）", self.scheme_title, self.scheme_version);
+        let _ = writeln!(
+            out,
+            "方案：{}（{} 版）",
+            self.scheme_title, self.scheme_version
+        );
         if let Some(cutoff) = &self.round.cutoff {
             let _ = write!(out, "时间计算截止日期：{cutoff}");
             if let Some(year) = self.round.reference_year {
@@ -510,7 +691,13 @@ impl Report {
         if !self.parts.is_empty() {
             out.push_str("\n平台类型：\n");
             for part in &self.parts {
-                let _ = writeln!(out, "  {} {}：{}", mark(part.status), part.title, part.status.label());
+                let _ = writeln!(
+                    out,
+                    "  {} {}：{}",
+                    mark(part.status),
+                    part.title,
+                    part.status.label()
+                );
             }
         }
         out.push_str("\n逐项结果：\n");
@@ -526,8 +713,20 @@ impl Report {
                 (Some(d), None) => d.clone(),
                 (None, None) => "未填写".into(),
             };
-            let group = finding.group.as_deref().map(|g| format!("{g} · ")).unwrap_or_default();
-            let value = if finding.explanation.as_deref().is_some_and(|e| e.starts_with("专家评分")) { String::new() } else { format!("：{value}") };
+            let group = finding
+                .group
+                .as_deref()
+                .map(|g| format!("{g} · "))
+                .unwrap_or_default();
+            let value = if finding
+                .explanation
+                .as_deref()
+                .is_some_and(|e| e.starts_with("专家评分"))
+            {
+                String::new()
+            } else {
+                format!("：{value}")
+            };
             let _ = writeln!(out, "  {group}{}{value}", finding.label);
             let levels: Vec<String> = finding
                 .levels
@@ -538,7 +737,12 @@ impl Report {
                     None => format!("要求 {} {}", l.requirement, mark(l.status)),
                 })
                 .collect();
-            let _ = writeln!(out, "      {}    〔{}〕", levels.join(" | "), finding.clause);
+            let _ = writeln!(
+                out,
+                "      {}    〔{}〕",
+                levels.join(" | "),
+                finding.clause
+            );
             if let Some(explanation) = &finding.explanation {
                 let _ = writeln!(out, "      {explanation}");
             }
@@ -550,13 +754,21 @@ impl Report {
         } else {
             out.push_str("\n差距分析：\n");
             for gap in &self.gaps {
-                let via = gap.via_subclass.as_deref().map(|v| format!("（经由子类 {v}）")).unwrap_or_default();
+                let via = gap
+                    .via_subclass
+                    .as_deref()
+                    .map(|v| format!("（经由子类 {v}）"))
+                    .unwrap_or_default();
                 let _ = writeln!(out, "  达到{}{via}需：", gap.target);
                 for part in &gap.required_parts {
                     let _ = writeln!(out, "    - 先满足 {part}");
                 }
                 for change in &gap.changes {
-                    let _ = writeln!(out, "    - {}：当前 {}，需 {}", change.label, change.current, change.required);
+                    let _ = writeln!(
+                        out,
+                        "    - {}：当前 {}，需 {}",
+                        change.label, change.current, change.required
+                    );
                 }
             }
         }
@@ -573,7 +785,11 @@ impl Report {
         if let Some(basis) = &self.grade_basis {
             let _ = writeln!(out, "- 依据：{basis}");
         }
-        let _ = writeln!(out, "- 方案：{}（{} 版）", self.scheme_title, self.scheme_version);
+        let _ = writeln!(
+            out,
+            "- 方案：{}（{} 版）",
+            self.scheme_title, self.scheme_version
+        );
         if let Some(cutoff) = &self.round.cutoff {
             let _ = writeln!(out, "- 时间计算截止日期：{cutoff}");
         }
@@ -585,13 +801,27 @@ impl Report {
             let levels: Vec<String> = finding
                 .levels
                 .iter()
-                .map(|l| format!("{}{} {}", l.level.as_deref().map(|x| format!("{x}：")).unwrap_or_default(), l.requirement, mark(l.status)))
+                .map(|l| {
+                    format!(
+                        "{}{} {}",
+                        l.level
+                            .as_deref()
+                            .map(|x| format!("{x}："))
+                            .unwrap_or_default(),
+                        l.requirement,
+                        mark(l.status)
+                    )
+                })
                 .collect();
             let _ = writeln!(
                 out,
                 "| {} | {}{} | {} | {} | {} |",
                 finding.section,
-                finding.group.as_deref().map(|g| format!("{g} · ")).unwrap_or_default(),
+                finding
+                    .group
+                    .as_deref()
+                    .map(|g| format!("{g} · "))
+                    .unwrap_or_default(),
                 finding.label,
                 finding.used.as_deref().unwrap_or("未填写"),
                 levels.join("<br>"),
@@ -601,13 +831,21 @@ impl Report {
         if !self.gaps.is_empty() {
             out.push_str("\n### 差距分析\n");
             for gap in &self.gaps {
-                let via = gap.via_subclass.as_deref().map(|v| format!("（经由子类 {v}）")).unwrap_or_default();
+                let via = gap
+                    .via_subclass
+                    .as_deref()
+                    .map(|v| format!("（经由子类 {v}）"))
+                    .unwrap_or_default();
                 let _ = writeln!(out, "\n**达到{}{via}需：**\n", gap.target);
                 for part in &gap.required_parts {
                     let _ = writeln!(out, "- 先满足 {part}");
                 }
                 for change in &gap.changes {
-                    let _ = writeln!(out, "- {}：当前 {}，需 {}", change.label, change.current, change.required);
+                    let _ = writeln!(
+                        out,
+                        "- {}：当前 {}，需 {}",
+                        change.label, change.current, change.required
+                    );
                 }
             }
         }

@@ -158,7 +158,11 @@ impl Unit {
         let binary = Decimal::from(1024);
         let suffixes: &[(&str, Decimal)] = match self {
             Unit::Yuan => &[("元", Decimal::ONE), ("", Decimal::ONE)],
-            Unit::Percent => &[("%", Decimal::ONE), ("％", Decimal::ONE), ("", Decimal::ONE)],
+            Unit::Percent => &[
+                ("%", Decimal::ONE),
+                ("％", Decimal::ONE),
+                ("", Decimal::ONE),
+            ],
             Unit::Count(measure) => {
                 return Some((strip_measure(text, measure), Decimal::ONE));
             }
@@ -308,7 +312,9 @@ mod tests {
 
     fn check(unit: &str, input: &str, expected: &str) {
         let unit = Unit::from_name(unit).unwrap();
-        let value = unit.parse(input).unwrap_or_else(|e| panic!("{input}: {e:?}"));
+        let value = unit
+            .parse(input)
+            .unwrap_or_else(|e| panic!("{input}: {e:?}"));
         assert_eq!(value, expected.parse::<Decimal>().unwrap(), "{input}");
     }
 
@@ -355,9 +361,21 @@ mod tests {
         assert_eq!(Unit::Yuan.display(Decimal::from(1_500_000_000)), "15亿");
         assert_eq!(Unit::Yuan.display(Decimal::from(5000)), "5000元");
         assert_eq!(Unit::Terabytes.display(Decimal::from(2048)), "2PB");
-        assert_eq!(Unit::Count(Measure::TaiTao).display(Decimal::from(5000)), "5000台/套");
-        assert_eq!(Unit::Count(Measure::TaiTao).display(Decimal::from(126_000)), "12.6万台/套");
-        assert_eq!(Unit::Count(Measure::Ge).display(Decimal::from(15_000_000)), "1500万个");
-        assert_eq!(Unit::Count(Measure::Ge).display(Decimal::from(100_000_000)), "1亿个");
+        assert_eq!(
+            Unit::Count(Measure::TaiTao).display(Decimal::from(5000)),
+            "5000台/套"
+        );
+        assert_eq!(
+            Unit::Count(Measure::TaiTao).display(Decimal::from(126_000)),
+            "12.6万台/套"
+        );
+        assert_eq!(
+            Unit::Count(Measure::Ge).display(Decimal::from(15_000_000)),
+            "1500万个"
+        );
+        assert_eq!(
+            Unit::Count(Measure::Ge).display(Decimal::from(100_000_000)),
+            "1亿个"
+        );
     }
 }

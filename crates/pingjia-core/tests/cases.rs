@@ -89,7 +89,10 @@ fn status_name(status: Status) -> &'static str {
 }
 
 fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {
@@ -129,11 +132,15 @@ fn check(catalog: &Catalog, path: &Path) -> Vec<String> {
         }
     }
     let declaration_text = toml::to_string(&case.declaration).unwrap();
-    let tree = pingjia_core::declaration::parse_tree(&declaration_text, pingjia_core::Format::Toml).unwrap();
+    let tree = pingjia_core::declaration::parse_tree(&declaration_text, pingjia_core::Format::Toml)
+        .unwrap();
     let declaration = match read_declaration(&tree, scheme, target.provider_type) {
         Ok(declaration) => {
             if !case.expect.input_errors.is_empty() {
-                problems.push(format!("expected input errors {:?}, but the declaration was accepted", case.expect.input_errors));
+                problems.push(format!(
+                    "expected input errors {:?}, but the declaration was accepted",
+                    case.expect.input_errors
+                ));
             }
             declaration
         }
@@ -143,18 +150,30 @@ fn check(catalog: &Catalog, path: &Path) -> Vec<String> {
             let mut wanted = case.expect.input_errors.clone();
             wanted.sort();
             if got != wanted {
-                problems.push(format!("input errors: expected {wanted:?}, got {got:?}:\n{errors}"));
+                problems.push(format!(
+                    "input errors: expected {wanted:?}, got {got:?}:\n{errors}"
+                ));
             }
             return problems;
         }
     };
     let evaluation = evaluate(scheme, &declaration, &round);
     let expect = &case.expect;
-    let provider_type = target.provider_type.or(declaration.provider_type).map(|t| &scheme.provider_types[t]);
-    let subclass_id = |index: Option<usize>| index.and_then(|i| provider_type.map(|t| t.subclasses[i].id.clone()));
+    let provider_type = target
+        .provider_type
+        .or(declaration.provider_type)
+        .map(|t| &scheme.provider_types[t]);
+    let subclass_id = |index: Option<usize>| {
+        index.and_then(|i| provider_type.map(|t| t.subclasses[i].id.clone()))
+    };
 
     match &evaluation.outcome {
-        Outcome::Stars { stars, via_subclass, via_shortcut, .. } => {
+        Outcome::Stars {
+            stars,
+            via_subclass,
+            via_shortcut,
+            ..
+        } => {
             if let Some(wanted) = expect.stars
                 && wanted != *stars
             {
@@ -163,15 +182,22 @@ fn check(catalog: &Catalog, path: &Path) -> Vec<String> {
             if let Some(wanted) = &expect.via_subclass
                 && Some(wanted) != subclass_id(*via_subclass).as_ref()
             {
-                problems.push(format!("via_subclass: expected {wanted}, got {:?}", subclass_id(*via_subclass)));
+                problems.push(format!(
+                    "via_subclass: expected {wanted}, got {:?}",
+                    subclass_id(*via_subclass)
+                ));
             }
             if let Some(wanted) = expect.via_shortcut
                 && wanted != *via_shortcut
             {
-                problems.push(format!("via_shortcut: expected {wanted}, got {via_shortcut}"));
+                problems.push(format!(
+                    "via_shortcut: expected {wanted}, got {via_shortcut}"
+                ));
             }
         }
-        Outcome::Rubric { eligible, score, .. } => {
+        Outcome::Rubric {
+            eligible, score, ..
+        } => {
             if let Some(wanted) = expect.eligible
                 && wanted != *eligible
             {
@@ -188,7 +214,10 @@ fn check(catalog: &Catalog, path: &Path) -> Vec<String> {
             for (part_id, wanted) in &expect.parts {
                 match scheme.parts.iter().position(|p| &p.id == part_id) {
                     Some(index) if status_name(parts[index]) == wanted => {}
-                    Some(index) => problems.push(format!("part {part_id}: expected {wanted}, got {}", status_name(parts[index]))),
+                    Some(index) => problems.push(format!(
+                        "part {part_id}: expected {wanted}, got {}",
+                        status_name(parts[index])
+                    )),
                     None => problems.push(format!("unknown part {part_id}")),
                 }
             }
@@ -196,14 +225,23 @@ fn check(catalog: &Catalog, path: &Path) -> Vec<String> {
     }
 
     for wanted in &expect.finding {
-        let Some(finding) = evaluation.findings.iter().find(|f| f.criterion.id == wanted.id) else {
+        let Some(finding) = evaluation
+            .findings
+            .iter()
+            .find(|f| f.criterion.id == wanted.id)
+        else {
             problems.push(format!("no finding for {}", wanted.id));
             continue;
         };
         if let Some(levels) = &wanted.levels {
-            let got: Vec<&str> = (0..finding.slots as usize).map(|slot| status_name(finding.status(slot))).collect();
+            let got: Vec<&str> = (0..finding.slots as usize)
+                .map(|slot| status_name(finding.status(slot)))
+                .collect();
             if got != *levels {
-                problems.push(format!("{}: expected levels {levels:?}, got {got:?}", wanted.id));
+                problems.push(format!(
+                    "{}: expected levels {levels:?}, got {got:?}",
+                    wanted.id
+                ));
             }
         }
         if let Some(status) = &wanted.status {
@@ -213,17 +251,23 @@ fn check(catalog: &Catalog, path: &Path) -> Vec<String> {
             }
         }
         if let Some(aggregate) = &wanted.aggregate {
-            let got = finding.scores.as_ref().and_then(|s| s.aggregate).map(|a| a.round_dp(4).normalize().to_string());
+            let got = finding
+                .scores
+                .as_ref()
+                .and_then(|s| s.aggregate)
+                .map(|a| a.round_dp(4).normalize().to_string());
             if got.as_deref() != Some(aggregate.as_str()) {
-                problems.push(format!("{}: expected aggregate {aggregate}, got {got:?}", wanted.id));
+                problems.push(format!(
+                    "{}: expected aggregate {aggregate}, got {got:?}",
+                    wanted.id
+                ));
             }
         }
     }
     for divergent in &expect.divergent {
-        let flagged = evaluation
-            .findings
-            .iter()
-            .any(|f| f.criterion.id == *divergent && f.scores.as_ref().is_some_and(|s| s.divergent));
+        let flagged = evaluation.findings.iter().any(|f| {
+            f.criterion.id == *divergent && f.scores.as_ref().is_some_and(|s| s.divergent)
+        });
         if !flagged {
             problems.push(format!("{divergent}: expected a divergence flag"));
         }
@@ -235,33 +279,53 @@ fn check(catalog: &Catalog, path: &Path) -> Vec<String> {
         .map(|f| f.criterion.id.as_str())
         .collect();
     for id in flagged {
-        if scheme.method == pingjia_core::scheme::Method::Rubric && !expect.divergent.iter().any(|d| d == id) {
+        if scheme.method == pingjia_core::scheme::Method::Rubric
+            && !expect.divergent.iter().any(|d| d == id)
+        {
             problems.push(format!("{id}: unexpected divergence flag"));
         }
     }
 
     for wanted in &expect.gap {
-        let gap = evaluation.gaps.iter().find(|gap| match (wanted.stars, &wanted.part, gap.target) {
-            (Some(stars), _, Some(slot)) => scheme.levels.get(slot).is_some_and(|l| l.stars == stars),
-            (None, Some(part), Some(index)) => scheme.parts.get(index).is_some_and(|p| &p.id == part),
-            (None, None, None) => true,
-            _ => false,
-        });
+        let gap =
+            evaluation
+                .gaps
+                .iter()
+                .find(|gap| match (wanted.stars, &wanted.part, gap.target) {
+                    (Some(stars), _, Some(slot)) => {
+                        scheme.levels.get(slot).is_some_and(|l| l.stars == stars)
+                    }
+                    (None, Some(part), Some(index)) => {
+                        scheme.parts.get(index).is_some_and(|p| &p.id == part)
+                    }
+                    (None, None, None) => true,
+                    _ => false,
+                });
         let Some(gap) = gap else {
             problems.push(format!("no gap for {:?}/{:?}", wanted.stars, wanted.part));
             continue;
         };
-        let mut got: Vec<String> = gap.changes.iter().map(|(index, _)| evaluation.findings[*index].criterion.id.clone()).collect();
+        let mut got: Vec<String> = gap
+            .changes
+            .iter()
+            .map(|(index, _)| evaluation.findings[*index].criterion.id.clone())
+            .collect();
         got.sort();
         let mut changes = wanted.changes.clone();
         changes.sort();
         if got != changes {
-            problems.push(format!("gap {:?}{:?}: expected changes {changes:?}, got {got:?}", wanted.stars, wanted.part));
+            problems.push(format!(
+                "gap {:?}{:?}: expected changes {changes:?}, got {got:?}",
+                wanted.stars, wanted.part
+            ));
         }
         if let Some(via) = &wanted.via_subclass
             && Some(via) != subclass_id(gap.via_subclass).as_ref()
         {
-            problems.push(format!("gap via_subclass: expected {via}, got {:?}", subclass_id(gap.via_subclass)));
+            problems.push(format!(
+                "gap via_subclass: expected {via}, got {:?}",
+                subclass_id(gap.via_subclass)
+            ));
         }
     }
     if expect.stars.is_some() && expect.gap.is_empty() && expect.stars != Some(5) {
@@ -287,5 +351,11 @@ fn hand_computed_cases() {
         }
     }
     println!("{} cases, {} failing", files.len(), failures.len());
-    assert!(failures.is_empty(), "{} of {} cases fail:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases fail:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }

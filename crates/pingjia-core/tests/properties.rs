@@ -37,7 +37,18 @@ fn random_value(scheme: &Scheme, kind: &FieldKind, rng: &mut Rng) -> Option<Valu
     }
     Some(match kind {
         FieldKind::Number(_) => {
-            let magnitude = [1u64, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 10_000_000_000][rng.below(10) as usize];
+            let magnitude = [
+                1u64,
+                10,
+                100,
+                1_000,
+                10_000,
+                100_000,
+                1_000_000,
+                10_000_000,
+                100_000_000,
+                10_000_000_000,
+            ][rng.below(10) as usize];
             Value::Number(Decimal::from(rng.below(magnitude * 3)))
         }
         FieldKind::YesNo => Value::Bool(rng.below(2) == 1),
@@ -47,10 +58,15 @@ fn random_value(scheme: &Scheme, kind: &FieldKind, rng: &mut Rng) -> Option<Valu
             Value::Level((pick > 0).then(|| (pick - 1) as u16))
         }
         FieldKind::Items(items) => Value::Items(rng.next() & ((1u64 << items.len()) - 1)),
-        FieldKind::Date => Value::Date(NaiveDate::from_ymd_opt(2015, 1, 1).unwrap() + chrono::Days::new(rng.below(2900))),
+        FieldKind::Date => Value::Date(
+            NaiveDate::from_ymd_opt(2015, 1, 1).unwrap() + chrono::Days::new(rng.below(2900)),
+        ),
         FieldKind::DateOrNone => {
             if rng.below(3) == 0 {
-                Value::Date(NaiveDate::from_ymd_opt(2017, 1, 1).unwrap() + chrono::Days::new(rng.below(2000)))
+                Value::Date(
+                    NaiveDate::from_ymd_opt(2017, 1, 1).unwrap()
+                        + chrono::Days::new(rng.below(2000)),
+                )
             } else {
                 Value::NoDate
             }
@@ -62,11 +78,20 @@ fn random_value(scheme: &Scheme, kind: &FieldKind, rng: &mut Rng) -> Option<Valu
 
 /// Values that meet every row of a provider type at a random level, then a few of them
 /// degraded at random: this spreads the grades over 0–5 instead of leaving almost all at 0.
-fn near_level(scheme: &Scheme, provider_type: usize, round: &Round, rng: &mut Rng) -> Vec<Option<Value>> {
+fn near_level(
+    scheme: &Scheme,
+    provider_type: usize,
+    round: &Round,
+    rng: &mut Rng,
+) -> Vec<Option<Value>> {
     use pingjia_core::scheme::{Need, Requirement, Test};
     let slot = rng.below(scheme.levels.len() as u64) as usize;
     let cutoff = round.cutoff.expect("Jiangsu rounds have a cut-off");
-    let mut values: Vec<Option<Value>> = scheme.fields.iter().map(|f| random_value(scheme, &f.kind, rng)).collect();
+    let mut values: Vec<Option<Value>> = scheme
+        .fields
+        .iter()
+        .map(|f| random_value(scheme, &f.kind, rng))
+        .collect();
     let meet = |requirement: &Requirement, kind: &FieldKind, rng: &mut Rng| -> Option<Value> {
         Some(match requirement {
             Requirement::AtLeast(Need::Fixed(v)) => Value::Number(*v + Decimal::from(rng.below(3))),
@@ -77,14 +102,26 @@ fn near_level(scheme: &Scheme, provider_type: usize, round: &Round, rng: &mut Rn
             Requirement::YearsAtLeast(years) => {
                 let back = chrono::Months::new(years * 12);
                 let _ = kind;
-                Value::Date(cutoff.checked_sub_months(back).unwrap() - chrono::Days::new(rng.below(3)))
+                Value::Date(
+                    cutoff.checked_sub_months(back).unwrap() - chrono::Days::new(rng.below(3)),
+                )
             }
         })
     };
-    for criterion in scheme.criteria.iter().filter(|c| scheme.applies_to(c, Some(provider_type))) {
+    for criterion in scheme
+        .criteria
+        .iter()
+        .filter(|c| scheme.applies_to(c, Some(provider_type)))
+    {
         match &criterion.test {
-            Test::Levels { field, requirements } => {
-                let requirement = requirements.get(slot).or(requirements.first()).and_then(Option::as_ref);
+            Test::Levels {
+                field,
+                requirements,
+            } => {
+                let requirement = requirements
+                    .get(slot)
+                    .or(requirements.first())
+                    .and_then(Option::as_ref);
                 if let Some(requirement) = requirement {
                     values[*field] = meet(requirement, &scheme.fields[*field].kind, rng);
                 }
@@ -99,16 +136,21 @@ fn near_level(scheme: &Scheme, provider_type: usize, round: &Round, rng: &mut Rn
             _ => {}
         }
     }
-    for index in 0..values.len() {
+    for (value, field) in values.iter_mut().zip(&scheme.fields) {
         if rng.below(12) == 0 {
-            values[index] = random_value(scheme, &scheme.fields[index].kind, rng);
+            *value = random_value(scheme, &field.kind, rng);
         }
     }
     values
 }
 
 /// The same value, improved: larger, higher, one more item, earlier date, yes, no event.
-fn improve(scheme: &Scheme, kind: &FieldKind, value: Option<&Value>, rng: &mut Rng) -> Option<Value> {
+fn improve(
+    scheme: &Scheme,
+    kind: &FieldKind,
+    value: Option<&Value>,
+    rng: &mut Rng,
+) -> Option<Value> {
     let Some(value) = value else {
         // Filling in a missing value never hurts either; use a random one.
         return random_value(scheme, kind, rng);
@@ -120,7 +162,9 @@ fn improve(scheme: &Scheme, kind: &FieldKind, value: Option<&Value>, rng: &mut R
             let top = scheme.scales[*scale].levels.len() as u16 - 1;
             Value::Level(Some(level.map_or(0, |l| (l + 1).min(top))))
         }
-        (FieldKind::Items(items), Value::Items(bits)) => Value::Items(bits | (1 << rng.below(items.len() as u64))),
+        (FieldKind::Items(items), Value::Items(bits)) => {
+            Value::Items(bits | (1 << rng.below(items.len() as u64)))
+        }
         (_, Value::Date(date)) => match kind {
             FieldKind::DateOrNone => Value::NoDate,
             _ => Value::Date(*date - chrono::Days::new(rng.below(800) + 1)),
@@ -216,14 +260,19 @@ proptest! {
 /// the embedded schemes, so that value parsing is exercised, not just the top level.
 fn arbitrary_declaration() -> impl Strategy<Value = serde_json::Value> {
     let catalog = catalog();
-    let mut field_ids: Vec<String> = catalog.schemes.iter().flat_map(|s| s.fields.iter().map(|f| f.id.clone())).collect();
+    let mut field_ids: Vec<String> = catalog
+        .schemes
+        .iter()
+        .flat_map(|s| s.fields.iter().map(|f| f.id.clone()))
+        .collect();
     field_ids.sort();
     field_ids.dedup();
     let leaf = prop_oneof![
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::Bool),
         any::<i64>().prop_map(serde_json::Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, serde_json::Value::Number)),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number)),
         prop_oneof![
             ".{0,12}",
             Just("1200万".to_owned()),
@@ -246,12 +295,20 @@ fn arbitrary_declaration() -> impl Strategy<Value = serde_json::Value> {
     (
         prop::collection::vec((field, value.clone()), 0..20),
         prop::option::of(value.clone()),
-        prop::option::of(prop::sample::select(vec!["企业", "事业单位", "社会团体", "公司"])),
+        prop::option::of(prop::sample::select(vec![
+            "企业",
+            "事业单位",
+            "社会团体",
+            "公司",
+        ])),
         prop::option::of(value),
     )
         .prop_map(|(values, experts, kind, subclasses)| {
             let mut object = serde_json::Map::new();
-            object.insert("values".into(), serde_json::Value::Object(values.into_iter().collect()));
+            object.insert(
+                "values".into(),
+                serde_json::Value::Object(values.into_iter().collect()),
+            );
             if let Some(kind) = kind {
                 object.insert("organization".into(), serde_json::json!({ "kind": kind }));
             }
@@ -288,6 +345,10 @@ fn generated_declarations_reach_every_grade() {
         seen[stars(scheme, &declaration, &round) as usize] += 1;
     }
     for grade in [0, 3, 4, 5] {
-        assert!(seen[grade] >= 20, "grade {grade} reached only {} times of 400: {seen:?}", seen[grade]);
+        assert!(
+            seen[grade] >= 20,
+            "grade {grade} reached only {} times of 400: {seen:?}",
+            seen[grade]
+        );
     }
 }

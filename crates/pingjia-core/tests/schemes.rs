@@ -16,41 +16,114 @@ fn every_jiangsu_table_row_is_encoded() {
     let scheme = &catalog.schemes[catalog.resolve("jiangsu-pool-2021").unwrap().scheme];
     // (type, basic, professional per subclass, service, rule)
     let expected: &[(&str, usize, &[usize], usize, ProfessionalRule)] = &[
-        ("comprehensive_platform", 10, &[6, 7, 5, 5], 7, ProfessionalRule::AnySubclass),
-        ("cloud_platform", 10, &[9, 3], 7, ProfessionalRule::AnySubclass),
+        (
+            "comprehensive_platform",
+            10,
+            &[6, 7, 5, 5],
+            7,
+            ProfessionalRule::AnySubclass,
+        ),
+        (
+            "cloud_platform",
+            10,
+            &[9, 3],
+            7,
+            ProfessionalRule::AnySubclass,
+        ),
         ("solution", 10, &[3, 3], 3, ProfessionalRule::AnySubclass),
-        ("industrial_app", 10, &[6, 7], 4, ProfessionalRule::AnySubclass),
-        ("network", 10, &[3, 3, 3, 5, 5], 4, ProfessionalRule::AnySubclass),
-        ("data_collection", 10, &[3, 4, 1], 3, ProfessionalRule::AllSubclasses),
-        ("ics_security", 10, &[6, 6, 5, 5], 4, ProfessionalRule::AnySubclass),
-        ("supporting", 3, &[6, 5, 4, 4], 2, ProfessionalRule::AnySubclass),
+        (
+            "industrial_app",
+            10,
+            &[6, 7],
+            4,
+            ProfessionalRule::AnySubclass,
+        ),
+        (
+            "network",
+            10,
+            &[3, 3, 3, 5, 5],
+            4,
+            ProfessionalRule::AnySubclass,
+        ),
+        (
+            "data_collection",
+            10,
+            &[3, 4, 1],
+            3,
+            ProfessionalRule::AllSubclasses,
+        ),
+        (
+            "ics_security",
+            10,
+            &[6, 6, 5, 5],
+            4,
+            ProfessionalRule::AnySubclass,
+        ),
+        (
+            "supporting",
+            3,
+            &[6, 5, 4, 4],
+            2,
+            ProfessionalRule::AnySubclass,
+        ),
     ];
     assert_eq!(scheme.provider_types.len(), expected.len());
     for (type_id, basic, professional, service, rule) in expected {
-        let type_index = scheme.provider_type(type_id).unwrap_or_else(|| panic!("type {type_id}"));
+        let type_index = scheme
+            .provider_type(type_id)
+            .unwrap_or_else(|| panic!("type {type_id}"));
         let provider_type = &scheme.provider_types[type_index];
         let rows = |section: Section, subclass: Option<usize>| {
             scheme
                 .criteria
                 .iter()
-                .filter(|c| c.provider_type == Some(type_index) && c.section == section && (subclass.is_none() || c.subclass == subclass))
+                .filter(|c| {
+                    c.provider_type == Some(type_index)
+                        && c.section == section
+                        && (subclass.is_none() || c.subclass == subclass)
+                })
                 .count()
         };
         assert_eq!(rows(Section::Basic, None), *basic, "{type_id} 基础要求");
         assert_eq!(rows(Section::Service, None), *service, "{type_id} 服务要求");
-        assert_eq!(provider_type.subclasses.len(), professional.len(), "{type_id} subclasses");
+        assert_eq!(
+            provider_type.subclasses.len(),
+            professional.len(),
+            "{type_id} subclasses"
+        );
         for (index, count) in professional.iter().enumerate() {
-            assert_eq!(rows(Section::Professional, Some(index)), *count, "{type_id} 专业要求 {}", provider_type.subclasses[index].title);
+            assert_eq!(
+                rows(Section::Professional, Some(index)),
+                *count,
+                "{type_id} 专业要求 {}",
+                provider_type.subclasses[index].title
+            );
         }
         assert_eq!(provider_type.professional, *rule, "{type_id} rule");
         // Every row of a table states a requirement for each of the three levels.
-        for criterion in scheme.criteria.iter().filter(|c| c.provider_type == Some(type_index) && c.section != Section::Shortcut) {
+        for criterion in scheme
+            .criteria
+            .iter()
+            .filter(|c| c.provider_type == Some(type_index) && c.section != Section::Shortcut)
+        {
             assert_eq!(criterion.wording.len(), 3, "{} wording", criterion.id);
         }
     }
     // The six 企业基本条件 gates apply to every type; only 综合平台 has the shortcut.
-    assert_eq!(scheme.criteria.iter().filter(|c| c.section == Section::Gate && c.provider_type.is_none()).count(), 6);
-    let shortcuts: Vec<&str> = scheme.criteria.iter().filter(|c| c.section == Section::Shortcut).map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        scheme
+            .criteria
+            .iter()
+            .filter(|c| c.section == Section::Gate && c.provider_type.is_none())
+            .count(),
+        6
+    );
+    let shortcuts: Vec<&str> = scheme
+        .criteria
+        .iter()
+        .filter(|c| c.section == Section::Shortcut)
+        .map(|c| c.id.as_str())
+        .collect();
     assert_eq!(shortcuts, ["comprehensive_platform.key_platform"]);
 }
 
@@ -62,11 +135,23 @@ fn notes_sit_on_the_rows_the_document_marks() {
     let scheme = &catalog.schemes[0];
     let with_note = |note: &str| -> Vec<&str> {
         let index = scheme.notes.iter().position(|n| n.id == note).unwrap();
-        scheme.criteria.iter().filter(|c| c.notes.contains(&index)).map(|c| c.id.as_str()).collect()
+        scheme
+            .criteria
+            .iter()
+            .filter(|c| c.notes.contains(&index))
+            .map(|c| c.id.as_str())
+            .collect()
     };
     let note1 = with_note("注1");
     assert_eq!(note1.len(), 7 * 3 + 1 + 3, "注1 rows: {note1:?}");
-    for id in ["supporting.registered_capital", "supporting.consulting.revenue", "supporting.training.revenue", "supporting.exhibition.revenue", "network.high_tech", "industrial_app.main_revenue"] {
+    for id in [
+        "supporting.registered_capital",
+        "supporting.consulting.revenue",
+        "supporting.training.revenue",
+        "supporting.exhibition.revenue",
+        "network.high_tech",
+        "industrial_app.main_revenue",
+    ] {
         assert!(note1.contains(&id), "注1 on {id}: {note1:?}");
     }
     assert_eq!(with_note("注4"), ["network.clusters"]);
@@ -100,9 +185,27 @@ fn shaoxing_rubric_adds_up_to_105() {
             _ => None,
         })
         .collect();
-    assert_eq!(maxima, ["10", "10", "10", "10", "10", "10", "20", "20", "5"]);
-    assert_eq!(scheme.criteria.iter().filter(|c| c.section == Section::Material).count(), 8, "第七条 (一)–(八)");
-    assert_eq!(scheme.criteria.iter().filter(|c| c.section == Section::Material && c.optional).count(), 1);
+    assert_eq!(
+        maxima,
+        ["10", "10", "10", "10", "10", "10", "20", "20", "5"]
+    );
+    assert_eq!(
+        scheme
+            .criteria
+            .iter()
+            .filter(|c| c.section == Section::Material)
+            .count(),
+        8,
+        "第七条 (一)–(八)"
+    );
+    assert_eq!(
+        scheme
+            .criteria
+            .iter()
+            .filter(|c| c.section == Section::Material && c.optional)
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -112,15 +215,33 @@ fn miit_has_five_nested_parts_and_names_every_parameter() {
     let parts: Vec<&str> = scheme.parts.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(parts, ["common", "industry", "domain", "region", "cross"]);
     let cross = &scheme.parts[4];
-    assert_eq!(cross.requires, [0, 1, 2, 3], "跨行业跨领域 needs the other four");
+    assert_eq!(
+        cross.requires,
+        [0, 1, 2, 3],
+        "跨行业跨领域 needs the other four"
+    );
     // 15 基础共性 items in four aspects (4 + 5 + 2 + 4), plus the 「一定规模」 data requirement.
     let common = scheme.criteria.iter().filter(|c| c.part == Some(0)).count();
     assert_eq!(common, 16);
     // The document sets no values: no parameter has a default; every one is an example only.
-    assert!(scheme.parameters.iter().all(|p| p.default.is_none() && p.example.is_some()));
-    let regions = scheme.fields.iter().find(|f| f.id == "cross_regions").unwrap();
-    let FieldKind::Records(spec) = &regions.kind else { panic!("records") };
-    assert_eq!(spec.key_options, ["华北", "华东", "华南", "华中", "西北", "东北"]);
+    assert!(
+        scheme
+            .parameters
+            .iter()
+            .all(|p| p.default.is_none() && p.example.is_some())
+    );
+    let regions = scheme
+        .fields
+        .iter()
+        .find(|f| f.id == "cross_regions")
+        .unwrap();
+    let FieldKind::Records(spec) = &regions.kind else {
+        panic!("records")
+    };
+    assert_eq!(
+        spec.key_options,
+        ["华北", "华东", "华南", "华中", "西北", "东北"]
+    );
 }
 
 const MINIMAL: &str = r#"
@@ -195,11 +316,18 @@ fn a_minimal_scheme_loads() {
 
 #[test]
 fn unknown_keys_are_errors_with_a_line() {
-    let text = MINIMAL.replace("clause = \"一\"\nlevels = [\"100万\"", "clause = \"一\"\nthreshold = 3\nlevels = [\"100万\"");
+    let text = MINIMAL.replace(
+        "clause = \"一\"\nlevels = [\"100万\"",
+        "clause = \"一\"\nthreshold = 3\nlevels = [\"100万\"",
+    );
     let errors = errors_of(&text);
     assert_eq!(errors.len(), 1);
     assert!(errors[0].message.contains("threshold"), "{errors:?}");
-    let line = text.lines().position(|l| l.starts_with("threshold")).unwrap() + 1;
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("threshold"))
+        .unwrap()
+        + 1;
     assert_eq!(errors[0].line, Some(line));
     assert_eq!(errors[0].file, "new.toml");
 }
@@ -208,44 +336,106 @@ fn unknown_keys_are_errors_with_a_line() {
 fn duplicate_ids_name_the_line_and_id() {
     let text = MINIMAL.replace("id = \"kind_a.sub.count\"", "id = \"kind_a.capital\"");
     let errors = errors_of(&text);
-    let duplicate = errors.iter().find(|e| e.message.contains("duplicate")).expect("duplicate error");
+    let duplicate = errors
+        .iter()
+        .find(|e| e.message.contains("duplicate"))
+        .expect("duplicate error");
     assert_eq!(duplicate.id.as_deref(), Some("kind_a.capital"));
-    let second = text.match_indices("id = \"kind_a.capital\"").nth(1).unwrap().0;
-    assert_eq!(duplicate.line, Some(text[..second].matches('\n').count() + 1));
-    assert!(duplicate.to_string().starts_with("new.toml:"), "{duplicate}");
+    let second = text
+        .match_indices("id = \"kind_a.capital\"")
+        .nth(1)
+        .unwrap()
+        .0;
+    assert_eq!(
+        duplicate.line,
+        Some(text[..second].matches('\n').count() + 1)
+    );
+    assert!(
+        duplicate.to_string().starts_with("new.toml:"),
+        "{duplicate}"
+    );
 }
 
 #[test]
 fn thresholds_that_get_easier_are_errors() {
-    let errors = errors_of(&MINIMAL.replace("levels = [\"100万\", \"200万\"]", "levels = [\"200万\", \"100万\"]"));
-    assert!(errors.iter().any(|e| e.message.contains("easier") && e.id.as_deref() == Some("kind_a.capital")), "{errors:?}");
+    let errors = errors_of(&MINIMAL.replace(
+        "levels = [\"100万\", \"200万\"]",
+        "levels = [\"200万\", \"100万\"]",
+    ));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("easier") && e.id.as_deref() == Some("kind_a.capital")),
+        "{errors:?}"
+    );
     // A requirement that disappears at a higher level is easier too.
-    let errors = errors_of(&MINIMAL.replace("levels = [\"-\", \"5个\"]", "levels = [\"5个\", \"-\"]"));
-    assert!(errors.iter().any(|e| e.message.contains("easier")), "{errors:?}");
+    let errors =
+        errors_of(&MINIMAL.replace("levels = [\"-\", \"5个\"]", "levels = [\"5个\", \"-\"]"));
+    assert!(
+        errors.iter().any(|e| e.message.contains("easier")),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn dangling_references_are_errors() {
     for (from, to, expected) in [
-        ("subclass = \"sub\"", "subclass = \"nope\"", "unknown subclass `nope`"),
-        ("type = \"kind_a\"\nsection = \"basic\"", "type = \"kind_b\"\nsection = \"basic\"", "unknown provider type `kind_b`"),
-        ("unit = \"元\"", "unit = \"元\"\nnotes = [\"注9\"]", "unknown note `注9`"),
+        (
+            "subclass = \"sub\"",
+            "subclass = \"nope\"",
+            "unknown subclass `nope`",
+        ),
+        (
+            "type = \"kind_a\"\nsection = \"basic\"",
+            "type = \"kind_b\"\nsection = \"basic\"",
+            "unknown provider type `kind_b`",
+        ),
+        (
+            "unit = \"元\"",
+            "unit = \"元\"\nnotes = [\"注9\"]",
+            "unknown note `注9`",
+        ),
         ("unit = \"个\"", "unit = \"盒\"", "unknown unit `盒`"),
-        ("kind = \"number\"\nunit = \"元\"", "kind = \"ordinal\"\nscale = \"none\"", "unknown scale `none`"),
+        (
+            "kind = \"number\"\nunit = \"元\"",
+            "kind = \"ordinal\"\nscale = \"none\"",
+            "unknown scale `none`",
+        ),
     ] {
         let text = MINIMAL.replace(from, to);
         assert_ne!(text, MINIMAL, "replacement {from:?} did not apply");
         let errors = errors_of(&text);
-        assert!(errors.iter().any(|e| e.message.contains(expected) && e.line.is_some()), "{expected}: {errors:?}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.message.contains(expected) && e.line.is_some()),
+            "{expected}: {errors:?}"
+        );
     }
 }
 
 #[test]
 fn unreadable_requirements_and_shared_fields_are_errors() {
     let errors = errors_of(&MINIMAL.replace("[\"100万\", \"200万\"]", "[\"一百万\", \"200万\"]"));
-    assert!(errors.iter().any(|e| e.message.contains("cannot read requirement `一百万`")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("cannot read requirement `一百万`")),
+        "{errors:?}"
+    );
     let errors = errors_of(&MINIMAL.replace("field = \"count\"", "field = \"capital\""));
-    assert!(errors.iter().any(|e| e.message.contains("two different kinds")), "{errors:?}");
-    let errors = errors_of(&MINIMAL.replace("levels = [\"100万\", \"200万\"]", "levels = [\"100万\"]"));
-    assert!(errors.iter().any(|e| e.message.contains("expected 2 entries")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("two different kinds")),
+        "{errors:?}"
+    );
+    let errors =
+        errors_of(&MINIMAL.replace("levels = [\"100万\", \"200万\"]", "levels = [\"100万\"]"));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("expected 2 entries")),
+        "{errors:?}"
+    );
 }

@@ -12,7 +12,8 @@ fn explain(id: &str, fixture: &str, params: &[(&str, &str)]) -> pingjia_core::Re
     let text = std::fs::read_to_string(&path).unwrap();
     let format = pingjia_core::Format::from_path(fixture).unwrap();
     let tree = pingjia_core::declaration::parse_tree(&text, format).unwrap();
-    let declaration = read_declaration(&tree, scheme, target.provider_type).unwrap_or_else(|e| panic!("{e}"));
+    let declaration =
+        read_declaration(&tree, scheme, target.provider_type).unwrap_or_else(|e| panic!("{e}"));
     let mut round = Round::from_scheme(scheme);
     for (key, value) in params {
         round.set_param(scheme, key, value).unwrap();
@@ -22,7 +23,11 @@ fn explain(id: &str, fixture: &str, params: &[(&str, &str)]) -> pingjia_core::Re
 
 #[test]
 fn jiangsu_four_star_explanation() {
-    let report = explain("jiangsu-pool-2021/comprehensive_platform", "tests/fixtures/comprehensive_platform.toml", &[]);
+    let report = explain(
+        "jiangsu-pool-2021/comprehensive_platform",
+        "tests/fixtures/comprehensive_platform.toml",
+        &[],
+    );
     insta::assert_snapshot!("jiangsu_text", report.to_text());
     insta::assert_snapshot!("jiangsu_markdown", report.to_markdown());
     insta::assert_json_snapshot!("jiangsu_json", report);

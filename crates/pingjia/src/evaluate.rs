@@ -38,16 +38,21 @@ struct Source {
 
 pub fn check(catalog: &Catalog, file: &Path, scheme: Option<&str>) -> Result<(), Failure> {
     let source = single_source(file)?;
-    let tree = declaration::parse_tree(&source.text, source.format).map_err(invalid(&source.name))?;
+    let tree =
+        declaration::parse_tree(&source.text, source.format).map_err(invalid(&source.name))?;
     let target = target_for(catalog, scheme, &tree)?;
     let scheme = &catalog.schemes[target.scheme];
-    let declaration = declaration::read_declaration(&tree, scheme, target.provider_type).map_err(invalid(&source.name))?;
+    let declaration = declaration::read_declaration(&tree, scheme, target.provider_type)
+        .map_err(invalid(&source.name))?;
     let filled = declaration.declared.iter().filter(|v| v.is_some()).count();
     println!(
         "申报文件有效 / declaration is valid: {}（方案 {}{}，已填写 {filled} 个字段）",
         source.name,
         scheme.id,
-        declaration.provider_type.map(|t| format!("/{}", scheme.provider_types[t].id)).unwrap_or_default()
+        declaration
+            .provider_type
+            .map(|t| format!("/{}", scheme.provider_types[t].id))
+            .unwrap_or_default()
     );
     Ok(())
 }
@@ -63,7 +68,10 @@ pub fn run(catalog: &Catalog, args: EvaluateArgs) -> Result<(), Failure> {
         let evaluation = evaluate(scheme, &declaration, &round);
         let report = report(&evaluation);
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?
+            );
         } else if args.markdown {
             print!("{}", report.to_markdown());
         } else {
@@ -75,8 +83,10 @@ pub fn run(catalog: &Catalog, args: EvaluateArgs) -> Result<(), Failure> {
     let sources = batch_sources(&args.input)?;
     let progress = ProgressBar::new(sources.len() as u64);
     progress.set_style(
-        ProgressStyle::with_template("{spinner} 评估中 {bar:30} {pos}/{len} ({per_sec}, 剩余 {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} 评估中 {bar:30} {pos}/{len} ({per_sec}, 剩余 {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     // Keyed by (order, grade) so the summary lists the best grades first.
     let mut counts: BTreeMap<(i64, String), usize> = BTreeMap::new();
@@ -101,7 +111,10 @@ pub fn run(catalog: &Catalog, args: EvaluateArgs) -> Result<(), Failure> {
                     value["source"] = serde_json::Value::String(source.name.clone());
                     value.to_string()
                 } else {
-                    let score = report.score.map(|s| format!("，{s} 分")).unwrap_or_default();
+                    let score = report
+                        .score
+                        .map(|s| format!("，{s} 分"))
+                        .unwrap_or_default();
                     format!("{}\t{}{score}", source.name, report.grade)
                 };
                 writeln!(out, "{line}").map_err(anyhow::Error::from)?;
@@ -131,7 +144,10 @@ pub fn run(catalog: &Catalog, args: EvaluateArgs) -> Result<(), Failure> {
     table.add_row(vec!["合计 total".to_owned(), sources.len().to_string()]);
     eprintln!("{table}");
     if invalid > 0 {
-        return Err(Failure::new(EXIT_INVALID_DECLARATION, format!("{invalid} 份申报文件无效 / {invalid} declarations are invalid")));
+        return Err(Failure::new(
+            EXIT_INVALID_DECLARATION,
+            format!("{invalid} 份申报文件无效 / {invalid} declarations are invalid"),
+        ));
     }
     Ok(())
 }
@@ -140,19 +156,31 @@ fn build_round(scheme: &pingjia_core::Scheme, args: &RoundArgs) -> Result<Round,
     let usage = |message: String| Failure::new(2, message);
     let mut round = Round::from_scheme(scheme);
     if let Some(cutoff) = &args.cutoff {
-        round.cutoff = Some(declaration::parse_date(cutoff).ok_or_else(|| usage(format!("--cutoff “{cutoff}”：应为日期，如 2021-06-30 / expected a date such as 2021-06-30")))?);
+        round.cutoff = Some(declaration::parse_date(cutoff).ok_or_else(|| {
+            usage(format!(
+                "--cutoff “{cutoff}”：应为日期，如 2021-06-30 / expected a date such as 2021-06-30"
+            ))
+        })?);
     }
     if let Some(year) = args.reference_year {
         round.reference_year = Some(year);
     }
     if let Some(rule) = &args.aggregation {
-        round.aggregation = Aggregation::parse(rule).ok_or_else(|| usage(format!("--aggregation “{rule}”：应为 mean 或 trimmed_mean / expected mean or trimmed_mean")))?;
+        round.aggregation = Aggregation::parse(rule).ok_or_else(|| {
+            usage(format!(
+                "--aggregation “{rule}”：应为 mean 或 trimmed_mean / expected mean or trimmed_mean"
+            ))
+        })?;
     }
     for param in &args.params {
         let Some((key, value)) = param.split_once('=') else {
-            return Err(usage(format!("--param “{param}”：应为 键=值 / expected KEY=VALUE")));
+            return Err(usage(format!(
+                "--param “{param}”：应为 键=值 / expected KEY=VALUE"
+            )));
         };
-        round.set_param(scheme, key.trim(), value.trim()).map_err(|e| usage(e.to_string()))?;
+        round
+            .set_param(scheme, key.trim(), value.trim())
+            .map_err(|e| usage(e.to_string()))?;
     }
     if args.example_params {
         round.use_examples(scheme);
@@ -164,24 +192,35 @@ fn invalid(name: &str) -> impl Fn(InputErrors) -> Failure + '_ {
     move |errors| {
         Failure::new(
             EXIT_INVALID_DECLARATION,
-            format!("申报文件无效 / invalid declaration: {name}（{} 处）\n{errors}", errors.0.len()),
+            format!(
+                "申报文件无效 / invalid declaration: {name}（{} 处）\n{errors}",
+                errors.0.len()
+            ),
         )
     }
 }
 
 fn read(source: &Source, catalog: &Catalog, target: Target) -> Result<Declaration, Failure> {
-    let tree = declaration::parse_tree(&source.text, source.format).map_err(invalid(&source.name))?;
+    let tree =
+        declaration::parse_tree(&source.text, source.format).map_err(invalid(&source.name))?;
     let scheme = &catalog.schemes[target.scheme];
-    declaration::read_declaration(&tree, scheme, target.provider_type).map_err(invalid(&source.name))
+    declaration::read_declaration(&tree, scheme, target.provider_type)
+        .map_err(invalid(&source.name))
 }
 
 /// The scheme of a declaration: from `--scheme`, else from the file's own `scheme`/`provider_type`.
-fn target_for(catalog: &Catalog, scheme: Option<&str>, tree: &serde_json::Value) -> Result<Target, Failure> {
+fn target_for(
+    catalog: &Catalog,
+    scheme: Option<&str>,
+    tree: &serde_json::Value,
+) -> Result<Target, Failure> {
     if let Some(id) = scheme {
         return resolve(catalog, id);
     }
     match declaration::header(tree) {
-        (Some(scheme), Some(provider_type)) => resolve(catalog, &format!("{scheme}/{provider_type}")),
+        (Some(scheme), Some(provider_type)) => {
+            resolve(catalog, &format!("{scheme}/{provider_type}"))
+        }
         (Some(scheme), None) => resolve(catalog, &scheme),
         (None, _) => Err(Failure::new(
             EXIT_INVALID_DECLARATION,
@@ -197,15 +236,28 @@ fn single_source(path: &Path) -> Result<Source, Failure> {
             format!("{}：无法识别文件类型，应为 .json、.toml 或 .yaml / unknown file type, expected .json, .toml or .yaml", path.display()),
         )
     })?;
-    Ok(Source { name: path.display().to_string(), text: read_text(path)?, format })
+    Ok(Source {
+        name: path.display().to_string(),
+        text: read_text(path)?,
+        format,
+    })
 }
 
 fn batch_sources(path: &Path) -> Result<Vec<Source>, Failure> {
     if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| Failure::new(1, format!("无法读取目录 / cannot read {}: {e}", path.display())))?
+            .map_err(|e| {
+                Failure::new(
+                    1,
+                    format!("无法读取目录 / cannot read {}: {e}", path.display()),
+                )
+            })?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && Format::from_path(&p.display().to_string()).is_some() && p.extension().is_none_or(|e| e != "jsonl"))
+            .filter(|p| {
+                p.is_file()
+                    && Format::from_path(&p.display().to_string()).is_some()
+                    && p.extension().is_none_or(|e| e != "jsonl")
+            })
             .collect();
         files.sort();
         return files.iter().map(|f| single_source(f)).collect();

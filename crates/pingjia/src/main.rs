@@ -14,7 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "pingjia", version, about = "工业互联网平台评价、认定与星级评估 / evaluation, recognition and star grading of industrial internet platforms")]
+#[command(
+    name = "pingjia",
+    version,
+    about = "工业互联网平台评价、认定与星级评估 / evaluation, recognition and star grading of industrial internet platforms"
+)]
 struct Cli {
     /// 额外方案目录：加载其中的 *.toml 方案文件 / add the scheme files (*.toml) in DIR
     #[arg(long, global = true, value_name = "DIR")]
@@ -76,7 +80,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(code: u8, message: impl Into<String>) -> Failure {
-        Failure { code, message: message.into() }
+        Failure {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -113,10 +120,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
 
 /// The embedded schemes plus those in `--schemes-dir`.
 fn load_catalog(dir: Option<&Path>) -> Result<Catalog, Failure> {
-    let mut catalog = Catalog::builtin().map_err(|e| Failure::new(EXIT_INVALID_SCHEME, e.to_string()))?;
+    let mut catalog =
+        Catalog::builtin().map_err(|e| Failure::new(EXIT_INVALID_SCHEME, e.to_string()))?;
     let Some(dir) = dir else { return Ok(catalog) };
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("无法读取方案目录 / cannot read scheme directory {}", dir.display()))?
+        .with_context(|| {
+            format!(
+                "无法读取方案目录 / cannot read scheme directory {}",
+                dir.display()
+            )
+        })?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
         .collect();
@@ -137,5 +150,7 @@ pub fn read_text(path: &Path) -> Result<String, Failure> {
 }
 
 pub fn resolve(catalog: &Catalog, id: &str) -> Result<pingjia_core::Target, Failure> {
-    catalog.resolve(id).map_err(|e| Failure::new(EXIT_UNKNOWN_ID, e.to_string()))
+    catalog
+        .resolve(id)
+        .map_err(|e| Failure::new(EXIT_UNKNOWN_ID, e.to_string()))
 }

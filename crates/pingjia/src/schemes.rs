@@ -87,11 +87,16 @@ fn list(catalog: &Catalog, json: bool) {
         })
         .collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&listings).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&listings).unwrap_or_default()
+        );
         return;
     }
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
     table.set_header(vec!["编号 id", "名称", "版本", "方法", "指标数"]);
     for listing in &listings {
         let method = match listing.method {
@@ -99,7 +104,13 @@ fn list(catalog: &Catalog, json: bool) {
             Method::Rubric => "评分认定",
             Method::Capability => "能力评价",
         };
-        table.add_row(vec![listing.id.to_owned(), listing.title.to_owned(), listing.version.to_owned(), method.to_owned(), listing.criteria.to_string()]);
+        table.add_row(vec![
+            listing.id.to_owned(),
+            listing.title.to_owned(),
+            listing.version.to_owned(),
+            method.to_owned(),
+            listing.criteria.to_string(),
+        ]);
         for provider_type in &listing.provider_types {
             table.add_row(vec![
                 format!("  {}", provider_type.id),
@@ -119,11 +130,17 @@ fn show(catalog: &Catalog, id: &str, json: bool) -> Result<(), Failure> {
     let rows: Vec<Row> = scheme
         .criteria
         .iter()
-        .filter(|c| scheme.applies_to(c, target.provider_type) || (target.provider_type.is_none() && scheme.method == Method::Stars))
+        .filter(|c| {
+            scheme.applies_to(c, target.provider_type)
+                || (target.provider_type.is_none() && scheme.method == Method::Stars)
+        })
         .map(|c| row(scheme, c))
         .collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
         return Ok(());
     }
     println!("{}（{} 版）", scheme.title, scheme.version);
@@ -133,10 +150,15 @@ fn show(catalog: &Catalog, id: &str, json: bool) -> Result<(), Failure> {
             pingjia_core::scheme::ProfessionalRule::AnySubclass => "专业要求：至少满足1项子类要求",
             pingjia_core::scheme::ProfessionalRule::AllSubclasses => "专业要求：须满足全部子类要求",
         };
-        println!("{} · {}〔{}〕 {rule}", provider_type.category, provider_type.title, provider_type.clause);
+        println!(
+            "{} · {}〔{}〕 {rule}",
+            provider_type.category, provider_type.title, provider_type.clause
+        );
     }
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
     let mut header = vec!["类".to_owned(), "子类/域".to_owned(), "指标".to_owned()];
     if scheme.method == Method::Stars {
         header.extend(scheme.levels.iter().map(|l| l.label.clone()));
@@ -146,9 +168,16 @@ fn show(catalog: &Catalog, id: &str, json: bool) -> Result<(), Failure> {
     header.extend(["注".to_owned(), "条款".to_owned(), "编号".to_owned()]);
     table.set_header(header);
     for row in &rows {
-        let mut cells = vec![row.section.to_owned(), row.group.clone().unwrap_or_default(), row.label.clone()];
+        let mut cells = vec![
+            row.section.to_owned(),
+            row.group.clone().unwrap_or_default(),
+            row.label.clone(),
+        ];
         if scheme.method == Method::Stars && row.levels.len() < scheme.levels.len() {
-            cells.extend(std::iter::repeat_n(row.levels.first().cloned().unwrap_or_default(), scheme.levels.len()));
+            cells.extend(std::iter::repeat_n(
+                row.levels.first().cloned().unwrap_or_default(),
+                scheme.levels.len(),
+            ));
         } else {
             cells.extend(row.levels.iter().cloned());
         }
@@ -160,8 +189,14 @@ fn show(catalog: &Catalog, id: &str, json: bool) -> Result<(), Failure> {
         println!("{}：{}", note.id, note.text);
     }
     for parameter in &scheme.parameters {
-        let example = parameter.example.map(|v| format!("（示例 {}，非文件规定）", parameter.unit.display(v))).unwrap_or_default();
-        println!("参数 {}：{}，单位 {}{example}", parameter.id, parameter.label, parameter.unit);
+        let example = parameter
+            .example
+            .map(|v| format!("（示例 {}，非文件规定）", parameter.unit.display(v)))
+            .unwrap_or_default();
+        println!(
+            "参数 {}：{}，单位 {}{example}",
+            parameter.id, parameter.label, parameter.unit
+        );
     }
     Ok(())
 }
@@ -179,8 +214,14 @@ struct Row {
 }
 
 fn row(scheme: &Scheme, criterion: &pingjia_core::scheme::Criterion) -> Row {
-    let group = match (criterion.section, criterion.subclass, criterion.provider_type) {
-        (Section::Professional, Some(s), Some(t)) => Some(scheme.provider_types[t].subclasses[s].title.clone()),
+    let group = match (
+        criterion.section,
+        criterion.subclass,
+        criterion.provider_type,
+    ) {
+        (Section::Professional, Some(s), Some(t)) => {
+            Some(scheme.provider_types[t].subclasses[s].title.clone())
+        }
         _ => criterion.group.clone(),
     };
     let mut label = Scheme::label_for(&criterion.label, scheme.round.reference_year);
@@ -190,10 +231,15 @@ fn row(scheme: &Scheme, criterion: &pingjia_core::scheme::Criterion) -> Row {
                 label = format!("{label}（{}）", items.join("、"));
             }
         }
-        Test::Score { guidance, .. } if !guidance.is_empty() => label = format!("{label}（{guidance}）"),
+        Test::Score { guidance, .. } if !guidance.is_empty() => {
+            label = format!("{label}（{guidance}）")
+        }
         _ => {}
     }
-    if criterion.provider_type.is_none() && criterion.section == Section::Gate && scheme.method == Method::Stars {
+    if criterion.provider_type.is_none()
+        && criterion.section == Section::Gate
+        && scheme.method == Method::Stars
+    {
         label = format!("{label}（各类型通用）");
     }
     Row {
@@ -203,12 +249,16 @@ fn row(scheme: &Scheme, criterion: &pingjia_core::scheme::Criterion) -> Row {
         label,
         label_en: criterion.label_en.clone(),
         levels: criterion.wording.clone(),
-        notes: criterion.notes.iter().map(|n| scheme.notes[*n].id.clone()).collect(),
+        notes: criterion
+            .notes
+            .iter()
+            .map(|n| scheme.notes[*n].id.clone())
+            .collect(),
         clause: criterion.clause.clone(),
     }
 }
 
-fn check(file: &PathBuf) -> Result<(), Failure> {
+fn check(file: &std::path::Path) -> Result<(), Failure> {
     let text = read_text(file)?;
     match parse_scheme(&file.display().to_string(), &text) {
         Ok(scheme) => {
@@ -223,7 +273,10 @@ fn check(file: &PathBuf) -> Result<(), Failure> {
         }
         Err(errors) => Err(Failure::new(
             EXIT_INVALID_SCHEME,
-            format!("方案文件无效 / invalid scheme file（{} 处）:\n{errors}", errors.0.len()),
+            format!(
+                "方案文件无效 / invalid scheme file（{} 处）:\n{errors}",
+                errors.0.len()
+            ),
         )),
     }
 }

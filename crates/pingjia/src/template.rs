@@ -31,29 +31,45 @@ pub fn run(catalog: &Catalog, id: &str, json: bool) -> Result<(), Failure> {
     let target = resolve(catalog, id)?;
     let scheme = &catalog.schemes[target.scheme];
     if !scheme.provider_types.is_empty() && target.provider_type.is_none() {
-        let ids: Vec<String> = scheme.provider_types.iter().map(|t| format!("{}/{}", scheme.id, t.id)).collect();
+        let ids: Vec<String> = scheme
+            .provider_types
+            .iter()
+            .map(|t| format!("{}/{}", scheme.id, t.id))
+            .collect();
         return Err(Failure::new(
             crate::EXIT_UNKNOWN_ID,
-            format!("请指定服务商类型 / choose a provider type: {}", ids.join(", ")),
+            format!(
+                "请指定服务商类型 / choose a provider type: {}",
+                ids.join(", ")
+            ),
         ));
     }
     let fields = fields_for(scheme, target.provider_type);
     if json {
-        let values: serde_json::Map<String, serde_json::Value> = fields.iter().map(|f| (f.id.clone(), serde_json::Value::Null)).collect();
+        let values: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .map(|f| (f.id.clone(), serde_json::Value::Null))
+            .collect();
         let mut declaration = serde_json::json!({
             "scheme": scheme.id,
             "organization": { "name": "", "kind": "企业", "credit_code": "" },
             "values": values,
         });
         if let Some(t) = target.provider_type {
-            declaration["provider_type"] = serde_json::Value::String(scheme.provider_types[t].id.clone());
+            declaration["provider_type"] =
+                serde_json::Value::String(scheme.provider_types[t].id.clone());
         }
         if scheme.method == pingjia_core::scheme::Method::Rubric {
-            let items: serde_json::Map<String, serde_json::Value> = rubric_items(scheme).map(|c| (short_id(c).to_owned(), serde_json::Value::Null)).collect();
+            let items: serde_json::Map<String, serde_json::Value> = rubric_items(scheme)
+                .map(|c| (short_id(c).to_owned(), serde_json::Value::Null))
+                .collect();
             declaration["experts"] = serde_json::json!([{ "expert": "专家1", "scores": items }]);
         }
         let output = serde_json::json!({ "declaration": declaration, "fields": fields });
-        println!("{}", serde_json::to_string_pretty(&output).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&output).unwrap_or_default()
+        );
     } else {
         print!("{}", toml_template(scheme, target.provider_type, &fields));
     }
@@ -61,7 +77,10 @@ pub fn run(catalog: &Catalog, id: &str, json: bool) -> Result<(), Failure> {
 }
 
 fn rubric_items(scheme: &Scheme) -> impl Iterator<Item = &Criterion> {
-    scheme.criteria.iter().filter(|c| c.section == Section::Rubric)
+    scheme
+        .criteria
+        .iter()
+        .filter(|c| c.section == Section::Rubric)
 }
 
 fn short_id(criterion: &Criterion) -> &str {
@@ -71,7 +90,11 @@ fn short_id(criterion: &Criterion) -> &str {
 fn fields_for(scheme: &Scheme, provider_type: Option<usize>) -> Vec<TemplateField> {
     let mut seen: Vec<usize> = Vec::new();
     let mut out: Vec<TemplateField> = Vec::new();
-    for criterion in scheme.criteria.iter().filter(|c| scheme.applies_to(c, provider_type)) {
+    for criterion in scheme
+        .criteria
+        .iter()
+        .filter(|c| scheme.applies_to(c, provider_type))
+    {
         let mut add = |field: usize, requirement: String| {
             if let Some(position) = seen.iter().position(|f| *f == field) {
                 out[position].requirements.push(requirement);
@@ -81,7 +104,10 @@ fn fields_for(scheme: &Scheme, provider_type: Option<usize>) -> Vec<TemplateFiel
             }
         };
         match &criterion.test {
-            Test::Levels { field, .. } | Test::NotWithinYears { field, .. } | Test::OneOf { field } | Test::Records { field, .. } => {
+            Test::Levels { field, .. }
+            | Test::NotWithinYears { field, .. }
+            | Test::OneOf { field }
+            | Test::Records { field, .. } => {
                 add(*field, requirement_line(scheme, criterion));
             }
             Test::AnyOf { alternatives } => {
@@ -96,31 +122,92 @@ fn fields_for(scheme: &Scheme, provider_type: Option<usize>) -> Vec<TemplateFiel
 }
 
 fn requirement_line(scheme: &Scheme, criterion: &Criterion) -> String {
-    let levels: Vec<String> = if criterion.wording.len() == scheme.levels.len() && scheme.levels.len() > 1 {
-        scheme.levels.iter().zip(&criterion.wording).map(|(l, w)| format!("{} {w}", l.label)).collect()
-    } else {
-        criterion.wording.clone()
-    };
-    format!("{}〔{}〕：{}", criterion.id, criterion.clause, levels.join(" / "))
+    let levels: Vec<String> =
+        if criterion.wording.len() == scheme.levels.len() && scheme.levels.len() > 1 {
+            scheme
+                .levels
+                .iter()
+                .zip(&criterion.wording)
+                .map(|(l, w)| format!("{} {w}", l.label))
+                .collect()
+        } else {
+            criterion.wording.clone()
+        };
+    format!(
+        "{}〔{}〕：{}",
+        criterion.id,
+        criterion.clause,
+        levels.join(" / ")
+    )
 }
 
 fn describe(scheme: &Scheme, field: &Field, requirements: Vec<String>) -> TemplateField {
     let label = Scheme::label_for(&field.label, scheme.round.reference_year);
     let (kind, unit, allowed, examples, record_fields) = match &field.kind {
-        FieldKind::Number(unit) => ("number", Some(unit.name().to_owned()), Vec::new(), unit.examples().to_owned(), Vec::new()),
-        FieldKind::YesNo => ("yes_no", None, vec!["是".into(), "否".into()], "是、否".into(), Vec::new()),
+        FieldKind::Number(unit) => (
+            "number",
+            Some(unit.name().to_owned()),
+            Vec::new(),
+            unit.examples().to_owned(),
+            Vec::new(),
+        ),
+        FieldKind::YesNo => (
+            "yes_no",
+            None,
+            vec!["是".into(), "否".into()],
+            "是、否".into(),
+            Vec::new(),
+        ),
         FieldKind::Ordinal(scale) => {
-            let mut allowed: Vec<String> = scheme.scales[*scale].levels.iter().map(|l| l.label.clone()).collect();
+            let mut allowed: Vec<String> = scheme.scales[*scale]
+                .levels
+                .iter()
+                .map(|l| l.label.clone())
+                .collect();
             allowed.insert(0, "无".into());
-            ("ordinal", None, allowed, "由低到高，填写原文表述".into(), Vec::new())
+            (
+                "ordinal",
+                None,
+                allowed,
+                "由低到高，填写原文表述".into(),
+                Vec::new(),
+            )
         }
-        FieldKind::Items(items) => ("items", None, items.clone(), format!("[\"{}\"]", items.first().cloned().unwrap_or_default()), Vec::new()),
+        FieldKind::Items(items) => (
+            "items",
+            None,
+            items.clone(),
+            format!("[\"{}\"]", items.first().cloned().unwrap_or_default()),
+            Vec::new(),
+        ),
         FieldKind::Date => ("date", None, Vec::new(), "2019-05-01".into(), Vec::new()),
-        FieldKind::DateOrNone => ("date_or_none", None, vec!["无".into(), "日期（如 2019-05-01）".into()], "无、2019-05-01".into(), Vec::new()),
-        FieldKind::Choice(options) => ("choice", None, options.clone(), options.first().cloned().unwrap_or_default(), Vec::new()),
+        FieldKind::DateOrNone => (
+            "date_or_none",
+            None,
+            vec!["无".into(), "日期（如 2019-05-01）".into()],
+            "无、2019-05-01".into(),
+            Vec::new(),
+        ),
+        FieldKind::Choice(options) => (
+            "choice",
+            None,
+            options.clone(),
+            options.first().cloned().unwrap_or_default(),
+            Vec::new(),
+        ),
         FieldKind::Records(spec) => {
-            let fields = spec.fields.iter().map(|f| describe(scheme, f, Vec::new())).collect();
-            ("records", None, spec.key_options.clone(), format!("[{{ name = \"{}\", … }}]", spec.key_label), fields)
+            let fields = spec
+                .fields
+                .iter()
+                .map(|f| describe(scheme, f, Vec::new()))
+                .collect();
+            (
+                "records",
+                None,
+                spec.key_options.clone(),
+                format!("[{{ name = \"{}\", … }}]", spec.key_label),
+                fields,
+            )
         }
     };
     TemplateField {
@@ -137,7 +224,11 @@ fn describe(scheme: &Scheme, field: &Field, requirements: Vec<String>) -> Templa
     }
 }
 
-fn toml_template(scheme: &Scheme, provider_type: Option<usize>, fields: &[TemplateField]) -> String {
+fn toml_template(
+    scheme: &Scheme,
+    provider_type: Option<usize>,
+    fields: &[TemplateField],
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# pingjia 申报模板 / declaration template");
     let _ = writeln!(out, "# 方案：{}（{} 版）", scheme.title, scheme.version);
@@ -146,9 +237,21 @@ fn toml_template(scheme: &Scheme, provider_type: Option<usize>, fields: &[Templa
         let provider_type = &scheme.provider_types[t];
         let _ = writeln!(out, "# 服务商类型：{}", provider_type.title);
         let _ = writeln!(out, "provider_type = \"{}\"", provider_type.id);
-        let subclasses: Vec<String> = provider_type.subclasses.iter().map(|s| format!("\"{}\"（{}）", s.id, s.title)).collect();
-        let _ = writeln!(out, "# 申报子类（可选，默认全部）：{}", subclasses.join("、"));
-        let _ = writeln!(out, "# subclasses = [\"{}\"]", provider_type.subclasses[0].id);
+        let subclasses: Vec<String> = provider_type
+            .subclasses
+            .iter()
+            .map(|s| format!("\"{}\"（{}）", s.id, s.title))
+            .collect();
+        let _ = writeln!(
+            out,
+            "# 申报子类（可选，默认全部）：{}",
+            subclasses.join("、")
+        );
+        let _ = writeln!(
+            out,
+            "# subclasses = [\"{}\"]",
+            provider_type.subclasses[0].id
+        );
     }
     out.push_str("\n[organization]\nname = \"\"\nkind = \"企业\"  # 企业 / 事业单位 / 社会团体\ncredit_code = \"\"\n");
     out.push_str("\n# 去掉行首的 # 并填写取值；未填写的字段在评估中记为“未填写”。\n[values]\n");
@@ -160,7 +263,12 @@ fn toml_template(scheme: &Scheme, provider_type: Option<usize>, fields: &[Templa
         out.push_str("\n# 申报单位自评分（可选）\n[self_scores]\n");
         for item in rubric_items(scheme) {
             if let Test::Score { max, .. } = &item.test {
-                let _ = writeln!(out, "# {} = 0  # {}（满分 {max}）", short_id(item), item.label);
+                let _ = writeln!(
+                    out,
+                    "# {} = 0  # {}（满分 {max}）",
+                    short_id(item),
+                    item.label
+                );
             }
         }
         out.push_str("\n# 专家评分（每位专家一段）\n# [[experts]]\n# expert = \"专家1\"\n# [experts.scores]\n");
@@ -172,8 +280,17 @@ fn toml_template(scheme: &Scheme, provider_type: Option<usize>, fields: &[Templa
 }
 
 fn write_field(out: &mut String, field: &TemplateField, indent: &str) {
-    let unit = field.unit.as_deref().filter(|u| *u != "无").map(|u| format!("，单位 {u}")).unwrap_or_default();
-    let _ = writeln!(out, "\n{indent}# {}（{}）{unit}", field.label, field.label_en);
+    let unit = field
+        .unit
+        .as_deref()
+        .filter(|u| *u != "无")
+        .map(|u| format!("，单位 {u}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "\n{indent}# {}（{}）{unit}",
+        field.label, field.label_en
+    );
     if !field.allowed.is_empty() {
         let _ = writeln!(out, "{indent}#   可填：{}", field.allowed.join(" | "));
     }
@@ -186,11 +303,26 @@ fn write_field(out: &mut String, field: &TemplateField, indent: &str) {
     if field.kind == "records" {
         // Array-of-tables syntax, so the lines are valid TOML once uncommented.
         let _ = writeln!(out, "{indent}# [[values.{}]]", field.id);
-        let key_options = if field.allowed.is_empty() { String::new() } else { format!("  # {}", field.allowed.join(" / ")) };
+        let key_options = if field.allowed.is_empty() {
+            String::new()
+        } else {
+            format!("  # {}", field.allowed.join(" / "))
+        };
         let _ = writeln!(out, "{indent}# name = \"\"{key_options}");
         for record_field in &field.record_fields {
-            let unit = record_field.unit.as_deref().filter(|u| *u != "无").map(|u| format!("，单位 {u}")).unwrap_or_default();
-            let _ = writeln!(out, "{indent}# {} = {}  # {}{unit}", record_field.id, example_value(record_field), record_field.label);
+            let unit = record_field
+                .unit
+                .as_deref()
+                .filter(|u| *u != "无")
+                .map(|u| format!("，单位 {u}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{indent}# {} = {}  # {}{unit}",
+                record_field.id,
+                example_value(record_field),
+                record_field.label
+            );
         }
         return;
     }
@@ -201,7 +333,14 @@ fn write_field(out: &mut String, field: &TemplateField, indent: &str) {
 fn example_value(field: &TemplateField) -> String {
     let first = field.examples.split('、').next().unwrap_or_default();
     match field.kind {
-        "number" if field.unit.as_deref().is_some_and(|u| matches!(u, "元" | "%" | "TB" | "GB/s" | "PB/日")) => format!("\"{first}\""),
+        "number"
+            if field
+                .unit
+                .as_deref()
+                .is_some_and(|u| matches!(u, "元" | "%" | "TB" | "GB/s" | "PB/日")) =>
+        {
+            format!("\"{first}\"")
+        }
         "number" => "0".into(),
         "yes_no" => "\"是\"".into(),
         "ordinal" => format!("\"{}\"", field.allowed.get(1).cloned().unwrap_or_default()),

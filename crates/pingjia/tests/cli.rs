@@ -36,8 +36,20 @@ fn lists_every_scheme_and_provider_type() {
     let output = pingjia(&["schemes", "--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let listing: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let ids: Vec<&str> = listing.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["jiangsu-pool-2021", "shaoxing-platform", "miit-platform-2018"]);
+    let ids: Vec<&str> = listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "jiangsu-pool-2021",
+            "shaoxing-platform",
+            "miit-platform-2018"
+        ]
+    );
     assert_eq!(listing[0]["provider_types"].as_array().unwrap().len(), 8);
     let text = stdout(&pingjia(&["schemes"]));
     assert!(text.contains("综合（特色）工业互联网平台服务商"), "{text}");
@@ -48,20 +60,36 @@ fn shows_a_table_as_the_document_does() {
     let output = pingjia(&["schemes", "show", "jiangsu-pool-2021/network"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
-    for expected in ["三星", "四星", "五星", "标识注册量", "1500万个", "注4：对申报标识解析服务的不作先进制造业集群服务数量要求"] {
+    for expected in [
+        "三星",
+        "四星",
+        "五星",
+        "标识注册量",
+        "1500万个",
+        "注4：对申报标识解析服务的不作先进制造业集群服务数量要求",
+    ] {
         assert!(text.contains(expected), "missing {expected}");
     }
 }
 
 #[test]
 fn evaluates_an_example_with_the_grade_and_gaps() {
-    let output = pingjia(&["evaluate", "comprehensive_platform", "examples/jiangsu/comprehensive_platform.toml"]);
+    let output = pingjia(&[
+        "evaluate",
+        "comprehensive_platform",
+        "examples/jiangsu/comprehensive_platform.toml",
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.contains("：四星"), "{text}");
     assert!(text.contains("达到五星"), "{text}");
 
-    let output = pingjia(&["evaluate", "comprehensive_platform", "examples/jiangsu/comprehensive_platform.toml", "--json"]);
+    let output = pingjia(&[
+        "evaluate",
+        "comprehensive_platform",
+        "examples/jiangsu/comprehensive_platform.toml",
+        "--json",
+    ]);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["stars"], 4);
     assert!(report["findings"].as_array().unwrap().len() > 40);
@@ -70,14 +98,26 @@ fn evaluates_an_example_with_the_grade_and_gaps() {
 
 #[test]
 fn markdown_output_is_a_table() {
-    let output = pingjia(&["evaluate", "jiangsu-pool-2021/comprehensive_platform", "examples/jiangsu/comprehensive_platform.toml", "--markdown"]);
+    let output = pingjia(&[
+        "evaluate",
+        "jiangsu-pool-2021/comprehensive_platform",
+        "examples/jiangsu/comprehensive_platform.toml",
+        "--markdown",
+    ]);
     assert!(stdout(&output).contains("| 类别 | 指标 | 取值 | 要求与结果 | 条款 |"));
 }
 
 #[test]
 fn a_later_round_counts_to_its_own_cut_off() {
     // Established 2016: at a 2015 cut-off it is not even registered a year → 不予定级.
-    let output = pingjia(&["evaluate", "comprehensive_platform", "examples/jiangsu/comprehensive_platform.toml", "--json", "--cutoff", "2016-12-31"]);
+    let output = pingjia(&[
+        "evaluate",
+        "comprehensive_platform",
+        "examples/jiangsu/comprehensive_platform.toml",
+        "--json",
+        "--cutoff",
+        "2016-12-31",
+    ]);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["stars"], 0);
     assert_eq!(report["round"]["cutoff"], "2016-12-31");
@@ -92,7 +132,10 @@ fn bad_declarations_exit_3_naming_field_given_and_expected() {
     let output = pingjia(&["check", file.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(3));
     let message = stderr(&output);
-    assert!(message.contains("values.registered_capital（注册资金）"), "{message}");
+    assert!(
+        message.contains("values.registered_capital（注册资金）"),
+        "{message}"
+    );
     assert!(message.contains("“12abc万”"), "{message}");
     assert!(message.contains("expected an amount of money"), "{message}");
     assert!(message.contains("values.employees"), "{message}");
@@ -103,29 +146,64 @@ fn unknown_ids_exit_5_and_bad_options_exit_2() {
     let output = pingjia(&["evaluate", "no-such-type", "examples/jiangsu/network.toml"]);
     assert_eq!(output.status.code(), Some(5));
     assert!(stderr(&output).contains("jiangsu-pool-2021/network"));
-    let output = pingjia(&["evaluate", "network", "examples/jiangsu/network.toml", "--cutoff", "June"]);
+    let output = pingjia(&[
+        "evaluate",
+        "network",
+        "examples/jiangsu/network.toml",
+        "--cutoff",
+        "June",
+    ]);
     assert_eq!(output.status.code(), Some(2));
-    let output = pingjia(&["evaluate", "miit-platform-2018", "examples/miit/cross_industry_platform.toml", "--param", "nope=1"]);
+    let output = pingjia(&[
+        "evaluate",
+        "miit-platform-2018",
+        "examples/miit/cross_industry_platform.toml",
+        "--param",
+        "nope=1",
+    ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("cross.min_industries"));
 }
 
 #[test]
 fn a_batch_prints_one_json_line_each_and_a_summary() {
-    let output = pingjia(&["evaluate", "network", "examples/batch/jiangsu-network.jsonl", "--json"]);
+    let output = pingjia(&[
+        "evaluate",
+        "network",
+        "examples/batch/jiangsu-network.jsonl",
+        "--json",
+    ]);
     // The example batch carries one invalid line on purpose.
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    let lines: Vec<serde_json::Value> = stdout(&output).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(lines.len() >= 10);
-    assert_eq!(lines.iter().filter(|l| l["error"] == "invalid_declaration").count(), 1);
-    assert!(lines.iter().filter(|l| l.get("stars").is_some()).all(|l| l["source"].as_str().unwrap().contains(".jsonl:")));
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["error"] == "invalid_declaration")
+            .count(),
+        1
+    );
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.get("stars").is_some())
+            .all(|l| l["source"].as_str().unwrap().contains(".jsonl:"))
+    );
     let summary = stderr(&output);
     assert!(summary.contains("合计 total"), "{summary}");
 }
 
 #[test]
 fn templates_are_valid_declarations() {
-    for id in ["jiangsu-pool-2021/data_collection", "shaoxing-platform", "miit-platform-2018"] {
+    for id in [
+        "jiangsu-pool-2021/data_collection",
+        "shaoxing-platform",
+        "miit-platform-2018",
+    ] {
         let output = pingjia(&["template", id]);
         assert!(output.status.success(), "{id}: {}", stderr(&output));
         let file = temp_file(&format!("{}.toml", id.replace('/', "_")), &stdout(&output));
@@ -136,7 +214,10 @@ fn templates_are_valid_declarations() {
     let template: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(template["declaration"]["provider_type"], "network");
     let fields = template["fields"].as_array().unwrap();
-    let clusters = fields.iter().find(|f| f["id"] == "clusters_served").unwrap();
+    let clusters = fields
+        .iter()
+        .find(|f| f["id"] == "clusters_served")
+        .unwrap();
     assert_eq!(clusters["unit"], "种");
     assert_eq!(clusters["label"], "服务对象覆盖先进制造业集群数量");
 }
@@ -146,7 +227,13 @@ fn a_new_scheme_file_is_checked_and_loaded_beside_the_embedded_ones() {
     let dir = std::env::temp_dir().join(format!("pingjia-schemes-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let original = std::fs::read_to_string(root().join("schemes/jiangsu-pool-2021.toml")).unwrap();
-    let next_year = original.replacen("id = \"jiangsu-pool-2021\"", "id = \"jiangsu-pool-2022\"", 1).replacen("cutoff = 2021-06-30", "cutoff = 2022-06-30", 1);
+    let next_year = original
+        .replacen(
+            "id = \"jiangsu-pool-2021\"",
+            "id = \"jiangsu-pool-2022\"",
+            1,
+        )
+        .replacen("cutoff = 2021-06-30", "cutoff = 2022-06-30", 1);
     let file = dir.join("jiangsu-pool-2022.toml");
     std::fs::write(&file, &next_year).unwrap();
     let output = pingjia(&["schemes", "check", file.to_str().unwrap()]);
@@ -154,11 +241,19 @@ fn a_new_scheme_file_is_checked_and_loaded_beside_the_embedded_ones() {
     let output = pingjia(&["--schemes-dir", dir.to_str().unwrap(), "schemes", "--json"]);
     assert!(stdout(&output).contains("jiangsu-pool-2022"));
 
-    let broken = next_year.replacen("levels = [\"200万\", \"500万\", \"1000万\"]", "levels = [\"500万\", \"200万\", \"1000万\"]", 1);
+    let broken = next_year.replacen(
+        "levels = [\"200万\", \"500万\", \"1000万\"]",
+        "levels = [\"500万\", \"200万\", \"1000万\"]",
+        1,
+    );
     std::fs::write(&file, broken).unwrap();
     let output = pingjia(&["schemes", "check", file.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(4));
     let message = stderr(&output);
-    assert!(message.contains("jiangsu-pool-2022.toml:") && message.contains("comprehensive_platform.registered_capital"), "{message}");
+    assert!(
+        message.contains("jiangsu-pool-2022.toml:")
+            && message.contains("comprehensive_platform.registered_capital"),
+        "{message}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -168,7 +168,11 @@ impl<'s> Loader<'s> {
         let max_score = header.max_score.as_ref().and_then(|value| {
             let parsed = decimal_of(value.get_ref());
             if parsed.is_none() {
-                self.error(Some(value.span()), Some(header.id.get_ref()), "max_score must be a number".into());
+                self.error(
+                    Some(value.span()),
+                    Some(header.id.get_ref()),
+                    "max_score must be a number".into(),
+                );
             }
             parsed
         });
@@ -225,21 +229,33 @@ impl<'s> Loader<'s> {
                 NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
             });
             if date.is_none() {
-                self.error(None, Some(id), format!("round.cutoff `{datetime}` is not a date"));
+                self.error(
+                    None,
+                    Some(id),
+                    format!("round.cutoff `{datetime}` is not a date"),
+                );
             }
             date
         });
         let aggregation = match raw.round.aggregation.as_deref() {
             None => Aggregation::Mean,
             Some(text) => Aggregation::parse(text).unwrap_or_else(|| {
-                self.error(None, Some(id), format!("round.aggregation `{text}`: expected mean or trimmed_mean"));
+                self.error(
+                    None,
+                    Some(id),
+                    format!("round.aggregation `{text}`: expected mean or trimmed_mean"),
+                );
                 Aggregation::Mean
             }),
         };
         let divergence_ratio = match &raw.round.divergence_ratio {
             None => Decimal::new(3, 1),
             Some(value) => decimal_of(value).unwrap_or_else(|| {
-                self.error(None, Some(id), "round.divergence_ratio must be a number".into());
+                self.error(
+                    None,
+                    Some(id),
+                    "round.divergence_ratio must be a number".into(),
+                );
                 Decimal::new(3, 1)
             }),
         };
@@ -257,7 +273,11 @@ impl<'s> Loader<'s> {
             if let Some(previous) = levels.last()
                 && previous.stars >= *level.stars.get_ref()
             {
-                self.error(Some(level.stars.span()), Some(&level.label), "levels must be listed from lowest to highest stars".into());
+                self.error(
+                    Some(level.stars.span()),
+                    Some(&level.label),
+                    "levels must be listed from lowest to highest stars".into(),
+                );
             }
             levels.push(Level {
                 stars: *level.stars.get_ref(),
@@ -265,10 +285,18 @@ impl<'s> Loader<'s> {
             });
         }
         if method == Method::Stars && levels.is_empty() {
-            self.error(None, Some(raw.scheme.id.get_ref()), "a stars scheme needs at least one [[level]]".into());
+            self.error(
+                None,
+                Some(raw.scheme.id.get_ref()),
+                "a stars scheme needs at least one [[level]]".into(),
+            );
         }
         if method != Method::Stars && !levels.is_empty() {
-            self.error(None, Some(raw.scheme.id.get_ref()), "[[level]] is only for the stars method".into());
+            self.error(
+                None,
+                Some(raw.scheme.id.get_ref()),
+                "[[level]] is only for the stars method".into(),
+            );
         }
         levels
     }
@@ -278,9 +306,17 @@ impl<'s> Loader<'s> {
         let mut notes = Vec::new();
         for note in &raw.note {
             if !seen.insert(note.id.get_ref().clone()) {
-                self.error(Some(note.id.span()), Some(note.id.get_ref()), "duplicate note id".into());
+                self.error(
+                    Some(note.id.span()),
+                    Some(note.id.get_ref()),
+                    "duplicate note id".into(),
+                );
             }
-            for kind in note.exempt_org_kinds.iter().chain(note.r#override.iter().flat_map(|o| &o.org_kinds)) {
+            for kind in note
+                .exempt_org_kinds
+                .iter()
+                .chain(note.r#override.iter().flat_map(|o| &o.org_kinds))
+            {
                 if OrgKind::parse(kind).is_none() {
                     self.error(Some(note.id.span()), Some(note.id.get_ref()), format!("unknown organisation kind `{kind}`; expected 企业, 事业单位 or 社会团体"));
                 }
@@ -299,28 +335,49 @@ impl<'s> Loader<'s> {
         let mut scales = Vec::new();
         for scale in &raw.scale {
             if !seen.insert(scale.id.get_ref().clone()) {
-                self.error(Some(scale.id.span()), Some(scale.id.get_ref()), "duplicate scale id".into());
+                self.error(
+                    Some(scale.id.span()),
+                    Some(scale.id.get_ref()),
+                    "duplicate scale id".into(),
+                );
             }
             let levels: Vec<ScaleLevel> = scale
                 .levels
                 .iter()
                 .map(|level| match level {
-                    RawScaleLevel::Label(label) => ScaleLevel { label: label.clone(), aliases: Vec::new() },
-                    RawScaleLevel::Full { label, aliases } => ScaleLevel { label: label.clone(), aliases: aliases.clone() },
+                    RawScaleLevel::Label(label) => ScaleLevel {
+                        label: label.clone(),
+                        aliases: Vec::new(),
+                    },
+                    RawScaleLevel::Full { label, aliases } => ScaleLevel {
+                        label: label.clone(),
+                        aliases: aliases.clone(),
+                    },
                 })
                 .collect();
             let mut labels = HashSet::new();
             for level in &levels {
                 for text in std::iter::once(&level.label).chain(&level.aliases) {
                     if !labels.insert(normalize_label(text)) {
-                        self.error(Some(scale.id.span()), Some(scale.id.get_ref()), format!("scale label or alias `{text}` appears twice"));
+                        self.error(
+                            Some(scale.id.span()),
+                            Some(scale.id.get_ref()),
+                            format!("scale label or alias `{text}` appears twice"),
+                        );
                     }
                 }
             }
             if levels.is_empty() {
-                self.error(Some(scale.id.span()), Some(scale.id.get_ref()), "a scale needs at least one level".into());
+                self.error(
+                    Some(scale.id.span()),
+                    Some(scale.id.get_ref()),
+                    "a scale needs at least one level".into(),
+                );
             }
-            scales.push(Scale { id: scale.id.get_ref().clone(), levels });
+            scales.push(Scale {
+                id: scale.id.get_ref().clone(),
+                levels,
+            });
         }
         scales
     }
@@ -331,10 +388,22 @@ impl<'s> Loader<'s> {
         for parameter in &raw.parameter {
             let id = parameter.id.get_ref();
             if !seen.insert(id.clone()) {
-                self.error(Some(parameter.id.span()), Some(id), "duplicate parameter id".into());
+                self.error(
+                    Some(parameter.id.span()),
+                    Some(id),
+                    "duplicate parameter id".into(),
+                );
             }
             let Some(unit) = Unit::from_name(&parameter.unit) else {
-                self.error(Some(parameter.id.span()), Some(id), format!("unknown unit `{}`; expected one of {}", parameter.unit, Unit::NAMES.join(" ")));
+                self.error(
+                    Some(parameter.id.span()),
+                    Some(id),
+                    format!(
+                        "unknown unit `{}`; expected one of {}",
+                        parameter.unit,
+                        Unit::NAMES.join(" ")
+                    ),
+                );
                 continue;
             };
             let mut value_of = |value: &Option<toml::Value>, what: &str| {
@@ -346,7 +415,11 @@ impl<'s> Loader<'s> {
                     match unit.parse(&text) {
                         Ok(v) => Some(v),
                         Err(e) => {
-                            self.error(Some(parameter.id.span()), Some(id), format!("{what} `{text}`: expected {}", e.expected_en));
+                            self.error(
+                                Some(parameter.id.span()),
+                                Some(id),
+                                format!("{what} `{text}`: expected {}", e.expected_en),
+                            );
                             None
                         }
                     }
@@ -372,16 +445,28 @@ impl<'s> Loader<'s> {
         for raw_type in &raw.provider_type {
             let id = raw_type.id.get_ref();
             if !seen.insert(id.clone()) {
-                self.error(Some(raw_type.id.span()), Some(id), "duplicate provider type id".into());
+                self.error(
+                    Some(raw_type.id.span()),
+                    Some(id),
+                    "duplicate provider type id".into(),
+                );
             }
             if !is_identifier(id) {
-                self.error(Some(raw_type.id.span()), Some(id), "provider type id must be lowercase letters, digits, `-` or `_`".into());
+                self.error(
+                    Some(raw_type.id.span()),
+                    Some(id),
+                    "provider type id must be lowercase letters, digits, `-` or `_`".into(),
+                );
             }
             let professional = match raw_type.professional.get_ref().as_str() {
                 "any_subclass" => ProfessionalRule::AnySubclass,
                 "all_subclasses" => ProfessionalRule::AllSubclasses,
                 other => {
-                    self.error(Some(raw_type.professional.span()), Some(id), format!("professional `{other}`: expected any_subclass or all_subclasses"));
+                    self.error(
+                        Some(raw_type.professional.span()),
+                        Some(id),
+                        format!("professional `{other}`: expected any_subclass or all_subclasses"),
+                    );
                     ProfessionalRule::AllSubclasses
                 }
             };
@@ -391,7 +476,11 @@ impl<'s> Loader<'s> {
                 .iter()
                 .map(|subclass| {
                     if !subclass_ids.insert(subclass.id.get_ref().clone()) {
-                        self.error(Some(subclass.id.span()), Some(subclass.id.get_ref()), "duplicate subclass id".into());
+                        self.error(
+                            Some(subclass.id.span()),
+                            Some(subclass.id.get_ref()),
+                            "duplicate subclass id".into(),
+                        );
                     }
                     Subclass {
                         id: subclass.id.get_ref().clone(),
@@ -412,7 +501,11 @@ impl<'s> Loader<'s> {
             });
         }
         if method == Method::Stars && types.is_empty() {
-            self.error(None, Some(raw.scheme.id.get_ref()), "a stars scheme needs at least one [[provider_type]]".into());
+            self.error(
+                None,
+                Some(raw.scheme.id.get_ref()),
+                "a stars scheme needs at least one [[provider_type]]".into(),
+            );
         }
         types
     }
@@ -422,7 +515,11 @@ impl<'s> Loader<'s> {
         for raw_part in &raw.part {
             let id = raw_part.id.get_ref();
             if parts.iter().any(|p| &p.id == id) {
-                self.error(Some(raw_part.id.span()), Some(id), "duplicate part id".into());
+                self.error(
+                    Some(raw_part.id.span()),
+                    Some(id),
+                    "duplicate part id".into(),
+                );
             }
             let mut requires = Vec::new();
             for required in &raw_part.requires {
@@ -445,7 +542,11 @@ impl<'s> Loader<'s> {
             });
         }
         if method == Method::Capability && parts.is_empty() {
-            self.error(None, Some(raw.scheme.id.get_ref()), "a capability scheme needs at least one [[part]]".into());
+            self.error(
+                None,
+                Some(raw.scheme.id.get_ref()),
+                "a capability scheme needs at least one [[part]]".into(),
+            );
         }
         parts
     }
@@ -455,20 +556,32 @@ impl<'s> Loader<'s> {
         for (type_index, provider_type) in context.provider_types.iter().enumerate() {
             let span = raw.provider_type[type_index].id.span();
             for (subclass_index, subclass) in provider_type.subclasses.iter().enumerate() {
-                let has_rows = criteria
-                    .iter()
-                    .any(|c| c.provider_type == Some(type_index) && c.subclass == Some(subclass_index));
+                let has_rows = criteria.iter().any(|c| {
+                    c.provider_type == Some(type_index) && c.subclass == Some(subclass_index)
+                });
                 if !has_rows {
-                    self.error(Some(span.clone()), Some(&provider_type.id), format!("subclass `{}` has no professional criterion", subclass.id));
+                    self.error(
+                        Some(span.clone()),
+                        Some(&provider_type.id),
+                        format!("subclass `{}` has no professional criterion", subclass.id),
+                    );
                 }
             }
             if provider_type.subclasses.is_empty() {
-                self.error(Some(span), Some(&provider_type.id), "a provider type needs at least one [[provider_type.subclass]]".into());
+                self.error(
+                    Some(span),
+                    Some(&provider_type.id),
+                    "a provider type needs at least one [[provider_type.subclass]]".into(),
+                );
             }
         }
         for (part_index, part) in context.parts.iter().enumerate() {
             if !criteria.iter().any(|c| c.part == Some(part_index)) {
-                self.error(Some(raw.part[part_index].id.span()), Some(&part.id), "part has no criterion".into());
+                self.error(
+                    Some(raw.part[part_index].id.span()),
+                    Some(&part.id),
+                    "part has no criterion".into(),
+                );
             }
         }
     }
@@ -488,55 +601,109 @@ impl<'s> Loader<'s> {
         let section = match Section::parse(raw.section.get_ref()) {
             Some(section) => section,
             None => {
-                self.error(Some(raw.section.span()), Some(id), format!("unknown section `{}`", raw.section.get_ref()));
+                self.error(
+                    Some(raw.section.span()),
+                    Some(id),
+                    format!("unknown section `{}`", raw.section.get_ref()),
+                );
                 return None;
             }
         };
         let allowed: &[Section] = match context.method {
-            Method::Stars => &[Section::Gate, Section::Basic, Section::Professional, Section::Service, Section::Shortcut],
+            Method::Stars => &[
+                Section::Gate,
+                Section::Basic,
+                Section::Professional,
+                Section::Service,
+                Section::Shortcut,
+            ],
             Method::Rubric => &[Section::Gate, Section::Material, Section::Rubric],
             Method::Capability => &[Section::Gate, Section::Capability],
         };
         if record.is_none() && !allowed.contains(&section) {
-            self.error(Some(raw.section.span()), Some(id), format!("section `{}` is not used by this scheme's method", raw.section.get_ref()));
+            self.error(
+                Some(raw.section.span()),
+                Some(id),
+                format!(
+                    "section `{}` is not used by this scheme's method",
+                    raw.section.get_ref()
+                ),
+            );
         }
 
         let provider_type = raw.r#type.as_ref().and_then(|name| {
-            let found = context.provider_types.iter().position(|t| &t.id == name.get_ref());
+            let found = context
+                .provider_types
+                .iter()
+                .position(|t| &t.id == name.get_ref());
             if found.is_none() {
-                self.error(Some(name.span()), Some(id), format!("unknown provider type `{}`", name.get_ref()));
+                self.error(
+                    Some(name.span()),
+                    Some(id),
+                    format!("unknown provider type `{}`", name.get_ref()),
+                );
             }
             found
         });
         let per_level = context.method == Method::Stars
-            && matches!(section, Section::Basic | Section::Professional | Section::Service);
+            && matches!(
+                section,
+                Section::Basic | Section::Professional | Section::Service
+            );
         if per_level && raw.r#type.is_none() && record.is_none() {
             self.error(span.clone(), Some(id), "rows of a table need `type`".into());
         }
         let subclass = match (&raw.subclass, provider_type) {
             (Some(name), Some(type_index)) => {
-                let found = context.provider_types[type_index].subclasses.iter().position(|s| &s.id == name.get_ref());
+                let found = context.provider_types[type_index]
+                    .subclasses
+                    .iter()
+                    .position(|s| &s.id == name.get_ref());
                 if found.is_none() {
-                    self.error(Some(name.span()), Some(id), format!("unknown subclass `{}` of type `{}`", name.get_ref(), context.provider_types[type_index].id));
+                    self.error(
+                        Some(name.span()),
+                        Some(id),
+                        format!(
+                            "unknown subclass `{}` of type `{}`",
+                            name.get_ref(),
+                            context.provider_types[type_index].id
+                        ),
+                    );
                 }
                 found
             }
             (Some(name), None) => {
-                self.error(Some(name.span()), Some(id), "`subclass` needs `type`".into());
+                self.error(
+                    Some(name.span()),
+                    Some(id),
+                    "`subclass` needs `type`".into(),
+                );
                 None
             }
             (None, _) => None,
         };
         if section == Section::Professional && raw.subclass.is_none() {
-            self.error(span.clone(), Some(id), "professional rows need `subclass`".into());
+            self.error(
+                span.clone(),
+                Some(id),
+                "professional rows need `subclass`".into(),
+            );
         }
         if section != Section::Professional && raw.subclass.is_some() {
-            self.error(span.clone(), Some(id), "only professional rows have a `subclass`".into());
+            self.error(
+                span.clone(),
+                Some(id),
+                "only professional rows have a `subclass`".into(),
+            );
         }
         let part = raw.part.as_ref().and_then(|name| {
             let found = context.parts.iter().position(|p| &p.id == name.get_ref());
             if found.is_none() {
-                self.error(Some(name.span()), Some(id), format!("unknown part `{}`", name.get_ref()));
+                self.error(
+                    Some(name.span()),
+                    Some(id),
+                    format!("unknown part `{}`", name.get_ref()),
+                );
             }
             found
         });
@@ -545,7 +712,10 @@ impl<'s> Loader<'s> {
         }
 
         let slots = if per_level { context.slots } else { 1 };
-        let field_id = raw.field.clone().unwrap_or_else(|| id.rsplit('.').next().unwrap_or(id).to_owned());
+        let field_id = raw
+            .field
+            .clone()
+            .unwrap_or_else(|| id.rsplit('.').next().unwrap_or(id).to_owned());
         let kind = raw.kind.get_ref().as_str();
         let mut wording: Vec<String> = Vec::new();
         let test = match kind {
@@ -561,60 +731,124 @@ impl<'s> Loader<'s> {
                             self.error(span, Some(id), "ordinal criteria need `scale`".into());
                             return None;
                         };
-                        let Some(scale) = context.scales.iter().position(|s| &s.id == scale_name.get_ref()) else {
-                            self.error(Some(scale_name.span()), Some(id), format!("unknown scale `{}`", scale_name.get_ref()));
+                        let Some(scale) = context
+                            .scales
+                            .iter()
+                            .position(|s| &s.id == scale_name.get_ref())
+                        else {
+                            self.error(
+                                Some(scale_name.span()),
+                                Some(id),
+                                format!("unknown scale `{}`", scale_name.get_ref()),
+                            );
                             return None;
                         };
                         FieldKind::Ordinal(scale)
                     }
                     "pool" => {
                         if raw.items.is_empty() || raw.items.len() > 64 {
-                            self.error(span.clone(), Some(id), "a pool needs between 1 and 64 `items`".into());
+                            self.error(
+                                span.clone(),
+                                Some(id),
+                                "a pool needs between 1 and 64 `items`".into(),
+                            );
                         }
                         let mut unique = HashSet::new();
                         for item in &raw.items {
                             if !unique.insert(normalize_label(item)) {
-                                self.error(span.clone(), Some(id), format!("pool item `{item}` appears twice"));
+                                self.error(
+                                    span.clone(),
+                                    Some(id),
+                                    format!("pool item `{item}` appears twice"),
+                                );
                             }
                         }
                         FieldKind::Items(raw.items.clone())
                     }
                     _ => FieldKind::Date,
                 };
-                let field = self.field(record.as_deref_mut(), &field_id, raw, field_kind.clone(), id, span.clone());
-                let (requirements, texts) = self.requirements(context, raw, &field_kind, slots, id)?;
+                let field = self.field(
+                    record.as_deref_mut(),
+                    &field_id,
+                    raw,
+                    field_kind.clone(),
+                    id,
+                    span.clone(),
+                );
+                let (requirements, texts) =
+                    self.requirements(context, raw, &field_kind, slots, id)?;
                 wording = texts;
-                Test::Levels { field, requirements }
+                Test::Levels {
+                    field,
+                    requirements,
+                }
             }
             "not_within_years" => {
                 let Some(years) = raw.years else {
                     self.error(span, Some(id), "not_within_years needs `years`".into());
                     return None;
                 };
-                let field = self.field(record.as_deref_mut(), &field_id, raw, FieldKind::DateOrNone, id, span.clone());
-                wording.push(raw.requirement.clone().unwrap_or_else(|| format!("{years}年内无此情形")));
+                let field = self.field(
+                    record.as_deref_mut(),
+                    &field_id,
+                    raw,
+                    FieldKind::DateOrNone,
+                    id,
+                    span.clone(),
+                );
+                wording.push(
+                    raw.requirement
+                        .clone()
+                        .unwrap_or_else(|| format!("{years}年内无此情形")),
+                );
                 Test::NotWithinYears { field, years }
             }
             "choice" => {
                 if raw.options.is_empty() {
                     self.error(span.clone(), Some(id), "a choice needs `options`".into());
                 }
-                let field = self.field(record.as_deref_mut(), &field_id, raw, FieldKind::Choice(raw.options.clone()), id, span.clone());
-                wording.push(raw.requirement.clone().unwrap_or_else(|| raw.options.join("、")));
+                let field = self.field(
+                    record.as_deref_mut(),
+                    &field_id,
+                    raw,
+                    FieldKind::Choice(raw.options.clone()),
+                    id,
+                    span.clone(),
+                );
+                wording.push(
+                    raw.requirement
+                        .clone()
+                        .unwrap_or_else(|| raw.options.join("、")),
+                );
                 Test::OneOf { field }
             }
             "any_of" => {
                 if raw.alternative.len() < 2 {
-                    self.error(span.clone(), Some(id), "any_of needs at least two [[criterion.alternative]]".into());
+                    self.error(
+                        span.clone(),
+                        Some(id),
+                        "any_of needs at least two [[criterion.alternative]]".into(),
+                    );
                 }
                 let mut alternatives = Vec::new();
                 for alternative in &raw.alternative {
                     let alt_id = alternative.id.get_ref().as_str();
                     let unit = self.unit(alternative, alt_id)?;
-                    let alt_field_id = alternative.field.clone().unwrap_or_else(|| alt_id.to_owned());
+                    let alt_field_id = alternative
+                        .field
+                        .clone()
+                        .unwrap_or_else(|| alt_id.to_owned());
                     let field_kind = FieldKind::Number(unit);
-                    let field = self.field(record.as_deref_mut(), &alt_field_id, alternative, field_kind.clone(), alt_id, Some(alternative.id.span()));
-                    let (requirements, _) = self.requirements(context, alternative, &field_kind, slots, alt_id)?;
+                    let field = self.field(
+                        record.as_deref_mut(),
+                        &alt_field_id,
+                        alternative,
+                        field_kind.clone(),
+                        alt_id,
+                        Some(alternative.id.span()),
+                    );
+                    let (requirements, _) =
+                        self.requirements(context, alternative, &field_kind, slots, alt_id)?;
                     alternatives.push(Alternative {
                         label: alternative.label.clone(),
                         field,
@@ -624,10 +858,23 @@ impl<'s> Loader<'s> {
                 wording = match (&raw.levels, &raw.requirement) {
                     (Some(levels), _) => levels.clone(),
                     (None, Some(requirement)) => vec![requirement.clone()],
-                    (None, None) => vec![raw.alternative.iter().map(|a| a.label.as_str()).collect::<Vec<_>>().join("或")],
+                    (None, None) => vec![
+                        raw.alternative
+                            .iter()
+                            .map(|a| a.label.as_str())
+                            .collect::<Vec<_>>()
+                            .join("或"),
+                    ],
                 };
                 if wording.len() != slots {
-                    self.error(span.clone(), Some(id), format!("expected {slots} wording entries in `levels`, found {}", wording.len()));
+                    self.error(
+                        span.clone(),
+                        Some(id),
+                        format!(
+                            "expected {slots} wording entries in `levels`, found {}",
+                            wording.len()
+                        ),
+                    );
                 }
                 Test::AnyOf { alternatives }
             }
@@ -646,29 +893,51 @@ impl<'s> Loader<'s> {
                 }
             }
             "records" => {
-                let count = self.need_from(context, raw, Unit::Count(crate::units::Measure::Ge), id)?;
+                let count =
+                    self.need_from(context, raw, Unit::Count(crate::units::Measure::Ge), id)?;
                 let mut record_fields = Vec::new();
                 let mut conditions = Vec::new();
                 let mut condition_ids = HashSet::new();
                 for condition in &raw.condition {
                     if !condition_ids.insert(condition.id.get_ref().clone()) {
-                        self.error(Some(condition.id.span()), Some(condition.id.get_ref()), "duplicate condition id".into());
+                        self.error(
+                            Some(condition.id.span()),
+                            Some(condition.id.get_ref()),
+                            "duplicate condition id".into(),
+                        );
                     }
-                    if let Some(built) = self.criterion(context, condition, Some(&mut record_fields)) {
+                    if let Some(built) =
+                        self.criterion(context, condition, Some(&mut record_fields))
+                    {
                         conditions.push(built);
                     }
                 }
                 if conditions.is_empty() {
-                    self.error(span.clone(), Some(id), "records need at least one [[criterion.condition]]".into());
+                    self.error(
+                        span.clone(),
+                        Some(id),
+                        "records need at least one [[criterion.condition]]".into(),
+                    );
                 }
                 let spec = RecordSpec {
                     key_label: raw.key_label.clone().unwrap_or_else(|| "名称".into()),
                     key_options: raw.key_options.clone(),
                     fields: record_fields,
                 };
-                let field = self.field(record.as_deref_mut(), &field_id, raw, FieldKind::Records(spec), id, span.clone());
+                let field = self.field(
+                    record,
+                    &field_id,
+                    raw,
+                    FieldKind::Records(spec),
+                    id,
+                    span.clone(),
+                );
                 wording.push(raw.requirement.clone().unwrap_or_else(|| raw.label.clone()));
-                Test::Records { field, count, conditions }
+                Test::Records {
+                    field,
+                    count,
+                    conditions,
+                }
             }
             other => {
                 self.error(
@@ -685,19 +954,38 @@ impl<'s> Loader<'s> {
         let mut exempt_via_subclasses = None;
         let mut overrides = Vec::new();
         for note_ref in &raw.notes {
-            let Some(note_index) = context.notes.iter().position(|n| &n.id == note_ref.get_ref()) else {
-                self.error(Some(note_ref.span()), Some(id), format!("unknown note `{}`", note_ref.get_ref()));
+            let Some(note_index) = context
+                .notes
+                .iter()
+                .position(|n| &n.id == note_ref.get_ref())
+            else {
+                self.error(
+                    Some(note_ref.span()),
+                    Some(id),
+                    format!("unknown note `{}`", note_ref.get_ref()),
+                );
                 continue;
             };
             notes.push(note_index);
             let raw_note = &context.raw_notes[note_index];
             if !raw_note.exempt_org_kinds.is_empty() {
-                let kinds = raw_note.exempt_org_kinds.iter().filter_map(|k| OrgKind::parse(k)).collect();
+                let kinds = raw_note
+                    .exempt_org_kinds
+                    .iter()
+                    .filter_map(|k| OrgKind::parse(k))
+                    .collect();
                 exempt_org_kinds = Some((note_index, kinds));
             }
             if !raw_note.exempt_via_subclasses.is_empty() {
                 let Some(type_index) = provider_type else {
-                    self.error(Some(note_ref.span()), Some(id), format!("note `{}` exempts by subclass, but the row has no `type`", raw_note.id.get_ref()));
+                    self.error(
+                        Some(note_ref.span()),
+                        Some(id),
+                        format!(
+                            "note `{}` exempts by subclass, but the row has no `type`",
+                            raw_note.id.get_ref()
+                        ),
+                    );
                     continue;
                 };
                 let subclasses = &context.provider_types[type_index].subclasses;
@@ -705,7 +993,15 @@ impl<'s> Loader<'s> {
                 for name in &raw_note.exempt_via_subclasses {
                     match subclasses.iter().position(|s| &s.id == name) {
                         Some(index) => indices.push(index),
-                        None => self.error(Some(note_ref.span()), Some(id), format!("note `{}` names subclass `{name}`, which type `{}` does not have", raw_note.id.get_ref(), context.provider_types[type_index].id)),
+                        None => self.error(
+                            Some(note_ref.span()),
+                            Some(id),
+                            format!(
+                                "note `{}` names subclass `{name}`, which type `{}` does not have",
+                                raw_note.id.get_ref(),
+                                context.provider_types[type_index].id
+                            ),
+                        ),
                     }
                 }
                 exempt_via_subclasses = Some((note_index, indices));
@@ -752,19 +1048,38 @@ impl<'s> Loader<'s> {
         id: &str,
         span: Option<std::ops::Range<usize>>,
     ) -> Option<Override> {
-        let Some(level) = context.level_stars.iter().position(|s| *s == raw_override.stars) else {
-            self.error(span, Some(id), format!("override names {} stars, which is not a level of this scheme", raw_override.stars));
+        let Some(level) = context
+            .level_stars
+            .iter()
+            .position(|s| *s == raw_override.stars)
+        else {
+            self.error(
+                span,
+                Some(id),
+                format!(
+                    "override names {} stars, which is not a level of this scheme",
+                    raw_override.stars
+                ),
+            );
             return None;
         };
         let Test::Levels { field, .. } = test else {
-            self.error(span, Some(id), "overrides apply to single-value rows only".into());
+            self.error(
+                span,
+                Some(id),
+                "overrides apply to single-value rows only".into(),
+            );
             return None;
         };
         let kind = self.fields[*field].kind.clone();
         let requirement = self.requirement(context, &kind, &raw_override.requirement, id, span)?;
         Some(Override {
             note,
-            org_kinds: raw_override.org_kinds.iter().filter_map(|k| OrgKind::parse(k)).collect(),
+            org_kinds: raw_override
+                .org_kinds
+                .iter()
+                .filter_map(|k| OrgKind::parse(k))
+                .collect(),
             level,
             requirement,
             wording: raw_override.requirement.clone(),
@@ -773,12 +1088,23 @@ impl<'s> Loader<'s> {
 
     fn unit(&mut self, raw: &RawCriterion, id: &str) -> Option<Unit> {
         let Some(name) = &raw.unit else {
-            self.error(Some(raw.id.span()), Some(id), "number criteria need `unit`".into());
+            self.error(
+                Some(raw.id.span()),
+                Some(id),
+                "number criteria need `unit`".into(),
+            );
             return None;
         };
         let unit = Unit::from_name(name);
         if unit.is_none() {
-            self.error(Some(raw.id.span()), Some(id), format!("unknown unit `{name}`; expected one of {}", Unit::NAMES.join(" ")));
+            self.error(
+                Some(raw.id.span()),
+                Some(id),
+                format!(
+                    "unknown unit `{name}`; expected one of {}",
+                    Unit::NAMES.join(" ")
+                ),
+            );
         }
         unit
     }
@@ -794,7 +1120,11 @@ impl<'s> Loader<'s> {
         span: Option<std::ops::Range<usize>>,
     ) -> usize {
         if !is_identifier(field_id) {
-            self.error(span.clone(), Some(id), format!("field id `{field_id}` must be lowercase letters, digits, `-` or `_`"));
+            self.error(
+                span.clone(),
+                Some(id),
+                format!("field id `{field_id}` must be lowercase letters, digits, `-` or `_`"),
+            );
         }
         let new_field = Field {
             id: field_id.to_owned(),
@@ -807,7 +1137,11 @@ impl<'s> Loader<'s> {
             Some(fields) => match fields.iter().position(|f| f.id == field_id) {
                 Some(index) => {
                     if !same_kind(&fields[index].kind, &new_field.kind) {
-                        self.error(span, Some(id), format!("record field `{field_id}` is used with two different kinds"));
+                        self.error(
+                            span,
+                            Some(id),
+                            format!("record field `{field_id}` is used with two different kinds"),
+                        );
                     }
                     index
                 }
@@ -819,13 +1153,18 @@ impl<'s> Loader<'s> {
             None => match self.field_index.get(field_id) {
                 Some(&index) => {
                     if !same_kind(&self.fields[index].kind, &new_field.kind) {
-                        self.error(span, Some(id), format!("field `{field_id}` is used with two different kinds or units"));
+                        self.error(
+                            span,
+                            Some(id),
+                            format!("field `{field_id}` is used with two different kinds or units"),
+                        );
                     }
                     index
                 }
                 None => {
                     self.fields.push(new_field);
-                    self.field_index.insert(field_id.to_owned(), self.fields.len() - 1);
+                    self.field_index
+                        .insert(field_id.to_owned(), self.fields.len() - 1);
                     self.fields.len() - 1
                 }
             },
@@ -845,7 +1184,11 @@ impl<'s> Loader<'s> {
         let span = Some(raw.id.span());
         if let Some(param) = &raw.param {
             let FieldKind::Number(unit) = kind else {
-                self.error(Some(param.span()), Some(id), "only number criteria take a `param`".into());
+                self.error(
+                    Some(param.span()),
+                    Some(id),
+                    "only number criteria take a `param`".into(),
+                );
                 return None;
             };
             let need = self.need_from(context, raw, *unit, id)?;
@@ -853,23 +1196,44 @@ impl<'s> Loader<'s> {
                 Need::Param(index) => &context.parameters[*index],
                 Need::Fixed(_) => unreachable!("need_from returns a parameter when `param` is set"),
             };
-            let text = raw.requirement.clone().unwrap_or_else(|| format!("不少于{}（{}）", parameter.label, parameter.id));
-            return Some((vec![Some(Requirement::AtLeast(need)); slots], vec![text; slots]));
+            let text = raw
+                .requirement
+                .clone()
+                .unwrap_or_else(|| format!("不少于{}（{}）", parameter.label, parameter.id));
+            return Some((
+                vec![Some(Requirement::AtLeast(need)); slots],
+                vec![text; slots],
+            ));
         }
         let texts: Vec<String> = match (&raw.levels, &raw.requirement) {
             (Some(levels), None) => levels.clone(),
             (None, Some(requirement)) => vec![requirement.clone(); slots],
             (Some(_), Some(_)) => {
-                self.error(span, Some(id), "give either `levels` or `requirement`, not both".into());
+                self.error(
+                    span,
+                    Some(id),
+                    "give either `levels` or `requirement`, not both".into(),
+                );
                 return None;
             }
             (None, None) => {
-                self.error(span, Some(id), "give `levels` (one per star level) or `requirement`".into());
+                self.error(
+                    span,
+                    Some(id),
+                    "give `levels` (one per star level) or `requirement`".into(),
+                );
                 return None;
             }
         };
         if texts.len() != slots {
-            self.error(span, Some(id), format!("expected {slots} entries in `levels`, found {}", texts.len()));
+            self.error(
+                span,
+                Some(id),
+                format!(
+                    "expected {slots} entries in `levels`, found {}",
+                    texts.len()
+                ),
+            );
             return None;
         }
         let mut requirements = Vec::with_capacity(slots);
@@ -877,7 +1241,13 @@ impl<'s> Loader<'s> {
             if is_no_requirement(text) {
                 requirements.push(None);
             } else {
-                requirements.push(Some(self.requirement(context, kind, text, id, span.clone())?));
+                requirements.push(Some(self.requirement(
+                    context,
+                    kind,
+                    text,
+                    id,
+                    span.clone(),
+                )?));
             }
         }
         for (index, pair) in requirements.windows(2).enumerate() {
@@ -890,7 +1260,11 @@ impl<'s> Loader<'s> {
                 self.error(
                     span.clone(),
                     Some(id),
-                    format!("requirement gets easier as the level rises: `{}` then `{}`", texts[index], texts[index + 1]),
+                    format!(
+                        "requirement gets easier as the level rises: `{}` then `{}`",
+                        texts[index],
+                        texts[index + 1]
+                    ),
                 );
             }
         }
@@ -913,9 +1287,13 @@ impl<'s> Loader<'s> {
                     (Unit::Terabytes, Some(magnitude)) => format!("1{magnitude}"),
                     _ => compact,
                 };
-                unit.parse(&compact).ok().map(|v| Requirement::AtLeast(Need::Fixed(v)))
+                unit.parse(&compact)
+                    .ok()
+                    .map(|v| Requirement::AtLeast(Need::Fixed(v)))
             }
-            FieldKind::YesNo => matches!(text.trim(), "是" | "有" | "具备").then_some(Requirement::Yes),
+            FieldKind::YesNo => {
+                matches!(text.trim(), "是" | "有" | "具备").then_some(Requirement::Yes)
+            }
             FieldKind::Ordinal(scale) => context.scales[*scale]
                 .find(text)
                 .flatten()
@@ -933,31 +1311,63 @@ impl<'s> Loader<'s> {
             let expected = match kind {
                 FieldKind::Number(unit) => format!("a quantity in {unit}"),
                 FieldKind::YesNo => "是, 有, 具备 or -".into(),
-                FieldKind::Ordinal(scale) => format!("a level of scale `{}`", context.scales[*scale].id),
+                FieldKind::Ordinal(scale) => {
+                    format!("a level of scale `{}`", context.scales[*scale].id)
+                }
                 FieldKind::Items(items) => format!("「任意N项」 with N at most {}", items.len()),
                 FieldKind::Date => "N年".into(),
                 _ => "a requirement".into(),
             };
-            self.error(span, Some(id), format!("cannot read requirement `{text}`: expected {expected}"));
+            self.error(
+                span,
+                Some(id),
+                format!("cannot read requirement `{text}`: expected {expected}"),
+            );
         }
         requirement
     }
 
-    fn need_from(&mut self, context: &Context<'_>, raw: &RawCriterion, unit: Unit, id: &str) -> Option<Need> {
+    fn need_from(
+        &mut self,
+        context: &Context<'_>,
+        raw: &RawCriterion,
+        unit: Unit,
+        id: &str,
+    ) -> Option<Need> {
         if let Some(param) = &raw.param {
-            let Some(index) = context.parameters.iter().position(|p| &p.id == param.get_ref()) else {
-                self.error(Some(param.span()), Some(id), format!("unknown parameter `{}`", param.get_ref()));
+            let Some(index) = context
+                .parameters
+                .iter()
+                .position(|p| &p.id == param.get_ref())
+            else {
+                self.error(
+                    Some(param.span()),
+                    Some(id),
+                    format!("unknown parameter `{}`", param.get_ref()),
+                );
                 return None;
             };
             if context.parameters[index].unit != unit {
-                self.error(Some(param.span()), Some(id), format!("parameter `{}` is in {}, the criterion in {unit}", param.get_ref(), context.parameters[index].unit));
+                self.error(
+                    Some(param.span()),
+                    Some(id),
+                    format!(
+                        "parameter `{}` is in {}, the criterion in {unit}",
+                        param.get_ref(),
+                        context.parameters[index].unit
+                    ),
+                );
             }
             return Some(Need::Param(index));
         }
         match raw.requirement.as_deref().map(|text| unit.parse(text)) {
             Some(Ok(value)) => Some(Need::Fixed(value)),
             _ => {
-                self.error(Some(raw.id.span()), Some(id), "give a `param` or a numeric `requirement`".into());
+                self.error(
+                    Some(raw.id.span()),
+                    Some(id),
+                    "give a `param` or a numeric `requirement`".into(),
+                );
                 None
             }
         }
@@ -1012,7 +1422,11 @@ pub(crate) fn chinese_count(text: &str) -> Option<u32> {
     let text = normalize_label(text);
     let before_item = text.split('项').next()?;
     let last = before_item.chars().last()?;
-    let digits: String = before_item.chars().rev().take_while(char::is_ascii_digit).collect();
+    let digits: String = before_item
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect();
     if !digits.is_empty() {
         return digits.chars().rev().collect::<String>().parse().ok();
     }

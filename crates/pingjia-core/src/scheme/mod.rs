@@ -150,7 +150,10 @@ impl Scale {
             .iter()
             .position(|level| {
                 normalize_label(&level.label) == wanted
-                    || level.aliases.iter().any(|alias| normalize_label(alias) == wanted)
+                    || level
+                        .aliases
+                        .iter()
+                        .any(|alias| normalize_label(alias) == wanted)
             })
             .map(|index| Some(index as u16))
     }
