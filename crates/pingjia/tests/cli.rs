@@ -257,3 +257,39 @@ fn a_new_scheme_file_is_checked_and_loaded_beside_the_embedded_ones() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Every example is valid, and every Jiangsu example reaches the grade its header states
+/// (「预期结果：四星…」), which its author computed from the document.
+#[test]
+fn examples_check_and_reach_the_grades_they_claim() {
+    let mut checked = 0;
+    for dir in ["examples/jiangsu", "examples/shaoxing", "examples/miit"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            let name = file.to_str().unwrap();
+            let output = pingjia(&["check", name]);
+            assert!(output.status.success(), "{name}: {}", stderr(&output));
+            checked += 1;
+            let text = std::fs::read_to_string(&file).unwrap();
+            let Some(claim) = text.lines().find_map(|l| l.strip_prefix("# 预期结果：")) else {
+                continue;
+            };
+            if !dir.ends_with("jiangsu") {
+                continue;
+            }
+            let claimed: String = claim
+                .chars()
+                .take_while(|c| !"，。（ ".contains(*c))
+                .collect();
+            let output = pingjia(&["evaluate", "jiangsu-pool-2021", name, "--json"]);
+            let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+                .unwrap_or_else(|_| panic!("{name}: {}", stderr(&output)));
+            assert_eq!(report["grade"].as_str(), Some(claimed.as_str()), "{name}");
+        }
+    }
+    assert!(checked >= 11, "only {checked} examples");
+}
