@@ -5,6 +5,7 @@
 
 mod evaluate;
 mod schemes;
+mod serve;
 mod template;
 
 use anyhow::Context as _;
@@ -49,6 +50,10 @@ enum Command {
     },
     /// 评估申报：定级、逐项结果与差距分析 / grade a declaration, a directory or a .jsonl batch
     Evaluate(evaluate::EvaluateArgs),
+    /// 启动网页应用（默认 ./pingjia.db，127.0.0.1:8080）/ run the web application
+    Serve(serve::ServeArgs),
+    /// 账号管理 / administer accounts
+    Admin(serve::AdminArgs),
 }
 
 /// Options that set the round context, shared by commands that evaluate.
@@ -115,6 +120,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Template { id, json } => template::run(&catalog, &id, json),
         Command::Check { file, scheme } => evaluate::check(&catalog, &file, scheme.as_deref()),
         Command::Evaluate(args) => evaluate::run(&catalog, args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Admin(args) => serve::admin(args),
     }
 }
 

@@ -1,0 +1,755 @@
+//! The JSON API under `/api/v1`: everything the pages do. Errors are
+//! `{"error": code, "message": …}` with stable codes; the OpenAPI document is built from the
+//! annotations here ([`ApiDoc`]).
+
+use crate::app::AppState;
+use crate::assess::{self, Assessment};
+use crate::auth::{self, Actor, Role, SignIn};
+use crate::credit_code::CreditCode;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::evidence;
+use crate::store::{self, Page, Scope};
+use axum::Json;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as JsonValue;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "pingjia API", description = "工业互联网平台评价、认定与星级评估 / evaluation and star grading of industrial internet platforms", version = "1"),
+    paths(
+        sign_in, sign_out, me, change_password, list_tokens, create_token, revoke_token,
+        list_schemes, assess_declaration, list_regions,
+        list_organizations, get_organization, update_organization,
+        list_applications, create_application, get_application, save_draft, submit_application, get_version,
+        list_evidence, upload_evidence, download_evidence, delete_evidence,
+        list_users, create_user,
+    ),
+    components(schemas(ErrorBody, SignInRequest, SignInResponse, MeResponse, PasswordChange, TokenRequest, TokenCreated, SchemeSummary,
+        AssessRequest, Assessment, OrganizationUpdate, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest, Role)),
+    tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
+        (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"))
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/v1/session", post(sign_in).delete(sign_out))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/me/password", post(change_password))
+        .route("/api/v1/me/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/me/tokens/{id}", delete(revoke_token))
+        .route("/api/v1/schemes", get(list_schemes))
+        .route("/api/v1/assess", post(assess_declaration))
+        .route("/api/v1/regions", get(list_regions))
+        .route("/api/v1/organizations", get(list_organizations))
+        .route(
+            "/api/v1/organizations/{id}",
+            get(get_organization).put(update_organization),
+        )
+        .route(
+            "/api/v1/applications",
+            get(list_applications).post(create_application),
+        )
+        .route("/api/v1/applications/{id}", get(get_application))
+        .route("/api/v1/applications/{id}/draft", put(save_draft))
+        .route("/api/v1/applications/{id}/submit", post(submit_application))
+        .route(
+            "/api/v1/applications/{id}/versions/{number}",
+            get(get_version),
+        )
+        .route(
+            "/api/v1/applications/{id}/evidence",
+            get(list_evidence).post(upload_evidence),
+        )
+        .route("/api/v1/evidence/{id}", delete(delete_evidence))
+        .route("/api/v1/evidence/{id}/download", get(download_evidence))
+        .route("/api/v1/users", get(list_users).post(create_user))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct Paging {
+    /// 1-based page number.
+    pub page: Option<i64>,
+    /// Items per page (1–200, default 20).
+    pub per_page: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+}
+
+// --- session --------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignInRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignInResponse {
+    pub user: MeResponse,
+    /// Send as `X-CSRF-Token` with every unsafe request made with the session cookie.
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub organization_id: Option<i64>,
+    pub region_id: Option<i64>,
+    pub must_change_password: bool,
+}
+
+impl MeResponse {
+    fn of(user: &store::User) -> MeResponse {
+        MeResponse {
+            id: user.id,
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            role: Role::parse(&user.role).unwrap_or(Role::Applicant),
+            organization_id: user.organization_id,
+            region_id: user.region_id,
+            must_change_password: user.must_change_password != 0,
+        }
+    }
+}
+
+/// Sign in; sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignInRequest,
+    responses((status = 200, body = SignInResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(request): Json<SignInRequest>,
+) -> AppResult<Response> {
+    match auth::sign_in(&state, request.username.trim(), &request.password).await? {
+        SignIn::Ok {
+            user,
+            cookie_value,
+            csrf,
+        } => {
+            let cookie = auth::set_cookie(
+                &state,
+                &headers,
+                auth::SESSION_COOKIE,
+                &cookie_value,
+                state.config.session_hours * 3600,
+            );
+            Ok((
+                [(header::SET_COOKIE, cookie)],
+                Json(SignInResponse {
+                    user: MeResponse::of(&user),
+                    csrf_token: csrf,
+                }),
+            )
+                .into_response())
+        }
+        SignIn::Wrong => Err(AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong_credentials",
+            "用户名或密码错误 / wrong user name or password",
+        )),
+        SignIn::Throttled => Err(too_many_attempts(&state)),
+    }
+}
+
+pub fn too_many_attempts(state: &AppState) -> AppError {
+    AppError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!(
+            "登录失败次数过多，请 {} 分钟后再试 / too many failed sign-ins, try again later",
+            state.config.throttle_minutes
+        ),
+    )
+}
+
+/// Sign out: ends the session.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204), (status = 401, body = ErrorBody)))]
+async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    actor: Actor,
+) -> AppResult<Response> {
+    if let Some(session) = &actor.session {
+        store::delete_session(&state.db, &session.token_hash).await?;
+    }
+    let cookie = auth::set_cookie(&state, &headers, auth::SESSION_COOKIE, "", 0);
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "session", responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
+async fn me(actor: Actor) -> Json<MeResponse> {
+    Json(MeResponse::of(&actor.user))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change the password; ends the user's other sessions.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "session", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn change_password(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(request): Json<PasswordChange>,
+) -> AppResult<StatusCode> {
+    crate::account::change_password(
+        &state,
+        &actor,
+        &request.current_password,
+        &request.new_password,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    pub name: String,
+    /// `read` or `read write`.
+    pub scopes: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenCreated {
+    pub id: i64,
+    /// Shown once; only its hash is stored.
+    pub token: String,
+}
+
+/// The user's API tokens (never the tokens themselves).
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "session", responses((status = 200, body = Vec<Object>)))]
+async fn list_tokens(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> AppResult<Json<Vec<store::ApiToken>>> {
+    Ok(Json(store::tokens_of(&state.db, actor.user.id).await?))
+}
+
+/// Create an API token for machine clients.
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "session", request_body = TokenRequest, responses((status = 201, body = TokenCreated), (status = 422, body = ErrorBody)))]
+async fn create_token(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(request): Json<TokenRequest>,
+) -> AppResult<(StatusCode, Json<TokenCreated>)> {
+    if actor.token_scopes.is_some() {
+        return Err(AppError::forbidden(
+            "令牌不能创建令牌，请登录后操作 / tokens cannot create tokens",
+        ));
+    }
+    let scopes: Vec<&str> = request.scopes.split_whitespace().collect();
+    if scopes.is_empty()
+        || scopes.iter().any(|s| !matches!(*s, "read" | "write"))
+        || request.name.trim().is_empty()
+    {
+        return Err(AppError::invalid(
+            "scopes 应为 read 或 read write，name 不能为空 / scopes must be read or write, name required",
+        ));
+    }
+    let token = format!("pj_{}", auth::random_token(24));
+    let now = state.now();
+    let id = store::insert_token(
+        &state.db,
+        actor.user.id,
+        request.name.trim(),
+        &store::sha256_hex(token.as_bytes()),
+        &scopes.join(" "),
+        now,
+    )
+    .await?;
+    store::audit(
+        &state.db,
+        Some(actor.user.id),
+        "token_created",
+        &format!("token:{id}"),
+        &scopes.join(" "),
+        now,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(TokenCreated { id, token })))
+}
+
+/// Revoke one of the user's tokens.
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "session", params(("id" = i64, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
+    let now = state.now();
+    if !store::revoke_token(&state.db, actor.user.id, id, now).await? {
+        return Err(AppError::not_found());
+    }
+    store::audit(
+        &state.db,
+        Some(actor.user.id),
+        "token_revoked",
+        &format!("token:{id}"),
+        "",
+        now,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// --- schemes and stateless assessment -------------------------------------------------------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SchemeSummary {
+    pub id: String,
+    pub title: String,
+    pub version: String,
+    pub method: String,
+    pub provider_types: Vec<ProviderTypeSummary>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProviderTypeSummary {
+    pub id: String,
+    pub title: String,
+    pub category: String,
+}
+
+/// Every scheme and provider type.
+#[utoipa::path(get, path = "/api/v1/schemes", tag = "schemes", responses((status = 200, body = Vec<SchemeSummary>)))]
+async fn list_schemes(State(state): State<AppState>, _actor: Actor) -> Json<Vec<SchemeSummary>> {
+    Json(
+        state
+            .catalog
+            .schemes
+            .iter()
+            .map(|s| SchemeSummary {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                version: s.version.clone(),
+                method: format!("{:?}", s.method).to_lowercase(),
+                provider_types: s
+                    .provider_types
+                    .iter()
+                    .map(|t| ProviderTypeSummary {
+                        id: t.id.clone(),
+                        title: t.title.clone(),
+                        category: t.category.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    )
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AssessRequest {
+    pub scheme: String,
+    pub provider_type: Option<String>,
+    /// A declaration body: `{organization, subclasses, values, confirmed}`.
+    #[schema(value_type = Object)]
+    pub declaration: JsonValue,
+}
+
+/// Grade a declaration without storing it (the live self-assessment).
+#[utoipa::path(post, path = "/api/v1/assess", tag = "schemes", request_body = AssessRequest,
+    responses((status = 200, body = Assessment), (status = 404, body = ErrorBody)))]
+async fn assess_declaration(
+    State(state): State<AppState>,
+    _actor: Actor,
+    Json(request): Json<AssessRequest>,
+) -> AppResult<Json<Assessment>> {
+    let (scheme, provider_type) = assess::target(
+        &state.catalog,
+        &request.scheme,
+        request.provider_type.as_deref(),
+    )
+    .ok_or_else(unknown_scheme)?;
+    let round = pingjia_core::engine::Round::from_scheme(scheme);
+    Ok(Json(assess::assess(
+        scheme,
+        provider_type,
+        &request.declaration,
+        &round,
+    )))
+}
+
+fn unknown_scheme() -> AppError {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_scheme",
+        "未知的方案或服务商类型 / unknown scheme or provider type",
+    )
+}
+
+/// The regions tree (省 → 设区市 → 县/市/区), in path order.
+#[utoipa::path(get, path = "/api/v1/regions", tag = "organizations", responses((status = 200, body = Vec<Object>)))]
+async fn list_regions(
+    State(state): State<AppState>,
+    _actor: Actor,
+) -> AppResult<Json<Vec<store::Region>>> {
+    Ok(Json(store::regions(&state.db).await?))
+}
+
+// --- organisations ---------------------------------------------------------------------------
+
+/// Organisations the caller may see: its own (applicant), those in its region (reviewers), all (system admin).
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(Paging), responses((status = 200, body = Object)))]
+async fn list_organizations(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(paging): Query<Paging>,
+) -> AppResult<Json<Listing<store::Organization>>> {
+    let page = Page::new(paging.page, paging.per_page);
+    let items = match (actor.role, actor.user.organization_id, &actor.region_path) {
+        (Role::Applicant, Some(id), _) => store::organization(&state.db, id)
+            .await?
+            .into_iter()
+            .collect(),
+        (role, _, Some(path)) if role.is_regional() => {
+            store::organizations_in(&state.db, path, page).await?
+        }
+        (Role::SystemAdmin, _, _) => store::organizations_in(&state.db, "/", page).await?,
+        _ => Vec::new(),
+    };
+    let total = items.len() as i64;
+    Ok(Json(Listing {
+        items,
+        page: page.number,
+        per_page: page.size,
+        total,
+    }))
+}
+
+pub async fn visible_organization(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<store::Organization> {
+    let organization = store::organization(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let visible = match actor.role {
+        Role::Applicant => actor.user.organization_id == Some(id),
+        Role::SystemAdmin => true,
+        role if role.is_regional() => actor
+            .region_path
+            .as_deref()
+            .is_some_and(|p| organization.region_path.starts_with(p)),
+        _ => false,
+    };
+    if visible {
+        Ok(organization)
+    } else {
+        Err(AppError::not_found())
+    }
+}
+
+/// One organisation.
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+async fn get_organization(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> AppResult<Json<store::Organization>> {
+    Ok(Json(visible_organization(&state, &actor, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OrganizationUpdate {
+    pub name: String,
+    /// enterprise | public_institution | social_organization
+    pub kind: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub contact: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+/// Update the applicant's own organisation profile.
+#[utoipa::path(put, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = i64, Path)), request_body = OrganizationUpdate,
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_organization(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    Json(update): Json<OrganizationUpdate>,
+) -> AppResult<Json<store::Organization>> {
+    crate::account::update_organization(&state, &actor, id, &update).await?;
+    Ok(Json(visible_organization(&state, &actor, id).await?))
+}
+
+// --- applications ----------------------------------------------------------------------------
+
+/// Applications the caller may see, most recently changed first, with their latest grade.
+#[utoipa::path(get, path = "/api/v1/applications", tag = "applications", params(Paging), responses((status = 200, body = Object)))]
+async fn list_applications(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(paging): Query<Paging>,
+) -> AppResult<Json<Listing<store::ApplicationSummary>>> {
+    let page = Page::new(paging.page, paging.per_page);
+    let (items, total) = store::applications(&state.db, &actor.scope(), page).await?;
+    Ok(Json(Listing {
+        items,
+        page: page.number,
+        per_page: page.size,
+        total,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewApplication {
+    pub scheme: String,
+    pub provider_type: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationDetail {
+    #[schema(value_type = Object)]
+    pub application: store::Application,
+    #[schema(value_type = Object)]
+    pub organization: store::Organization,
+    /// The latest version (the draft, if one is open).
+    #[schema(value_type = Object)]
+    pub version: store::Version,
+    /// Every version: number, submitted_at.
+    #[schema(value_type = Vec<Object>)]
+    pub versions: Vec<VersionSummary>,
+    pub evidence: Vec<EvidenceItem>,
+    pub assessment: Assessment,
+    /// Whether the caller may edit the draft.
+    pub editable: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionSummary {
+    pub number: i64,
+    pub submitted_at: Option<i64>,
+    pub grade: Option<String>,
+}
+
+/// Start an application (applicants only) under a scheme and provider type.
+#[utoipa::path(post, path = "/api/v1/applications", tag = "applications", request_body = NewApplication,
+    responses((status = 201, body = ApplicationDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn create_application(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(request): Json<NewApplication>,
+) -> AppResult<(StatusCode, Json<ApplicationDetail>)> {
+    let id = crate::applications::create(
+        &state,
+        &actor,
+        &request.scheme,
+        request.provider_type.as_deref(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::applications::detail(&state, &actor, id).await?),
+    ))
+}
+
+/// An application with its latest version, evidence and live assessment.
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications", params(("id" = i64, Path)),
+    responses((status = 200, body = ApplicationDetail), (status = 404, body = ErrorBody)))]
+async fn get_application(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> AppResult<Json<ApplicationDetail>> {
+    Ok(Json(crate::applications::detail(&state, &actor, id).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DraftSaved {
+    pub version: i64,
+    pub assessment: Assessment,
+}
+
+/// Save the draft (autosave). Invalid values are kept and reported in `field_errors`. Editing
+/// a submitted application opens a new draft version; the submitted one never changes.
+#[utoipa::path(put, path = "/api/v1/applications/{id}/draft", tag = "applications", params(("id" = i64, Path)),
+    request_body(content = Object, description = "declaration body: {organization, subclasses, values, confirmed}"),
+    responses((status = 200, body = DraftSaved), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn save_draft(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    Json(body): Json<JsonValue>,
+) -> AppResult<Json<DraftSaved>> {
+    let (version, assessment) = crate::applications::save_draft(&state, &actor, id, body).await?;
+    Ok(Json(DraftSaved {
+        version,
+        assessment,
+    }))
+}
+
+/// Submit the draft: it becomes an immutable version and goes to county review.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "applications", params(("id" = i64, Path)),
+    responses((status = 200, body = ApplicationDetail), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn submit_application(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> AppResult<Json<ApplicationDetail>> {
+    crate::applications::submit(&state, &actor, id).await?;
+    Ok(Json(crate::applications::detail(&state, &actor, id).await?))
+}
+
+/// One version of a declaration.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/versions/{number}", tag = "applications", params(("id" = i64, Path), ("number" = i64, Path)),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+async fn get_version(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, number)): Path<(i64, i64)>,
+) -> AppResult<Json<store::Version>> {
+    let application = store::application(&state.db, &actor.scope(), id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let versions = store::versions(&state.db, application.id).await?;
+    let version = versions
+        .into_iter()
+        .find(|v| v.number == number)
+        .ok_or_else(AppError::not_found)?;
+    // Reviewers see submitted versions only, never an applicant's open draft.
+    if !matches!(actor.scope(), Scope::Organization(_)) && version.submitted_at.is_none() {
+        return Err(AppError::not_found());
+    }
+    Ok(Json(version))
+}
+
+// --- evidence --------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceItem {
+    pub id: i64,
+    pub filename: String,
+    pub criterion_id: Option<String>,
+    pub sha256: String,
+    pub size: i64,
+    pub media_type: String,
+    pub uploaded_at: i64,
+    /// Other organisations have attached the same file (flagged to reviewers).
+    pub shared_with_other_organizations: bool,
+}
+
+/// Evidence attached to the latest version.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/evidence", tag = "evidence", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<EvidenceItem>), (status = 404, body = ErrorBody)))]
+async fn list_evidence(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Vec<EvidenceItem>>> {
+    let detail = crate::applications::detail(&state, &actor, id).await?;
+    Ok(Json(detail.evidence))
+}
+
+/// Attach a file (PDF, PNG, JPEG, XLSX, DOCX; type checked by content) to the draft,
+/// optionally to one criterion (`criterion` field).
+#[utoipa::path(post, path = "/api/v1/applications/{id}/evidence", tag = "evidence", params(("id" = i64, Path)),
+    request_body(content_type = "multipart/form-data", description = "fields: file, criterion (optional)"),
+    responses((status = 201, body = EvidenceItem), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+async fn upload_evidence(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> AppResult<(StatusCode, Json<EvidenceItem>)> {
+    let item = evidence::upload(&state, &actor, id, multipart).await?;
+    Ok((StatusCode::CREATED, Json(item)))
+}
+
+/// Download a file, for those who may see its application.
+#[utoipa::path(get, path = "/api/v1/evidence/{id}/download", tag = "evidence", params(("id" = i64, Path)),
+    responses((status = 200, description = "the file, with Content-Disposition"), (status = 404, body = ErrorBody)))]
+async fn download_evidence(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    evidence::download(&state, &actor, id).await
+}
+
+/// Remove a file from the draft. Content another version references stays on disk.
+#[utoipa::path(delete, path = "/api/v1/evidence/{id}", tag = "evidence", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn delete_evidence(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
+    evidence::remove(&state, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// --- users (system administrator) ------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewUserRequest {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub role: Role,
+    /// For applicants: the organisation's 统一社会信用代码 (created if new, with `organization_name` and `region_code`).
+    pub credit_code: Option<String>,
+    pub organization_name: Option<String>,
+    /// For applicants (the organisation's region) and regional roles (the region reviewed).
+    pub region_code: Option<String>,
+}
+
+/// Users (system administrators only).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(Paging), responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+async fn list_users(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(paging): Query<Paging>,
+) -> AppResult<Json<Listing<store::User>>> {
+    actor.require(&[Role::SystemAdmin])?;
+    let page = Page::new(paging.page, paging.per_page);
+    let items = store::users(&state.db, page).await?;
+    let total = store::count_users(&state.db).await?;
+    Ok(Json(Listing {
+        items,
+        page: page.number,
+        per_page: page.size,
+        total,
+    }))
+}
+
+/// Create a user (system administrators only).
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserRequest,
+    responses((status = 201, body = MeResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(request): Json<NewUserRequest>,
+) -> AppResult<(StatusCode, Json<MeResponse>)> {
+    actor.require(&[Role::SystemAdmin])?;
+    let user = crate::account::create_user(&state, Some(actor.user.id), &request).await?;
+    Ok((StatusCode::CREATED, Json(MeResponse::of(&user))))
+}
+
+/// Reads a credit code, as an API error when invalid.
+pub fn credit_code(text: &str) -> AppResult<CreditCode> {
+    CreditCode::parse(text).map_err(|e| AppError::invalid(e.to_string()))
+}

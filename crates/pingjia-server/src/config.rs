@@ -1,0 +1,133 @@
+//! Configuration in layers: defaults → optional file (`pingjia.toml`) → `PINGJIA_*` environment.
+//! Secrets never appear in `Debug` output.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `sqlite://pingjia.db` (default) or `postgres://…`.
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// Where evidence files are stored, content-addressed by SHA-256.
+    pub evidence_dir: PathBuf,
+    /// Largest accepted upload, in bytes.
+    pub max_upload_bytes: u64,
+    /// Mark cookies `Secure`; also set automatically for requests that arrived over TLS
+    /// (`X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
+    pub session_hours: i64,
+    /// Failed sign-ins per user name within `throttle_minutes` before sign-in is refused.
+    pub max_failed_logins: i64,
+    pub throttle_minutes: i64,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact(&self.database_url))
+            .field("listen", &self.listen)
+            .field("evidence_dir", &self.evidence_dir)
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("secure_cookies", &self.secure_cookies)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            database_url: "sqlite://pingjia.db".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            evidence_dir: PathBuf::from("pingjia-evidence"),
+            max_upload_bytes: 20 * 1024 * 1024,
+            secure_cookies: false,
+            session_hours: 12,
+            max_failed_logins: 5,
+            throttle_minutes: 15,
+        }
+    }
+}
+
+/// A database URL with any password replaced, for logs and the start-up banner.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***{}", &url[..scheme_end], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Config {
+    /// Defaults, then `file` if given (or `./pingjia.toml` if present), then the environment.
+    pub fn load(
+        file: Option<&Path>,
+        environment: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Config> {
+        let mut config = match file {
+            Some(path) => read_file(path)?,
+            None if Path::new("pingjia.toml").exists() => read_file(Path::new("pingjia.toml"))?,
+            None => Config::default(),
+        };
+        for (key, value) in environment {
+            let Some(name) = key.strip_prefix("PINGJIA_") else {
+                continue;
+            };
+            match name {
+                "DATABASE_URL" => config.database_url = value,
+                "LISTEN" => {
+                    config.listen = value.parse().map_err(|_| {
+                        anyhow::anyhow!("PINGJIA_LISTEN: 应为 地址:端口 / expected host:port")
+                    })?
+                }
+                "EVIDENCE_DIR" => config.evidence_dir = PathBuf::from(value),
+                "MAX_UPLOAD_BYTES" => config.max_upload_bytes = value.parse()?,
+                "SECURE_COOKIES" => {
+                    config.secure_cookies = matches!(value.as_str(), "1" | "true" | "yes")
+                }
+                "SESSION_HOURS" => config.session_hours = value.parse()?,
+                _ => {}
+            }
+        }
+        Ok(config)
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<Config> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_defaults_and_passwords_are_redacted() {
+        let config = Config::load(
+            None,
+            [
+                (
+                    "PINGJIA_DATABASE_URL".to_owned(),
+                    "postgres://app:secret@db/pingjia".to_owned(),
+                ),
+                ("PINGJIA_LISTEN".to_owned(), "0.0.0.0:9000".to_owned()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("secret") && shown.contains("app:***@db"),
+            "{shown}"
+        );
+    }
+}

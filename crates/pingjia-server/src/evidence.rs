@@ -1,0 +1,314 @@
+//! Evidence files: size-limited uploads whose type is checked by content (not by name),
+//! stored once per SHA-256 on local disk, downloadable only by those who may see the
+//! application. Content still referenced by another version is never deleted.
+
+use crate::api::EvidenceItem;
+use crate::app::AppState;
+use crate::auth::{Actor, Role};
+use crate::error::{AppError, AppResult};
+use crate::store::{self, NewEvidence, Scope};
+use axum::body::Body;
+use axum::extract::Multipart;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+/// The accepted types, as detected from the bytes.
+pub const ACCEPTED: &[(&str, &str)] = &[
+    ("application/pdf", "PDF"),
+    ("image/png", "PNG"),
+    ("image/jpeg", "JPEG"),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "XLSX",
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "DOCX",
+    ),
+];
+
+pub fn detect(bytes: &[u8]) -> Option<&'static str> {
+    let kind = infer::get(bytes)?;
+    ACCEPTED
+        .iter()
+        .map(|(mime, _)| *mime)
+        .find(|mime| *mime == kind.mime_type())
+}
+
+fn path_of(state: &AppState, sha256: &str) -> PathBuf {
+    state.config.evidence_dir.join(&sha256[..2]).join(sha256)
+}
+
+pub async fn upload(
+    state: &AppState,
+    actor: &Actor,
+    application_id: i64,
+    mut multipart: Multipart,
+) -> AppResult<EvidenceItem> {
+    let (application, draft) =
+        crate::applications::open_draft(state, actor, application_id).await?;
+    let limit = state.config.max_upload_bytes as usize;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut criterion: Option<String> = None;
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::invalid(format!("上传格式错误 / malformed upload: {e}")))?
+    {
+        match field.name() {
+            Some("file") => {
+                let filename = sanitize_filename(field.file_name().unwrap_or("file"));
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field
+                    .chunk()
+                    .await
+                    .map_err(|e| AppError::invalid(format!("上传中断 / upload interrupted: {e}")))?
+                {
+                    if bytes.len() + chunk.len() > limit {
+                        return Err(AppError::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "file_too_large",
+                            format!(
+                                "文件超过 {} MB 的上限 / file exceeds the limit",
+                                limit / 1024 / 1024
+                            ),
+                        ));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                file = Some((filename, bytes));
+            }
+            Some("criterion") => {
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|e| AppError::invalid(e.to_string()))?;
+                criterion = Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+            }
+            _ => {}
+        }
+    }
+    let (filename, bytes) =
+        file.ok_or_else(|| AppError::invalid("缺少文件字段 file / missing the file field"))?;
+    if bytes.is_empty() {
+        return Err(AppError::invalid("文件为空 / empty file"));
+    }
+    let media_type = detect(&bytes).ok_or_else(|| {
+        let accepted: Vec<&str> = ACCEPTED.iter().map(|(_, name)| *name).collect();
+        AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_file_type",
+            format!(
+                "仅接受 {} 文件（按内容识别）/ only {} files are accepted (checked by content)",
+                accepted.join("、"),
+                accepted.join(", ")
+            ),
+        )
+    })?;
+    if let Some(criterion_id) = &criterion {
+        let known = state
+            .catalog
+            .schemes
+            .iter()
+            .find(|s| s.id == application.scheme_id)
+            .is_some_and(|s| s.criteria.iter().any(|c| &c.id == criterion_id));
+        if !known {
+            return Err(AppError::invalid(format!(
+                "未知的指标 {criterion_id} / unknown criterion"
+            )));
+        }
+    }
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let target = path_of(state, &sha256);
+    if !tokio::fs::try_exists(&target).await.unwrap_or(false) {
+        let directory = target.parent().expect("content paths have a parent");
+        tokio::fs::create_dir_all(directory)
+            .await
+            .map_err(AppError::internal)?;
+        // Write to a temporary name, then rename: a crash never leaves a partial file under the hash.
+        let temporary = directory.join(format!(".{sha256}.{}", crate::auth::random_token(4)));
+        tokio::fs::write(&temporary, &bytes)
+            .await
+            .map_err(AppError::internal)?;
+        tokio::fs::rename(&temporary, &target)
+            .await
+            .map_err(AppError::internal)?;
+    }
+    let now = state.now();
+    store::insert_blob(&state.db, &sha256, bytes.len() as i64, media_type, now).await?;
+    let id = store::insert_evidence(
+        &state.db,
+        &NewEvidence {
+            version_id: draft.id,
+            application_id,
+            organization_id: application.organization_id,
+            criterion_id: criterion.as_deref(),
+            sha256: &sha256,
+            filename: &filename,
+            uploaded_by: actor.user.id,
+        },
+        now,
+    )
+    .await?;
+    let others =
+        store::other_organizations_with_blob(&state.db, &sha256, application.organization_id)
+            .await?;
+    let details = if others.is_empty() {
+        sha256.clone()
+    } else {
+        format!("{sha256} (also used by organisations {others:?})")
+    };
+    store::audit(
+        &state.db,
+        Some(actor.user.id),
+        "evidence_uploaded",
+        &format!("application:{application_id}"),
+        &details,
+        now,
+    )
+    .await?;
+    let row = store::evidence(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::internal("evidence vanished"))?;
+    Ok(
+        crate::applications::evidence_items(state, &[row], application.organization_id)
+            .await?
+            .remove(0),
+    )
+}
+
+/// The evidence row if the actor may see it: its application must be visible, and reviewers
+/// see only submitted versions.
+async fn visible(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<(store::Evidence, store::Version)> {
+    let evidence = store::evidence(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let scope = actor.scope();
+    store::application(&state.db, &scope, evidence.application_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let version = store::versions(&state.db, evidence.application_id)
+        .await?
+        .into_iter()
+        .find(|v| v.id == evidence.version_id)
+        .ok_or_else(AppError::not_found)?;
+    if !matches!(scope, Scope::Organization(_)) && version.submitted_at.is_none() {
+        return Err(AppError::not_found());
+    }
+    Ok((evidence, version))
+}
+
+pub async fn download(state: &AppState, actor: &Actor, id: i64) -> AppResult<Response> {
+    let (evidence, _) = visible(state, actor, id).await?;
+    let bytes = tokio::fs::read(path_of(state, &evidence.sha256))
+        .await
+        .map_err(AppError::internal)?;
+    let disposition = content_disposition(&evidence.filename);
+    Ok((
+        [
+            (header::CONTENT_TYPE, evidence.media_type.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        Body::from(bytes),
+    )
+        .into_response())
+}
+
+pub async fn remove(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
+    actor.require(&[Role::Applicant])?;
+    let (evidence, version) = visible(state, actor, id).await?;
+    if version.submitted_at.is_some() {
+        return Err(AppError::conflict(
+            "version_frozen",
+            "已提交版本的材料不能删除 / files of a submitted version cannot be removed",
+        ));
+    }
+    let now = state.now();
+    store::delete_evidence(&state.db, id, now).await?;
+    if !store::blob_referenced(&state.db, &evidence.sha256).await? {
+        let _ = tokio::fs::remove_file(path_of(state, &evidence.sha256)).await;
+    }
+    store::audit(
+        &state.db,
+        Some(actor.user.id),
+        "evidence_removed",
+        &format!("application:{}", evidence.application_id),
+        &evidence.sha256,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 / 5987).
+pub fn content_disposition(filename: &str) -> String {
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// Keeps the last path component, without control characters, at most 200 characters.
+pub fn sanitize_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    if clean.trim().is_empty() || clean == "." || clean == ".." {
+        "file".into()
+    } else {
+        clean
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_are_detected_by_content_not_name() {
+        assert_eq!(detect(b"%PDF-1.7\n..."), Some("application/pdf"));
+        assert_eq!(
+            detect(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]),
+            Some("image/png")
+        );
+        assert_eq!(detect(b"MZ\x90\x00 an executable"), None);
+        assert_eq!(detect(b"plain text pretending to be a pdf"), None);
+    }
+
+    #[test]
+    fn filenames_are_safe_and_dispositions_encoded() {
+        assert_eq!(sanitize_filename("../../etc/passwd"), "passwd");
+        assert_eq!(sanitize_filename("C:\\证明\\营业执照.pdf"), "营业执照.pdf");
+        assert_eq!(sanitize_filename(".."), "file");
+        let disposition = content_disposition("营业执照.pdf");
+        assert!(
+            disposition
+                .starts_with("attachment; filename=\"____.pdf\"; filename*=UTF-8''%E8%90%A5"),
+            "{disposition}"
+        );
+    }
+}

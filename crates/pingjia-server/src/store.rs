@@ -1,0 +1,898 @@
+//! Every query of the application, as typed functions over [`Db`]. One SQL dialect serves
+//! SQLite and PostgreSQL (`$1` placeholders, `RETURNING`, `ON CONFLICT`); timestamps are Unix
+//! seconds. Visibility is part of the queries: callers pass a [`Scope`], never filter later.
+
+use crate::db::{Backend, Db};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Region {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub parent_id: Option<i64>,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Organization {
+    pub id: i64,
+    pub name: String,
+    pub credit_code: String,
+    pub kind: String,
+    pub region_id: i64,
+    pub region_path: String,
+    pub address: String,
+    pub contact: String,
+    pub phone: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub role: String,
+    pub organization_id: Option<i64>,
+    pub region_id: Option<i64>,
+    pub must_change_password: i64,
+    pub disabled: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Application {
+    pub id: i64,
+    pub organization_id: i64,
+    pub scheme_id: String,
+    pub provider_type: Option<String>,
+    pub round_id: Option<i64>,
+    pub state: String,
+    pub region_path: String,
+    pub created_by: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+}
+
+/// An application with what a list shows of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ApplicationSummary {
+    pub id: i64,
+    pub organization_id: i64,
+    pub organization_name: String,
+    pub scheme_id: String,
+    pub provider_type: Option<String>,
+    pub state: String,
+    pub updated_at: i64,
+    pub version: i64,
+    pub grade: Option<String>,
+    pub stars: Option<i64>,
+    pub score: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Version {
+    pub id: i64,
+    pub application_id: i64,
+    pub number: i64,
+    pub body: String,
+    pub stars: Option<i64>,
+    pub score: Option<String>,
+    pub grade: Option<String>,
+    pub created_by: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Evidence {
+    pub id: i64,
+    pub version_id: i64,
+    pub application_id: i64,
+    pub organization_id: i64,
+    pub criterion_id: Option<String>,
+    pub sha256: String,
+    pub filename: String,
+    pub uploaded_by: i64,
+    pub uploaded_at: i64,
+    pub size: i64,
+    pub media_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub scopes: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// Which applications a caller may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// An applicant: its own organisation's applications, drafts included.
+    Organization(i64),
+    /// A reviewer or authority: submitted applications of organisations inside a region.
+    Region(String),
+    /// Nothing (deny by default).
+    Nothing,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub number: i64,
+    pub size: i64,
+}
+
+impl Page {
+    pub fn new(number: Option<i64>, size: Option<i64>) -> Page {
+        Page {
+            number: number.unwrap_or(1).max(1),
+            size: size.unwrap_or(20).clamp(1, 200),
+        }
+    }
+    fn offset(self) -> i64 {
+        (self.number - 1) * self.size
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+type Result<T> = std::result::Result<T, sqlx::Error>;
+
+// --- regions -------------------------------------------------------------------------------
+
+pub async fn insert_region(
+    db: &Db,
+    code: &str,
+    name: &str,
+    level: &str,
+    parent: Option<&Region>,
+) -> Result<Region> {
+    let path = match parent {
+        Some(parent) => format!("{}{code}/", parent.path),
+        None => format!("/{code}/"),
+    };
+    sqlx::query("INSERT INTO regions (code, name, level, parent_id, path) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING")
+        .bind(code)
+        .bind(name)
+        .bind(level)
+        .bind(parent.map(|p| p.id))
+        .bind(&path)
+        .execute(&db.pool)
+        .await?;
+    region_by_code(db, code)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+pub async fn region_by_code(db: &Db, code: &str) -> Result<Option<Region>> {
+    sqlx::query_as("SELECT id, code, name, level, parent_id, path FROM regions WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn region(db: &Db, id: i64) -> Result<Option<Region>> {
+    sqlx::query_as("SELECT id, code, name, level, parent_id, path FROM regions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn regions(db: &Db) -> Result<Vec<Region>> {
+    sqlx::query_as("SELECT id, code, name, level, parent_id, path FROM regions ORDER BY path")
+        .fetch_all(&db.pool)
+        .await
+}
+
+// --- organisations -------------------------------------------------------------------------
+
+const ORGANIZATION_COLUMNS: &str = "id, name, credit_code, kind, region_id, region_path, address, contact, phone, created_at, updated_at";
+
+pub async fn insert_organization(
+    db: &Db,
+    name: &str,
+    credit_code: &str,
+    kind: &str,
+    region: &Region,
+    now: i64,
+) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO organizations (name, credit_code, kind, region_id, region_path, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+    )
+    .bind(name)
+    .bind(credit_code)
+    .bind(kind)
+    .bind(region.id)
+    .bind(&region.path)
+    .bind(now)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+pub async fn organization(db: &Db, id: i64) -> Result<Option<Organization>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+pub async fn organization_by_credit_code(db: &Db, code: &str) -> Result<Option<Organization>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE credit_code = $1"
+    )))
+    .bind(code)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+/// Organisations inside a region path (`/` for all), by name.
+pub async fn organizations_in(db: &Db, region_path: &str, page: Page) -> Result<Vec<Organization>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE region_path LIKE $1 ORDER BY name, id LIMIT $2 OFFSET $3"
+    )))
+    .bind(format!("{region_path}%"))
+    .bind(page.size)
+    .bind(page.offset())
+    .fetch_all(&db.pool)
+    .await
+}
+
+#[derive(Debug)]
+pub struct OrganizationUpdate<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub address: &'a str,
+    pub contact: &'a str,
+    pub phone: &'a str,
+}
+
+pub async fn update_organization(
+    db: &Db,
+    id: i64,
+    update: &OrganizationUpdate<'_>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE organizations SET name = $1, kind = $2, address = $3, contact = $4, phone = $5, updated_at = $6 WHERE id = $7")
+        .bind(update.name)
+        .bind(update.kind)
+        .bind(update.address)
+        .bind(update.contact)
+        .bind(update.phone)
+        .bind(now)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+// --- users, sessions, sign-in attempts, tokens ----------------------------------------------
+
+const USER_COLUMNS: &str = "id, username, display_name, password_hash, role, organization_id, region_id, must_change_password, disabled, created_at";
+
+#[derive(Debug)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub organization_id: Option<i64>,
+    pub region_id: Option<i64>,
+    pub must_change_password: bool,
+}
+
+pub async fn insert_user(db: &Db, user: &NewUser<'_>, now: i64) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO users (username, display_name, password_hash, role, organization_id, region_id, must_change_password, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(user.username)
+    .bind(user.display_name)
+    .bind(user.password_hash)
+    .bind(user.role)
+    .bind(user.organization_id)
+    .bind(user.region_id)
+    .bind(i64::from(user.must_change_password))
+    .bind(now)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<User>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+    )))
+    .bind(username)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+pub async fn user(db: &Db, id: i64) -> Result<Option<User>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+pub async fn count_users(db: &Db) -> Result<i64> {
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(count)
+}
+
+pub async fn users(db: &Db, page: Page) -> Result<Vec<User>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users ORDER BY id LIMIT $1 OFFSET $2"
+    )))
+    .bind(page.size)
+    .bind(page.offset())
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub async fn set_password(
+    db: &Db,
+    user_id: i64,
+    password_hash: &str,
+    must_change: bool,
+) -> Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2 WHERE id = $3")
+        .bind(password_hash)
+        .bind(i64::from(must_change))
+        .bind(user_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_session(
+    db: &Db,
+    token_hash: &str,
+    user_id: i64,
+    csrf: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The user of a live session and its CSRF token.
+pub async fn session_user(db: &Db, token_hash: &str, now: i64) -> Result<Option<(User, String)>> {
+    let row: Option<(i64, String)> = sqlx::query_as(
+        "SELECT user_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some((user_id, csrf)) = row else {
+        return Ok(None);
+    };
+    Ok(user(db, user_id)
+        .await?
+        .filter(|u| u.disabled == 0)
+        .map(|u| (u, csrf)))
+}
+
+pub async fn delete_session(db: &Db, token_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user except, optionally, one (after a password change).
+pub async fn delete_sessions_of(db: &Db, user_id: i64, keep: Option<&str>) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user_id)
+        .bind(keep.unwrap_or(""))
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn record_login_attempt(
+    db: &Db,
+    username: &str,
+    succeeded: bool,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO login_attempts (username, succeeded, at) VALUES ($1, $2, $3)")
+        .bind(username)
+        .bind(i64::from(succeeded))
+        .bind(now)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Failed sign-ins of a user name since `since`, not counting those before its last success.
+pub async fn recent_failures(db: &Db, username: &str, since: i64) -> Result<i64> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND succeeded = 0 AND at >= $2 \
+         AND at >= COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = $1 AND succeeded = 1), 0)",
+    )
+    .bind(username)
+    .bind(since)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(count)
+}
+
+pub async fn insert_token(
+    db: &Db,
+    user_id: i64,
+    name: &str,
+    token_hash: &str,
+    scopes: &str,
+    now: i64,
+) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as("INSERT INTO api_tokens (user_id, name, token_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind(user_id)
+        .bind(name)
+        .bind(token_hash)
+        .bind(scopes)
+        .bind(now)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(id)
+}
+
+/// The user of an unrevoked token and the token's scopes; records the use.
+pub async fn token_user(db: &Db, token_hash: &str, now: i64) -> Result<Option<(User, String)>> {
+    let row: Option<(i64, i64, String)> = sqlx::query_as(
+        "SELECT id, user_id, scopes FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(token_hash)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some((token_id, user_id, scopes)) = row else {
+        return Ok(None);
+    };
+    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(token_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(user(db, user_id)
+        .await?
+        .filter(|u| u.disabled == 0)
+        .map(|u| (u, scopes)))
+}
+
+pub async fn tokens_of(db: &Db, user_id: i64) -> Result<Vec<ApiToken>> {
+    sqlx::query_as("SELECT id, user_id, name, scopes, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id")
+        .bind(user_id)
+        .fetch_all(&db.pool)
+        .await
+}
+
+/// Revokes a token of this user; false when there is no such token of theirs.
+pub async fn revoke_token(db: &Db, user_id: i64, token_id: i64, now: i64) -> Result<bool> {
+    let result = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(token_id)
+        .bind(user_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+// --- applications and versions --------------------------------------------------------------
+
+const APPLICATION_COLUMNS: &str = "id, organization_id, scheme_id, provider_type, round_id, state, region_path, created_by, created_at, updated_at, submitted_at";
+const VERSION_COLUMNS: &str = "id, application_id, number, body, stars, score, grade, created_by, created_at, updated_at, submitted_at";
+
+/// Creates an application in `draft` with its first (empty) version.
+pub async fn insert_application(
+    db: &Db,
+    organization: &Organization,
+    scheme_id: &str,
+    provider_type: Option<&str>,
+    body: &str,
+    user_id: i64,
+    now: i64,
+) -> Result<(i64, i64)> {
+    let mut tx = db.pool.begin().await?;
+    let (application_id,): (i64,) = sqlx::query_as(
+        "INSERT INTO applications (organization_id, scheme_id, provider_type, state, region_path, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'draft', $4, $5, $6, $6) RETURNING id",
+    )
+    .bind(organization.id)
+    .bind(scheme_id)
+    .bind(provider_type)
+    .bind(&organization.region_path)
+    .bind(user_id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    let (version_id,): (i64,) = sqlx::query_as(
+        "INSERT INTO declaration_versions (application_id, number, body, created_by, created_at, updated_at) VALUES ($1, 1, $2, $3, $4, $4) RETURNING id",
+    )
+    .bind(application_id)
+    .bind(body)
+    .bind(user_id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((application_id, version_id))
+}
+
+/// An application, if the scope may see it. A denied request and a missing one look the same.
+pub async fn application(db: &Db, scope: &Scope, id: i64) -> Result<Option<Application>> {
+    let (filter, bound) = scope_filter(scope, 2);
+    let Some(bound) = bound else { return Ok(None) };
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1 AND {filter}"
+    )))
+    .bind(id);
+    bind_scope(query, &bound).fetch_optional(&db.pool).await
+}
+
+/// The SQL condition of a scope, with its one parameter at `$position`.
+fn scope_filter(scope: &Scope, position: usize) -> (String, Option<ScopeValue>) {
+    match scope {
+        Scope::Organization(id) => (
+            format!("organization_id = ${position}"),
+            Some(ScopeValue::Id(*id)),
+        ),
+        Scope::Region(path) => (
+            format!("region_path LIKE ${position} AND state <> 'draft'"),
+            Some(ScopeValue::Text(format!("{path}%"))),
+        ),
+        Scope::Nothing => ("1 = 0".into(), None),
+    }
+}
+
+#[derive(Debug)]
+enum ScopeValue {
+    Id(i64),
+    Text(String),
+}
+
+type AnyQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>;
+
+fn bind_scope<'q, O>(query: AnyQueryAs<'q, O>, value: &ScopeValue) -> AnyQueryAs<'q, O> {
+    match value {
+        ScopeValue::Id(id) => query.bind(*id),
+        ScopeValue::Text(text) => query.bind(text.clone()),
+    }
+}
+
+/// Applications the scope may see, most recently changed first, with their latest version's grade.
+pub async fn applications(
+    db: &Db,
+    scope: &Scope,
+    page: Page,
+) -> Result<(Vec<ApplicationSummary>, i64)> {
+    let (filter, bound) = scope_filter(scope, 1);
+    let Some(bound) = bound else {
+        return Ok((Vec::new(), 0));
+    };
+    let filter = filter
+        .replace("organization_id", "a.organization_id")
+        .replace("region_path", "a.region_path")
+        .replace("state", "a.state");
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT a.id, a.organization_id, o.name AS organization_name, a.scheme_id, a.provider_type, a.state, a.updated_at, \
+                v.number AS version, v.grade, v.stars, v.score \
+         FROM applications a \
+         JOIN organizations o ON o.id = a.organization_id \
+         JOIN declaration_versions v ON v.application_id = a.id \
+              AND v.number = (SELECT MAX(number) FROM declaration_versions WHERE application_id = a.id) \
+         WHERE {filter} ORDER BY a.updated_at DESC, a.id DESC LIMIT $2 OFFSET $3"
+    )));
+    let rows = bind_scope(query, &bound)
+        .bind(page.size)
+        .bind(page.offset())
+        .fetch_all(&db.pool)
+        .await?;
+    let count = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM applications a WHERE {filter}"
+    )));
+    let (total,): (i64,) = bind_scope(count, &bound).fetch_one(&db.pool).await?;
+    Ok((rows, total))
+}
+
+pub async fn versions(db: &Db, application_id: i64) -> Result<Vec<Version>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {VERSION_COLUMNS} FROM declaration_versions WHERE application_id = $1 ORDER BY number")))
+        .bind(application_id)
+        .fetch_all(&db.pool)
+        .await
+}
+
+pub async fn latest_version(db: &Db, application_id: i64) -> Result<Version> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {VERSION_COLUMNS} FROM declaration_versions WHERE application_id = $1 ORDER BY number DESC LIMIT 1")))
+        .bind(application_id)
+        .fetch_one(&db.pool)
+        .await
+}
+
+/// The grade cached on a version, for lists.
+#[derive(Debug)]
+pub struct Grade<'a> {
+    pub stars: Option<i64>,
+    pub score: Option<String>,
+    pub grade: &'a str,
+}
+
+/// Saves a draft's body; refuses (returns false) if the version is already submitted.
+pub async fn save_draft(
+    db: &Db,
+    version_id: i64,
+    body: &str,
+    grade: &Grade<'_>,
+    now: i64,
+) -> Result<bool> {
+    let result = sqlx::query(
+        "UPDATE declaration_versions SET body = $1, stars = $2, score = $3, grade = $4, updated_at = $5 WHERE id = $6 AND submitted_at IS NULL",
+    )
+    .bind(body)
+    .bind(grade.stars)
+    .bind(&grade.score)
+    .bind(grade.grade)
+    .bind(now)
+    .bind(version_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn touch_application(db: &Db, application_id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE applications SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(application_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Starts a new draft version from the latest submitted one, carrying its evidence along.
+pub async fn new_draft_version(db: &Db, from: &Version, user_id: i64, now: i64) -> Result<Version> {
+    let mut tx = db.pool.begin().await?;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO declaration_versions (application_id, number, body, stars, score, grade, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+    )
+    .bind(from.application_id)
+    .bind(from.number + 1)
+    .bind(&from.body)
+    .bind(from.stars)
+    .bind(&from.score)
+    .bind(&from.grade)
+    .bind(user_id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO evidence (version_id, application_id, organization_id, criterion_id, sha256, filename, uploaded_by, uploaded_at) \
+         SELECT $1, application_id, organization_id, criterion_id, sha256, filename, uploaded_by, uploaded_at FROM evidence \
+         WHERE version_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(from.id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    latest_version(db, from.application_id).await
+}
+
+/// Freezes a draft version and moves the application to county review. False if the version
+/// was not a draft any more (a concurrent submission).
+pub async fn submit(db: &Db, application_id: i64, version_id: i64, now: i64) -> Result<bool> {
+    let mut tx = db.pool.begin().await?;
+    let frozen = sqlx::query(
+        "UPDATE declaration_versions SET submitted_at = $1 WHERE id = $2 AND submitted_at IS NULL",
+    )
+    .bind(now)
+    .bind(version_id)
+    .execute(&mut *tx)
+    .await?;
+    if frozen.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE applications SET state = 'county_review', submitted_at = $1, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(application_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+// --- evidence --------------------------------------------------------------------------------
+
+const EVIDENCE_COLUMNS: &str = "e.id, e.version_id, e.application_id, e.organization_id, e.criterion_id, e.sha256, e.filename, e.uploaded_by, e.uploaded_at, b.size, b.media_type";
+
+pub async fn insert_blob(
+    db: &Db,
+    sha256: &str,
+    size: i64,
+    media_type: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO evidence_blobs (sha256, size, media_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
+        .bind(sha256)
+        .bind(size)
+        .bind(media_type)
+        .bind(now)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug)]
+pub struct NewEvidence<'a> {
+    pub version_id: i64,
+    pub application_id: i64,
+    pub organization_id: i64,
+    pub criterion_id: Option<&'a str>,
+    pub sha256: &'a str,
+    pub filename: &'a str,
+    pub uploaded_by: i64,
+}
+
+pub async fn insert_evidence(db: &Db, evidence: &NewEvidence<'_>, now: i64) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO evidence (version_id, application_id, organization_id, criterion_id, sha256, filename, uploaded_by, uploaded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(evidence.version_id)
+    .bind(evidence.application_id)
+    .bind(evidence.organization_id)
+    .bind(evidence.criterion_id)
+    .bind(evidence.sha256)
+    .bind(evidence.filename)
+    .bind(evidence.uploaded_by)
+    .bind(now)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+pub async fn evidence_of_version(db: &Db, version_id: i64) -> Result<Vec<Evidence>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {EVIDENCE_COLUMNS} FROM evidence e JOIN evidence_blobs b ON b.sha256 = e.sha256 WHERE e.version_id = $1 AND e.deleted_at IS NULL ORDER BY e.id"
+    )))
+    .bind(version_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub async fn evidence(db: &Db, id: i64) -> Result<Option<Evidence>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {EVIDENCE_COLUMNS} FROM evidence e JOIN evidence_blobs b ON b.sha256 = e.sha256 WHERE e.id = $1 AND e.deleted_at IS NULL")))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn delete_evidence(db: &Db, id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE evidence SET deleted_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Other organisations that attached the same content (to be flagged to reviewers).
+pub async fn other_organizations_with_blob(
+    db: &Db,
+    sha256: &str,
+    organization_id: i64,
+) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT DISTINCT organization_id FROM evidence WHERE sha256 = $1 AND organization_id <> $2 ORDER BY organization_id")
+        .bind(sha256)
+        .bind(organization_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Whether any live attachment still references the content.
+pub async fn blob_referenced(db: &Db, sha256: &str) -> Result<bool> {
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM evidence WHERE sha256 = $1 AND deleted_at IS NULL")
+            .bind(sha256)
+            .fetch_one(&db.pool)
+            .await?;
+    Ok(count > 0)
+}
+
+// --- audit log ------------------------------------------------------------------------------
+
+/// Appends an entry to the hash chain: hash = SHA-256(previous hash, time, actor, action,
+/// object, details). Anyone holding the table can recompute the chain.
+pub async fn audit(
+    db: &Db,
+    actor: Option<i64>,
+    action: &str,
+    object: &str,
+    details: &str,
+    now: i64,
+) -> Result<()> {
+    let mut tx = db.pool.begin().await?;
+    if db.backend == Backend::Postgres {
+        sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let previous: Option<(String,)> =
+        sqlx::query_as("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let previous = previous.map(|(hash,)| hash).unwrap_or_default();
+    let hash = audit_hash(&previous, now, actor, action, object, details);
+    sqlx::query("INSERT INTO audit_log (at, actor_id, action, object, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(now)
+        .bind(actor)
+        .bind(action)
+        .bind(object)
+        .bind(details)
+        .bind(&previous)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub fn audit_hash(
+    previous: &str,
+    at: i64,
+    actor: Option<i64>,
+    action: &str,
+    object: &str,
+    details: &str,
+) -> String {
+    let actor = actor.map(|a| a.to_string()).unwrap_or_default();
+    sha256_hex(format!("{previous}\n{at}\n{actor}\n{action}\n{object}\n{details}").as_bytes())
+}
+
+/// Recomputes the chain; returns the id of the first entry that does not verify.
+pub async fn verify_audit(db: &Db) -> Result<Option<i64>> {
+    let rows: Vec<(i64, i64, Option<i64>, String, String, String, String, String)> =
+        sqlx::query_as("SELECT id, at, actor_id, action, object, details, prev_hash, hash FROM audit_log ORDER BY id").fetch_all(&db.pool).await?;
+    let mut previous = String::new();
+    for (id, at, actor, action, object, details, prev_hash, hash) in rows {
+        if prev_hash != previous
+            || audit_hash(&previous, at, actor, &action, &object, &details) != hash
+        {
+            return Ok(Some(id));
+        }
+        previous = hash;
+    }
+    Ok(None)
+}

@@ -1,0 +1,2 @@
+// pingjia: progressive enhancement only; every page works without this script.
+"use strict";

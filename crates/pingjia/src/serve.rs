@@ -1,0 +1,127 @@
+//! `pingjia serve` (the web application) and `pingjia admin` (accounts from the command line).
+
+use crate::Failure;
+use clap::{Args, Subcommand};
+use pingjia_server::{AppState, Config, Db};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// 数据库地址 / database URL (sqlite://pingjia.db or postgres://…); also PINGJIA_DATABASE_URL
+    #[arg(long)]
+    database_url: Option<String>,
+    /// 监听地址 / listen address; also PINGJIA_LISTEN
+    #[arg(long)]
+    listen: Option<String>,
+    /// 配置文件 / configuration file (TOML); default ./pingjia.toml if present
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// 载入演示数据 / load the demo data set
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    command: AdminCommand,
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// 创建系统管理员 / create a system administrator (prints a one-time password)
+    Create { username: String },
+}
+
+fn config(
+    file: Option<&std::path::Path>,
+    database_url: Option<String>,
+    listen: Option<String>,
+) -> Result<Config, Failure> {
+    let mut config = Config::load(file, std::env::vars())
+        .map_err(|e| Failure::new(2, format!("配置错误 / configuration: {e:#}")))?;
+    if let Some(url) = database_url {
+        config.database_url = url;
+    }
+    if let Some(listen) = listen {
+        config.listen = listen.parse().map_err(|_| {
+            Failure::new(
+                2,
+                format!("--listen “{listen}”：应为 地址:端口 / expected host:port"),
+            )
+        })?;
+    }
+    Ok(config)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(1, format!("{e}")))
+}
+
+pub fn serve(args: ServeArgs) -> Result<(), Failure> {
+    let config = config(args.config.as_deref(), args.database_url, args.listen)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PINGJIA_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    runtime()?.block_on(async move {
+        let db = Db::open(&config.database_url).await.map_err(|e| Failure::new(1, format!("无法打开数据库 / cannot open the database {}: {e:#}", pingjia_server::config::redact(&config.database_url))))?;
+        pingjia_server::regions::seed(&db).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
+        let listen = config.listen;
+        let state = AppState::new(db, config, pingjia_server::app::system_clock()).map_err(|e| Failure::new(1, format!("{e:#}")))?;
+        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| Failure::new(1, format!("无法监听 / cannot listen on {listen}: {e}")))?;
+        println!("pingjia 已启动 / running at http://{listen}/  （数据库 {}）", pingjia_server::config::redact(&state.config.database_url));
+        if let Some(password) = pingjia_server::account::bootstrap_admin(&state).await.map_err(|e| Failure::new(1, e.message))? {
+            println!("首次启动：已创建系统管理员 admin，一次性密码 {password}（登录后须修改）");
+            println!("first start: created system administrator `admin` with one-time password {password} (change it on first sign-in)");
+        }
+        if args.demo {
+            let created = pingjia_server::demo::load(&state).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
+            if !created.is_empty() {
+                println!("已载入演示数据 / demo data loaded. 演示账号（密码均为 {}）:", pingjia_server::demo::DEMO_PASSWORD);
+                for (username, role) in created {
+                    println!("  {username:<12} {role}");
+                }
+            }
+        }
+        pingjia_server::serve(state, listener).await.map_err(|e| Failure::new(1, format!("{e:#}")))
+    })
+}
+
+pub fn admin(args: AdminArgs) -> Result<(), Failure> {
+    let config = config(args.config.as_deref(), args.database_url, None)?;
+    runtime()?.block_on(async move {
+        let db = Db::open(&config.database_url).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
+        pingjia_server::regions::seed(&db).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
+        let state = AppState::new(db, config, pingjia_server::app::system_clock()).map_err(|e| Failure::new(1, format!("{e:#}")))?;
+        match args.command {
+            AdminCommand::Create { username } => {
+                let password = format!("Pj-{}", pingjia_server::auth::random_token(8));
+                let request = pingjia_server::api::NewUserRequest {
+                    username: username.clone(),
+                    display_name: "系统管理员".into(),
+                    password: password.clone(),
+                    role: pingjia_server::auth::Role::SystemAdmin,
+                    credit_code: None,
+                    organization_name: None,
+                    region_code: None,
+                };
+                let user = pingjia_server::account::create_user(&state, None, &request).await.map_err(|e| Failure::new(1, e.message))?;
+                // The password is shown once here; it must be changed at the first sign-in.
+                let hash = pingjia_server::auth::hash_password(&password).map_err(|e| Failure::new(1, e.message))?;
+                pingjia_server::store::set_password(&state.db, user.id, &hash, true).await.map_err(|e| Failure::new(1, e.to_string()))?;
+                println!("已创建系统管理员 {username}，一次性密码 {password}（登录后须修改）/ created; one-time password shown once");
+                Ok(())
+            }
+        }
+    })
+}
