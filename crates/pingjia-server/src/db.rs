@@ -23,6 +23,13 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 impl Db {
     /// Opens (creating if needed) the database at `url` and applies pending migrations.
     pub async fn open(url: &str) -> anyhow::Result<Db> {
+        let db = Db::open_without_migrations(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Opens the database without touching its schema (administration, tests).
+    pub async fn open_without_migrations(url: &str) -> anyhow::Result<Db> {
         install_default_drivers();
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
@@ -58,9 +65,7 @@ impl Db {
         if backend == Backend::Sqlite {
             pool.execute("PRAGMA journal_mode = WAL;").await?;
         }
-        let db = Db { pool, backend };
-        db.migrate().await?;
-        Ok(db)
+        Ok(Db { pool, backend })
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {

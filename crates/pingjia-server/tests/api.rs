@@ -1,0 +1,778 @@
+//! API stories through the real router, on SQLite by default and on PostgreSQL when
+//! `PINGJIA_TEST_DATABASE_URL` is set: sign-in and throttling, CSRF, tokens, declarations with
+//! live assessment and immutable versions, evidence, organisations, users, the audit chain.
+
+mod support;
+
+use axum::http::StatusCode;
+use serde_json::json;
+use support::{Client, TestApp, pdf};
+
+#[tokio::test]
+async fn sign_in_sign_out_and_throttling() {
+    let app = TestApp::new().await;
+    let anonymous = Client::anonymous();
+    assert_eq!(
+        app.get(&anonymous, "/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let wrong = app
+        .post(
+            &anonymous,
+            "/api/v1/session",
+            json!({ "username": "applicant_a", "password": "nope" }),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.json()["error"], "wrong_credentials");
+    // An unknown user gets the same answer as a wrong password.
+    let unknown = app
+        .post(
+            &anonymous,
+            "/api/v1/session",
+            json!({ "username": "nobody", "password": "nope" }),
+        )
+        .await;
+    assert_eq!(unknown.json()["error"], "wrong_credentials");
+
+    for _ in 0..4 {
+        app.post(
+            &anonymous,
+            "/api/v1/session",
+            json!({ "username": "applicant_a", "password": "nope" }),
+        )
+        .await;
+    }
+    // Five failures: even the right password is refused for 15 minutes.
+    let throttled = app
+        .post(
+            &anonymous,
+            "/api/v1/session",
+            json!({ "username": "applicant_a", "password": support::PASSWORD }),
+        )
+        .await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(throttled.json()["error"], "too_many_attempts");
+    app.advance(15 * 60 + 1);
+    let client = app.sign_in("applicant_a").await;
+
+    let cookie = app
+        .post(
+            &anonymous,
+            "/api/v1/session",
+            json!({ "username": "applicant_b", "password": support::PASSWORD }),
+        )
+        .await;
+    let set_cookie = cookie
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
+
+    let me = app.get(&client, "/api/v1/me").await;
+    assert_eq!(me.json()["username"], "applicant_a");
+    assert_eq!(
+        app.delete(&client, "/api/v1/session").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get(&client, "/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn sessions_expire() {
+    let app = TestApp::new().await;
+    let client = app.sign_in("applicant_a").await;
+    app.advance(app.state.config.session_hours * 3600 + 1);
+    assert_eq!(
+        app.get(&client, "/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn unsafe_requests_with_a_session_need_the_csrf_token() {
+    let app = TestApp::new().await;
+    let client = app.sign_in("applicant_a").await;
+    let forged = Client {
+        csrf: None,
+        ..client.clone()
+    };
+    let response = app
+        .post(
+            &forged,
+            "/api/v1/applications",
+            json!({ "scheme": "jiangsu-pool-2021", "provider_type": "network" }),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::FORBIDDEN);
+    assert_eq!(response.json()["error"], "csrf_failed");
+    let wrong = Client {
+        csrf: Some("0".repeat(32)),
+        ..client.clone()
+    };
+    assert_eq!(
+        app.post(
+            &wrong,
+            "/api/v1/applications",
+            json!({ "scheme": "jiangsu-pool-2021", "provider_type": "network" })
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    // Safe methods need none.
+    assert_eq!(
+        app.get(&forged, "/api/v1/applications").await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn api_tokens_are_scoped_revocable_and_hashed_at_rest() {
+    let app = TestApp::new().await;
+    let client = app.sign_in("applicant_a").await;
+    let read = app
+        .post(
+            &client,
+            "/api/v1/me/tokens",
+            json!({ "name": "监测脚本", "scopes": "read" }),
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::CREATED);
+    let read_token = read.json()["token"].as_str().unwrap().to_owned();
+    let write = app
+        .post(
+            &client,
+            "/api/v1/me/tokens",
+            json!({ "name": "同步", "scopes": "read write" }),
+        )
+        .await
+        .json();
+    let write_token = write["token"].as_str().unwrap().to_owned();
+
+    let reader = Client::token(&read_token);
+    assert_eq!(
+        app.get(&reader, "/api/v1/applications").await.status,
+        StatusCode::OK
+    );
+    let refused = app
+        .post(
+            &reader,
+            "/api/v1/applications",
+            json!({ "scheme": "jiangsu-pool-2021", "provider_type": "network" }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // A write token needs no CSRF token (it is not a cookie).
+    let writer = Client::token(&write_token);
+    assert_eq!(
+        app.post(
+            &writer,
+            "/api/v1/applications",
+            json!({ "scheme": "jiangsu-pool-2021", "provider_type": "network" })
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+
+    let stored: Vec<(String,)> = sqlx::query_as("SELECT token_hash FROM api_tokens")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(
+        stored
+            .iter()
+            .all(|(hash,)| hash.len() == 64 && !hash.contains(&read_token[3..]))
+    );
+
+    let id = read.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        app.delete(&client, &format!("/api/v1/me/tokens/{id}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let revoked = app.get(&reader, "/api/v1/applications").await;
+    assert_eq!(revoked.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(revoked.json()["error"], "invalid_token");
+    // Another user cannot revoke my token.
+    let other = app.sign_in("applicant_b").await;
+    let write_id = write["id"].as_i64().unwrap();
+    assert_eq!(
+        app.delete(&other, &format!("/api/v1/me/tokens/{write_id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_declaration_is_assessed_live_saved_as_typed_and_frozen_on_submission() {
+    let app = TestApp::new().await;
+    let client = app.sign_in("applicant_a").await;
+    let id = app.new_application(&client, "comprehensive_platform").await;
+
+    let draft = json!({
+        "organization": { "kind": "enterprise" },
+        "values": {
+            "jiangsu_registered_on": "2016-03-18", "independent_legal_person": "是", "good_credit": "是",
+            "sound_finance": "是", "own_ip": "是", "blacklisted_on": "无",
+            "registered_capital": "1200万", "established_on": "2016-03-18", "employees": 86,
+            "financial_status": "财务状况良好", "main_revenue": "2600万", "clusters_served": 2,
+            "rd_expense_ratio": "11.5%", "ip_count": 22,
+            "cp_protocols": 72, "cp_accumulated_data": "350TB", "cp_data_services": ["基础数据", "生产数据"],
+            "platform_online_on": "2018-09-01", "security_assessment_passed": "是",
+            "ops_security_system": "初步", "platform_manual": "重点功能", "customer_service": "初步",
+            "economic_social_value": "一定"
+        }
+    });
+    let saved = app
+        .put(
+            &client,
+            &format!("/api/v1/applications/{id}/draft"),
+            draft.clone(),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    let assessment = &saved.json()["assessment"];
+    assert_eq!(assessment["report"]["stars"], 3);
+    assert_eq!(assessment["report"]["gaps"][0]["stars"], 4);
+
+    // A change moves the grade at once; an invalid value is kept and reported beside its field.
+    let mut better = draft.clone();
+    better["values"]["cp_connected_devices"] = json!("12万");
+    better["values"]["cp_device_types"] = json!(["智能装备"]);
+    better["values"]["cp_device_functions"] =
+        json!(["设备台账", "设备点检", "实时数据", "数据报表"]);
+    better["values"]["itss_level"] = json!("三级");
+    better["values"]["cp_microservice_pool"] = json!("是");
+    better["values"]["ops_security_system"] = json!("较为成熟");
+    better["values"]["platform_manual"] = json!("所有功能");
+    better["values"]["customer_service"] = json!("较为成熟");
+    better["values"]["employees"] = json!("八十六");
+    let saved = app
+        .put(
+            &client,
+            &format!("/api/v1/applications/{id}/draft"),
+            better.clone(),
+        )
+        .await
+        .json();
+    let errors = saved["assessment"]["field_errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["field"], "values.employees");
+    assert_eq!(
+        saved["assessment"]["report"]["stars"], 0,
+        "员工总数 unreadable → missing → no grade"
+    );
+    let stored = app
+        .get(&client, &format!("/api/v1/applications/{id}"))
+        .await
+        .json();
+    let body: serde_json::Value =
+        serde_json::from_str(stored["version"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        body["values"]["employees"], "八十六",
+        "nothing typed is lost"
+    );
+
+    // Submission is refused while a field is in error.
+    let refused = app
+        .post(
+            &client,
+            &format!("/api/v1/applications/{id}/submit"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    better["values"]["employees"] = json!(86);
+    let saved = app
+        .put(
+            &client,
+            &format!("/api/v1/applications/{id}/draft"),
+            better.clone(),
+        )
+        .await
+        .json();
+    assert_eq!(saved["assessment"]["report"]["stars"], 4);
+    let submitted = app
+        .post(
+            &client,
+            &format!("/api/v1/applications/{id}/submit"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.text());
+    assert_eq!(submitted.json()["application"]["state"], "county_review");
+    assert_eq!(
+        app.post(
+            &client,
+            &format!("/api/v1/applications/{id}/submit"),
+            json!({})
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+
+    // Editing now opens version 2; version 1 stays exactly as submitted.
+    let mut edited = better.clone();
+    edited["values"]["employees"] = json!(120);
+    let saved = app
+        .put(&client, &format!("/api/v1/applications/{id}/draft"), edited)
+        .await
+        .json();
+    assert_eq!(saved["version"], 2);
+    let first = app
+        .get(&client, &format!("/api/v1/applications/{id}/versions/1"))
+        .await
+        .json();
+    let first_body: serde_json::Value =
+        serde_json::from_str(first["body"].as_str().unwrap()).unwrap();
+    assert_eq!(first_body["values"]["employees"], 86);
+    assert!(first["submitted_at"].as_i64().is_some());
+    // The reviewer sees the submitted version, not the new draft.
+    let reviewer = app.sign_in("county_ks").await;
+    let seen = app
+        .get(&reviewer, &format!("/api/v1/applications/{id}"))
+        .await
+        .json();
+    assert_eq!(seen["version"]["number"], 1);
+    assert_eq!(seen["editable"], false);
+    assert_eq!(
+        app.get(&reviewer, &format!("/api/v1/applications/{id}/versions/2"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn one_organisation_holds_applications_under_several_schemes() {
+    let app = TestApp::new().await;
+    let client = app.sign_in("applicant_a").await;
+    app.new_application(&client, "network").await;
+    let shaoxing = app
+        .post(
+            &client,
+            "/api/v1/applications",
+            json!({ "scheme": "shaoxing-platform" }),
+        )
+        .await;
+    assert_eq!(shaoxing.status, StatusCode::CREATED);
+    let miit = app
+        .post(
+            &client,
+            "/api/v1/applications",
+            json!({ "scheme": "miit-platform-2018" }),
+        )
+        .await;
+    assert_eq!(miit.status, StatusCode::CREATED);
+    let list = app.get(&client, "/api/v1/applications").await.json();
+    assert_eq!(list["total"], 3);
+    let schemes: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["scheme_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        schemes.contains(&"shaoxing-platform")
+            && schemes.contains(&"miit-platform-2018")
+            && schemes.contains(&"jiangsu-pool-2021")
+    );
+    // Pagination.
+    let page = app
+        .get(&client, "/api/v1/applications?page=2&per_page=2")
+        .await
+        .json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page["total"], 3);
+    // Unknown schemes and types are refused clearly.
+    let unknown = app
+        .post(
+            &client,
+            "/api/v1/applications",
+            json!({ "scheme": "jiangsu-pool-2021", "provider_type": "nope" }),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.json()["error"], "unknown_scheme");
+}
+
+#[tokio::test]
+async fn stateless_assessment_grades_without_storing() {
+    let app = TestApp::new().await;
+    let client = app.sign_in("applicant_a").await;
+    let response = app
+        .post(&client, "/api/v1/assess", json!({ "scheme": "jiangsu-pool-2021", "provider_type": "network", "declaration": { "values": { "registered_capital": "abc" } } }))
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    let body = response.json();
+    assert_eq!(body["report"]["stars"], 0);
+    assert_eq!(
+        body["field_errors"][0]["field"],
+        "values.registered_capital"
+    );
+    assert!(
+        body["field_errors"][0]["expected_zh"]
+            .as_str()
+            .unwrap()
+            .contains("金额")
+    );
+}
+
+#[tokio::test]
+async fn evidence_is_typed_by_content_limited_addressed_by_hash_and_flagged_when_shared() {
+    let app = TestApp::new().await;
+    let a = app.sign_in("applicant_a").await;
+    let b = app.sign_in("applicant_b").await;
+    let application_a = app.new_application(&a, "network").await;
+    let application_b = app.new_application(&b, "network").await;
+
+    let uploaded = app
+        .upload(
+            &a,
+            application_a,
+            "营业执照.pdf",
+            &pdf("licence"),
+            Some("basic_conditions.independent_legal_person"),
+        )
+        .await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.text());
+    let item = uploaded.json();
+    assert_eq!(item["media_type"], "application/pdf");
+    assert_eq!(item["shared_with_other_organizations"], false);
+    let sha = item["sha256"].as_str().unwrap().to_owned();
+    assert!(
+        app.state
+            .config
+            .evidence_dir
+            .join(&sha[..2])
+            .join(&sha)
+            .exists(),
+        "stored under its hash"
+    );
+
+    // A renamed executable is refused: the type is read from the bytes.
+    let fake = app
+        .upload(
+            &a,
+            application_a,
+            "report.pdf",
+            b"MZ\x90\x00 not a pdf at all",
+            None,
+        )
+        .await;
+    assert_eq!(fake.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(fake.json()["error"], "unsupported_file_type");
+    let big = vec![b'%'; 300 * 1024];
+    let mut big_pdf = b"%PDF-1.4\n".to_vec();
+    big_pdf.extend_from_slice(&big);
+    assert_eq!(
+        app.upload(&a, application_a, "big.pdf", &big_pdf, None)
+            .await
+            .status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(
+        app.upload(
+            &a,
+            application_a,
+            "x.pdf",
+            &pdf("x"),
+            Some("no.such.criterion")
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // The same file from another organisation is recorded and flagged.
+    let again = app
+        .upload(&b, application_b, "copy.pdf", &pdf("licence"), None)
+        .await
+        .json();
+    assert_eq!(again["sha256"], sha.as_str());
+    assert_eq!(again["shared_with_other_organizations"], true);
+
+    let evidence_id = item["id"].as_i64().unwrap();
+    let download = app
+        .get(&a, &format!("/api/v1/evidence/{evidence_id}/download"))
+        .await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.body, pdf("licence"));
+    let disposition = download
+        .headers
+        .get("content-disposition")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        disposition.starts_with("attachment;")
+            && disposition.contains("filename*=UTF-8''%E8%90%A5"),
+        "{disposition}"
+    );
+    assert_eq!(
+        app.get(&b, &format!("/api/v1/evidence/{evidence_id}/download"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // After submission the file belongs to version 1; removing it from the new draft keeps it there.
+    let submit = app
+        .post(
+            &a,
+            &format!("/api/v1/applications/{application_a}/submit"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(submit.status, StatusCode::OK, "{}", submit.text());
+    assert_eq!(
+        app.delete(&a, &format!("/api/v1/evidence/{evidence_id}"))
+            .await
+            .status,
+        StatusCode::CONFLICT,
+        "frozen"
+    );
+    app.put(
+        &a,
+        &format!("/api/v1/applications/{application_a}/draft"),
+        json!({ "values": {} }),
+    )
+    .await;
+    let draft_files = app
+        .get(
+            &a,
+            &format!("/api/v1/applications/{application_a}/evidence"),
+        )
+        .await
+        .json();
+    let copy_id = draft_files[0]["id"].as_i64().unwrap();
+    assert_ne!(copy_id, evidence_id);
+    assert_eq!(
+        app.delete(&a, &format!("/api/v1/evidence/{copy_id}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get(&a, &format!("/api/v1/evidence/{evidence_id}/download"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert!(
+        app.state
+            .config
+            .evidence_dir
+            .join(&sha[..2])
+            .join(&sha)
+            .exists()
+    );
+}
+
+#[tokio::test]
+async fn organisations_are_edited_by_their_own_applicants_only() {
+    let app = TestApp::new().await;
+    let a = app.sign_in("applicant_a").await;
+    let me = app.get(&a, "/api/v1/me").await.json();
+    let own = me["organization_id"].as_i64().unwrap();
+    let update = json!({ "name": "甲公司（更名）", "kind": "事业单位", "address": "昆山市", "contact": "张三", "phone": "0512-1234" });
+    let updated = app
+        .put(&a, &format!("/api/v1/organizations/{own}"), update.clone())
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text());
+    assert_eq!(updated.json()["kind"], "public_institution");
+    let b = app.sign_in("applicant_b").await;
+    assert_eq!(
+        app.put(&b, &format!("/api/v1/organizations/{own}"), update.clone())
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let bad = app
+        .put(
+            &a,
+            &format!("/api/v1/organizations/{own}"),
+            json!({ "name": "", "kind": "公司" }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn the_system_administrator_creates_users_with_valid_credit_codes() {
+    let app = TestApp::new().await;
+    let admin = app.sign_in("sysadmin").await;
+    let request = |code: &str| {
+        json!({ "username": format!("new_{}", &code[..4]), "display_name": "新用户", "password": "Another-pass-1", "role": "applicant",
+                "credit_code": code, "organization_name": "丙公司", "region_code": "320508" })
+    };
+    let invalid = app
+        .post(&admin, "/api/v1/users", request("91320508MA1P7K2X0X"))
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        invalid.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("校验位")
+    );
+    let code = support::credit_code("91320508MA1TEKT00");
+    let created = app.post(&admin, "/api/v1/users", request(&code)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(created.json()["must_change_password"], true);
+    assert_eq!(
+        app.post(&admin, "/api/v1/users", request(&code))
+            .await
+            .json()["error"],
+        "username_taken"
+    );
+    let weak = app.post(&admin, "/api/v1/users", json!({ "username": "weak", "display_name": "x", "password": "short", "role": "expert" })).await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let applicant = app.sign_in("applicant_a").await;
+    assert_eq!(
+        app.get(&applicant, "/api/v1/users").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_other_sessions() {
+    let app = TestApp::new().await;
+    let first = app.sign_in("applicant_a").await;
+    let second = app.sign_in("applicant_a").await;
+    let wrong = app
+        .post(
+            &first,
+            "/api/v1/me/password",
+            json!({ "current_password": "nope", "new_password": "New-password-77" }),
+        )
+        .await;
+    assert_eq!(wrong.json()["error"], "wrong_password");
+    let changed = app
+        .post(
+            &first,
+            "/api/v1/me/password",
+            json!({ "current_password": support::PASSWORD, "new_password": "New-password-77" }),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&first, "/api/v1/me").await.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&second, "/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn every_change_goes_to_a_verifiable_hash_chain() {
+    let app = TestApp::new().await;
+    let client = app.sign_in("applicant_a").await;
+    let id = app.new_application(&client, "network").await;
+    app.post(
+        &client,
+        &format!("/api/v1/applications/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        pingjia_server::store::verify_audit(&app.state.db)
+            .await
+            .unwrap(),
+        None
+    );
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(count >= 3, "sign-in, creation, submission: {count}");
+    sqlx::query("UPDATE audit_log SET details = 'tampered' WHERE id = 2")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        pingjia_server::store::verify_audit(&app.state.db)
+            .await
+            .unwrap(),
+        Some(2)
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let app = TestApp::new().await;
+    let document = app
+        .get(&Client::anonymous(), "/api/openapi.json")
+        .await
+        .json();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = document["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/session",
+        "/api/v1/me",
+        "/api/v1/me/password",
+        "/api/v1/me/tokens",
+        "/api/v1/me/tokens/{id}",
+        "/api/v1/schemes",
+        "/api/v1/assess",
+        "/api/v1/regions",
+        "/api/v1/organizations",
+        "/api/v1/organizations/{id}",
+        "/api/v1/applications",
+        "/api/v1/applications/{id}",
+        "/api/v1/applications/{id}/draft",
+        "/api/v1/applications/{id}/submit",
+        "/api/v1/applications/{id}/versions/{number}",
+        "/api/v1/applications/{id}/evidence",
+        "/api/v1/evidence/{id}",
+        "/api/v1/evidence/{id}/download",
+        "/api/v1/users",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    let docs = app.get(&Client::anonymous(), "/api/docs/").await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(
+        docs.text().contains("swagger"),
+        "the browsable UI is served from the binary"
+    );
+}
+
+#[tokio::test]
+async fn errors_never_leak_internals() {
+    let app = TestApp::new().await;
+    let client = app.sign_in("applicant_a").await;
+    let response = app.get(&client, "/api/v1/applications/99999").await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        response.json(),
+        json!({ "error": "not_found", "message": "对象不存在或无权访问 / not found" })
+    );
+    let malformed = app
+        .request(
+            &client,
+            axum::http::Method::PUT,
+            "/api/v1/applications/1/draft",
+            None,
+        )
+        .await;
+    assert!(malformed.status.is_client_error());
+    assert!(!malformed.text().contains("sqlx") && !malformed.text().contains("panicked"));
+}

@@ -1,0 +1,433 @@
+//! Authorization, table-driven: every role × every endpoint × own / other / draft object.
+//! Deny by default: an object the caller may not see answers exactly like a missing one.
+
+mod support;
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+use support::{Client, TestApp, USERS, pdf};
+
+/// Objects of the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Object {
+    /// Organisation A's submitted application (苏州·昆山).
+    A,
+    /// Organisation B's submitted application (南京·江宁).
+    B,
+    /// Organisation A's unsubmitted draft.
+    DraftA,
+}
+
+struct Ids {
+    application_a: i64,
+    application_b: i64,
+    draft_a: i64,
+    evidence_a: i64,
+    evidence_b: i64,
+    evidence_draft_a: i64,
+    organization_a: i64,
+    organization_b: i64,
+}
+
+/// Who sees which application: the owner (drafts too), and regional roles whose region
+/// contains the organisation (submitted only).
+fn sees(user: &str, object: Object) -> bool {
+    matches!(
+        (user, object),
+        ("applicant_a", Object::A | Object::DraftA)
+            | ("applicant_b", Object::B)
+            | ("county_ks" | "city_sz" | "province", Object::A)
+            | ("city_nj" | "province", Object::B)
+    )
+}
+
+/// Who sees which organisation.
+fn sees_organization(user: &str, object: Object) -> bool {
+    match object {
+        Object::A | Object::DraftA => matches!(
+            user,
+            "applicant_a" | "county_ks" | "city_sz" | "province" | "sysadmin"
+        ),
+        Object::B => matches!(user, "applicant_b" | "city_nj" | "province" | "sysadmin"),
+    }
+}
+
+fn owner(user: &str, object: Object) -> bool {
+    matches!(
+        (user, object),
+        ("applicant_a", Object::A | Object::DraftA) | ("applicant_b", Object::B)
+    )
+}
+
+fn is_applicant(user: &str) -> bool {
+    user.starts_with("applicant")
+}
+
+async fn setup(app: &TestApp) -> Ids {
+    let a = app.sign_in("applicant_a").await;
+    let b = app.sign_in("applicant_b").await;
+    let application_a = app.new_application(&a, "network").await;
+    let application_b = app.new_application(&b, "network").await;
+    let draft_a = app.new_application(&a, "solution").await;
+    let evidence_a = app
+        .upload(&a, application_a, "a.pdf", &pdf("a"), None)
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let evidence_b = app
+        .upload(&b, application_b, "b.pdf", &pdf("b"), None)
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let evidence_draft_a = app
+        .upload(&a, draft_a, "d.pdf", &pdf("d"), None)
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    for (client, id) in [(&a, application_a), (&b, application_b)] {
+        let response = app
+            .post(
+                client,
+                &format!("/api/v1/applications/{id}/submit"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    }
+    let organization_a = app.get(&a, "/api/v1/me").await.json()["organization_id"]
+        .as_i64()
+        .unwrap();
+    let organization_b = app.get(&b, "/api/v1/me").await.json()["organization_id"]
+        .as_i64()
+        .unwrap();
+    Ids {
+        application_a,
+        application_b,
+        draft_a,
+        evidence_a,
+        evidence_b,
+        evidence_draft_a,
+        organization_a,
+        organization_b,
+    }
+}
+
+#[tokio::test]
+async fn every_role_every_endpoint_own_and_other_objects() {
+    let app = TestApp::new().await;
+    let ids = setup(&app).await;
+    let mut failures = Vec::new();
+
+    for (user, _) in USERS {
+        let client = app.sign_in(user).await;
+        for object in [Object::A, Object::B, Object::DraftA] {
+            let (application, evidence, organization) = match object {
+                Object::A => (ids.application_a, ids.evidence_a, ids.organization_a),
+                Object::B => (ids.application_b, ids.evidence_b, ids.organization_b),
+                Object::DraftA => (ids.draft_a, ids.evidence_draft_a, ids.organization_a),
+            };
+            let read = if sees(user, object) {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            // Writes: only applicants pass the role check; then ownership, then state.
+            let write = |success: StatusCode| {
+                if !is_applicant(user) {
+                    StatusCode::FORBIDDEN
+                } else if owner(user, object) {
+                    success
+                } else {
+                    StatusCode::NOT_FOUND
+                }
+            };
+            // Submitting the draft would change what later rows see; the stories cover it.
+            let submit_success = StatusCode::CONFLICT;
+            let delete_success = if object == Object::DraftA {
+                StatusCode::NO_CONTENT
+            } else {
+                StatusCode::CONFLICT
+            };
+            let organization_read = if sees_organization(user, object) {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            let organization_write = if owner(user, object) {
+                StatusCode::OK
+            } else if sees_organization(user, object) {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            let checks: Vec<(Method, String, Option<serde_json::Value>, StatusCode)> = vec![
+                (
+                    Method::GET,
+                    format!("/api/v1/applications/{application}"),
+                    None,
+                    read,
+                ),
+                (
+                    Method::GET,
+                    format!("/api/v1/applications/{application}/evidence"),
+                    None,
+                    read,
+                ),
+                (
+                    Method::GET,
+                    format!("/api/v1/applications/{application}/versions/1"),
+                    None,
+                    read,
+                ),
+                (
+                    Method::GET,
+                    format!("/api/v1/evidence/{evidence}/download"),
+                    None,
+                    read,
+                ),
+                (
+                    Method::GET,
+                    format!("/api/v1/organizations/{organization}"),
+                    None,
+                    organization_read,
+                ),
+                (
+                    Method::PUT,
+                    format!("/api/v1/applications/{application}/draft"),
+                    Some(json!({ "values": {} })),
+                    write(StatusCode::OK),
+                ),
+                (
+                    Method::PUT,
+                    format!("/api/v1/organizations/{organization}"),
+                    Some(json!({ "name": "名称", "kind": "企业" })),
+                    organization_write,
+                ),
+                // Destructive checks last, so earlier rows see the objects as set up.
+                (
+                    Method::DELETE,
+                    format!("/api/v1/evidence/{evidence}"),
+                    None,
+                    write(delete_success),
+                ),
+            ];
+            let mut checks = checks;
+            if object != Object::DraftA {
+                checks.push((
+                    Method::POST,
+                    format!("/api/v1/applications/{application}/submit"),
+                    Some(json!({})),
+                    write(submit_success),
+                ));
+            }
+            for (method, path, body, expected) in checks {
+                let response = app.request(&client, method.clone(), &path, body).await;
+                if response.status != expected {
+                    let text: String = response.text().chars().take(160).collect();
+                    failures.push(format!(
+                        "{user} {method} {path} ({object:?}): expected {expected}, got {} {text}",
+                        response.status
+                    ));
+                }
+            }
+            // Uploads are multipart.
+            let upload = app
+                .upload(&client, application, "x.pdf", &pdf(user), None)
+                .await;
+            let expected = write(StatusCode::CREATED);
+            if upload.status != expected {
+                failures.push(format!(
+                    "{user} upload ({object:?}): expected {expected}, got {}",
+                    upload.status
+                ));
+            }
+        }
+
+        // Endpoints without an object.
+        let users_status = if *user == "sysadmin" {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        let got = app.get(&client, "/api/v1/users").await.status;
+        if got != users_status {
+            failures.push(format!(
+                "{user} GET /api/v1/users: expected {users_status}, got {got}"
+            ));
+        }
+        let create_user = app.post(&client, "/api/v1/users", json!({ "username": format!("made_by_{user}"), "display_name": "x", "password": "Another-pass-1", "role": "expert" })).await.status;
+        let expected = if *user == "sysadmin" {
+            StatusCode::CREATED
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        if create_user != expected {
+            failures.push(format!(
+                "{user} POST /api/v1/users: expected {expected}, got {create_user}"
+            ));
+        }
+        let create = app
+            .post(
+                &client,
+                "/api/v1/applications",
+                json!({ "scheme": "jiangsu-pool-2021", "provider_type": "supporting" }),
+            )
+            .await
+            .status;
+        let expected = if is_applicant(user) {
+            StatusCode::CREATED
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        if create != expected {
+            failures.push(format!(
+                "{user} POST /api/v1/applications: expected {expected}, got {create}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} authorization mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn lists_show_exactly_what_each_role_may_see() {
+    let app = TestApp::new().await;
+    let ids = setup(&app).await;
+    for (user, _) in USERS {
+        let client = app.sign_in(user).await;
+        let list = app
+            .get(&client, "/api/v1/applications?per_page=200")
+            .await
+            .json();
+        let mut seen: Vec<i64> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_i64().unwrap())
+            .collect();
+        seen.sort_unstable();
+        let mut expected: Vec<i64> = [
+            (Object::A, ids.application_a),
+            (Object::B, ids.application_b),
+            (Object::DraftA, ids.draft_a),
+        ]
+        .into_iter()
+        .filter(|(object, _)| sees(user, *object))
+        .map(|(_, id)| id)
+        .collect();
+        expected.sort_unstable();
+        assert_eq!(seen, expected, "{user} application list");
+        assert_eq!(
+            list["total"].as_i64().unwrap(),
+            expected.len() as i64,
+            "{user} total"
+        );
+
+        let organizations = app.get(&client, "/api/v1/organizations").await.json();
+        let mut seen: Vec<i64> = organizations["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_i64().unwrap())
+            .collect();
+        seen.sort_unstable();
+        let mut expected: Vec<i64> = [
+            (Object::A, ids.organization_a),
+            (Object::B, ids.organization_b),
+        ]
+        .into_iter()
+        .filter(|(object, _)| sees_organization(user, *object))
+        .map(|(_, id)| id)
+        .collect();
+        expected.sort_unstable();
+        assert_eq!(seen, expected, "{user} organisation list");
+    }
+}
+
+#[tokio::test]
+async fn anonymous_callers_and_read_only_tokens_are_refused() {
+    let app = TestApp::new().await;
+    let ids = setup(&app).await;
+    let anonymous = Client::anonymous();
+    for path in [
+        "/api/v1/me".to_owned(),
+        "/api/v1/applications".to_owned(),
+        format!("/api/v1/applications/{}", ids.application_a),
+        format!("/api/v1/evidence/{}/download", ids.evidence_a),
+        "/api/v1/organizations".to_owned(),
+        "/api/v1/schemes".to_owned(),
+        "/api/v1/regions".to_owned(),
+    ] {
+        assert_eq!(
+            app.get(&anonymous, &path).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
+    }
+    let a = app.sign_in("applicant_a").await;
+    let token = app
+        .post(
+            &a,
+            "/api/v1/me/tokens",
+            json!({ "name": "ro", "scopes": "read" }),
+        )
+        .await
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reader = Client::token(&token);
+    assert_eq!(
+        app.get(
+            &reader,
+            &format!("/api/v1/applications/{}", ids.application_a)
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(
+            &reader,
+            &format!("/api/v1/applications/{}", ids.application_b)
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.put(
+            &reader,
+            &format!("/api/v1/applications/{}/draft", ids.draft_a),
+            json!({ "values": {} })
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.delete(
+            &reader,
+            &format!("/api/v1/evidence/{}", ids.evidence_draft_a)
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    // Identifier guessing finds nothing: ids just past the real ones answer like other people's.
+    for id in [ids.application_b + 100, 0, -1] {
+        assert_eq!(
+            app.get(&a, &format!("/api/v1/applications/{id}"))
+                .await
+                .json()["error"],
+            "not_found"
+        );
+    }
+}

@@ -1,0 +1,397 @@
+//! `TestApp`: a fresh database (SQLite file by default; a fresh PostgreSQL schema when
+//! `PINGJIA_TEST_DATABASE_URL` is set), seeded regions, organisations and one user per role,
+//! and the real router driven without a network.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the harness"
+)]
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use pingjia_server::api::NewUserRequest;
+use pingjia_server::auth::Role;
+use pingjia_server::{AppState, Config, Db};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock};
+use tower::ServiceExt as _;
+
+pub const PASSWORD: &str = "Test-password-42";
+
+/// Credit codes of the two seeded organisations (check characters computed by the library's
+/// own tested function).
+pub fn credit_code(prefix: &str) -> String {
+    pingjia_server::credit_code::CreditCode::with_check(prefix)
+        .unwrap()
+        .to_string()
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: axum::Router,
+    pub clock: Arc<AtomicI64>,
+    _dir: TempDir,
+}
+
+/// A signed-in client: the session cookie and its CSRF token (or an API token).
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub cookie: Option<String>,
+    pub csrf: Option<String>,
+    pub bearer: Option<String>,
+}
+
+impl Client {
+    pub fn anonymous() -> Client {
+        Client {
+            cookie: None,
+            csrf: None,
+            bearer: None,
+        }
+    }
+    pub fn token(token: &str) -> Client {
+        Client {
+            cookie: None,
+            csrf: None,
+            bearer: Some(token.to_owned()),
+        }
+    }
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
+            panic!(
+                "not JSON ({}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// The users seeded in every test app: (user name, role, organisation, region code).
+pub const USERS: &[(&str, Role)] = &[
+    ("applicant_a", Role::Applicant),    // 苏州·昆山 organisation A
+    ("applicant_b", Role::Applicant),    // 南京·江宁 organisation B
+    ("county_ks", Role::CountyReviewer), // 昆山市 (contains A)
+    ("city_sz", Role::CityReviewer),     // 苏州市 (contains A)
+    ("city_nj", Role::CityReviewer),     // 南京市 (contains B)
+    ("province", Role::AuthorityAdmin),  // 江苏省 (contains both)
+    ("expert", Role::Expert),
+    ("sysadmin", Role::SystemAdmin),
+];
+
+pub struct TempDir(pub PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir() -> TempDir {
+    static COUNTER: AtomicI64 = AtomicI64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "pingjia-test-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    TempDir(dir)
+}
+
+/// The database for one test: a SQLite file, or a fresh schema on the PostgreSQL server.
+async fn database(dir: &TempDir) -> Db {
+    match std::env::var("PINGJIA_TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => {
+            let schema = format!(
+                "t{}_{}",
+                std::process::id(),
+                pingjia_server::auth::random_token(6)
+            );
+            let admin = Db::open_without_migrations(&base)
+                .await
+                .expect("PostgreSQL reachable");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(&admin.pool)
+                .await
+                .unwrap();
+            let separator = if base.contains('?') { '&' } else { '?' };
+            Db::open(&format!(
+                "{base}{separator}options=-c%20search_path%3D{schema}"
+            ))
+            .await
+            .expect("open PostgreSQL schema")
+        }
+        _ => Db::open(&format!("sqlite://{}", dir.0.join("test.db").display()))
+            .await
+            .expect("open SQLite"),
+    }
+}
+
+/// One argon2id hash for every seeded user: hashing is deliberately slow.
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| pingjia_server::auth::hash_password(PASSWORD).unwrap())
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let dir = temp_dir();
+        let db = database(&dir).await;
+        pingjia_server::regions::seed(&db).await.unwrap();
+        let clock = Arc::new(AtomicI64::new(1_780_000_000));
+        let ticking = clock.clone();
+        let config = Config {
+            evidence_dir: dir.0.join("evidence"),
+            max_upload_bytes: 256 * 1024,
+            ..Config::default()
+        };
+        let state =
+            AppState::new(db, config, Arc::new(move || ticking.load(Ordering::SeqCst))).unwrap();
+        let app = TestApp {
+            router: pingjia_server::router(state.clone()),
+            state,
+            clock,
+            _dir: dir,
+        };
+        app.seed().await;
+        app
+    }
+
+    async fn seed(&self) {
+        let now = self.state.now();
+        let db = &self.state.db;
+        let kunshan = pingjia_server::store::region_by_code(db, "320583")
+            .await
+            .unwrap()
+            .unwrap();
+        let jiangning = pingjia_server::store::region_by_code(db, "320115")
+            .await
+            .unwrap()
+            .unwrap();
+        let a = pingjia_server::store::insert_organization(
+            db,
+            "甲公司",
+            &credit_code("91320583MA1P7K2X0"),
+            "enterprise",
+            &kunshan,
+            now,
+        )
+        .await
+        .unwrap();
+        let b = pingjia_server::store::insert_organization(
+            db,
+            "乙公司",
+            &credit_code("91320115MA1Q3D8H1"),
+            "enterprise",
+            &jiangning,
+            now,
+        )
+        .await
+        .unwrap();
+        for (username, role) in USERS {
+            let (organization, region) = match *username {
+                "applicant_a" => (Some(a), None),
+                "applicant_b" => (Some(b), None),
+                "county_ks" => (None, Some("320583")),
+                "city_sz" => (None, Some("3205")),
+                "city_nj" => (None, Some("3201")),
+                "province" => (None, Some("32")),
+                _ => (None, None),
+            };
+            let region_id = match region {
+                Some(code) => Some(
+                    pingjia_server::store::region_by_code(db, code)
+                        .await
+                        .unwrap()
+                        .unwrap()
+                        .id,
+                ),
+                None => None,
+            };
+            pingjia_server::store::insert_user(
+                db,
+                &pingjia_server::store::NewUser {
+                    username,
+                    display_name: username,
+                    password_hash: password_hash(),
+                    role: role.as_str(),
+                    organization_id: organization,
+                    region_id,
+                    must_change_password: false,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        }
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.clock.fetch_add(seconds, Ordering::SeqCst);
+    }
+
+    pub async fn request(
+        &self,
+        client: &Client,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut builder = Request::builder().method(method.clone()).uri(path);
+        if let Some(cookie) = &client.cookie {
+            builder = builder.header(header::COOKIE, format!("pingjia_session={cookie}"));
+        }
+        if let Some(csrf) = &client.csrf
+            && method != Method::GET
+        {
+            builder = builder.header("x-csrf-token", csrf);
+        }
+        if let Some(bearer) = &client.bearer {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {bearer}"));
+        }
+        let body = match body {
+            Some(json) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(builder.body(body).unwrap()).await
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Response {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> Response {
+        self.request(client, Method::GET, path, None).await
+    }
+    pub async fn post(&self, client: &Client, path: &str, body: Value) -> Response {
+        self.request(client, Method::POST, path, Some(body)).await
+    }
+    pub async fn put(&self, client: &Client, path: &str, body: Value) -> Response {
+        self.request(client, Method::PUT, path, Some(body)).await
+    }
+    pub async fn delete(&self, client: &Client, path: &str) -> Response {
+        self.request(client, Method::DELETE, path, None).await
+    }
+
+    /// Signs in through the API and returns the session.
+    pub async fn sign_in(&self, username: &str) -> Client {
+        let response = self
+            .post(
+                &Client::anonymous(),
+                "/api/v1/session",
+                json!({ "username": username, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "sign in {username}: {}",
+            response.text()
+        );
+        let cookie = response
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("pingjia_session="))
+            .map(|v| v.split(';').next().unwrap().to_owned())
+            .expect("session cookie");
+        Client {
+            cookie: Some(cookie),
+            csrf: response.json()["csrf_token"].as_str().map(str::to_owned),
+            bearer: None,
+        }
+    }
+
+    /// Starts a Jiangsu application as `client` and returns its id.
+    pub async fn new_application(&self, client: &Client, provider_type: &str) -> i64 {
+        let response = self
+            .post(
+                client,
+                "/api/v1/applications",
+                json!({ "scheme": "jiangsu-pool-2021", "provider_type": provider_type }),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        response.json()["application"]["id"].as_i64().unwrap()
+    }
+
+    /// Uploads bytes as a multipart form to an application's evidence.
+    pub async fn upload(
+        &self,
+        client: &Client,
+        application: i64,
+        filename: &str,
+        bytes: &[u8],
+        criterion: Option<&str>,
+    ) -> Response {
+        let boundary = "pingjia-test-boundary";
+        let mut body = Vec::new();
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+        if let Some(criterion) = criterion {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"criterion\"\r\n\r\n{criterion}\r\n").as_bytes());
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/applications/{application}/evidence"))
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            );
+        if let Some(cookie) = &client.cookie {
+            builder = builder.header(header::COOKIE, format!("pingjia_session={cookie}"));
+        }
+        if let Some(csrf) = &client.csrf {
+            builder = builder.header("x-csrf-token", csrf);
+        }
+        self.send(builder.body(Body::from(body)).unwrap()).await
+    }
+}
+
+/// A minimal valid PDF (type detection reads the magic bytes).
+pub fn pdf(text: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n% {text}\n%%EOF\n").into_bytes()
+}
+
+/// Creates a user through the library (for tests needing extra accounts).
+pub async fn add_user(app: &TestApp, request: NewUserRequest) -> i64 {
+    pingjia_server::account::create_user(&app.state, None, &request)
+        .await
+        .unwrap()
+        .id
+}
