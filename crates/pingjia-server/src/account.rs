@@ -60,12 +60,11 @@ pub async fn create_user(
     let (organization_id, region_id) = match request.role {
         Role::Applicant => {
             let code = crate::api::credit_code(request.credit_code.as_deref().unwrap_or_default())?;
-            let organization = match store::organization_by_credit_code(&state.db, code.as_str())
-                .await?
-            {
-                Some(organization) => organization.id,
-                None => {
-                    let name = request
+            let organization =
+                match store::organization_by_credit_code(&state.db, code.as_str()).await? {
+                    Some(organization) => organization.id,
+                    None => {
+                        let name = request
                         .organization_name
                         .as_deref()
                         .map(str::trim)
@@ -75,22 +74,22 @@ pub async fn create_user(
                                 "新单位需要 organization_name / a new organisation needs a name",
                             )
                         })?;
-                    let region = region.as_ref().ok_or_else(|| {
-                        AppError::invalid(
-                            "新单位需要 region_code / a new organisation needs a region",
+                        let region = region.as_ref().ok_or_else(|| {
+                            AppError::invalid(
+                                "新单位需要 region_code / a new organisation needs a region",
+                            )
+                        })?;
+                        store::insert_organization(
+                            &state.db,
+                            name,
+                            code.as_str(),
+                            "enterprise",
+                            region,
+                            now,
                         )
-                    })?;
-                    store::insert_organization(
-                        &state.db,
-                        name,
-                        code.as_str(),
-                        "enterprise",
-                        region,
-                        now,
-                    )
-                    .await?
-                }
-            };
+                        .await?
+                    }
+                };
             (Some(organization), None)
         }
         role if role.is_regional() => {
@@ -246,4 +245,69 @@ pub async fn bootstrap_admin(state: &AppState) -> AppResult<Option<String>> {
     )
     .await?;
     Ok(Some(password))
+}
+
+/// Creates an API token for the signed-in user (not for a token caller). Returns the id and the
+/// token itself, which is shown once: only its hash is stored.
+pub async fn create_api_token(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+    scopes: &str,
+) -> AppResult<(i64, String)> {
+    if actor.token_scopes.is_some() {
+        return Err(AppError::forbidden(
+            "令牌不能创建令牌，请登录后操作 / tokens cannot create tokens",
+        ));
+    }
+    let scopes: Vec<&str> = scopes.split_whitespace().collect();
+    let name = name.trim();
+    if scopes.is_empty()
+        || scopes.iter().any(|s| !matches!(*s, "read" | "write"))
+        || name.is_empty()
+        || name.chars().count() > 100
+    {
+        return Err(AppError::invalid(
+            "权限应为 read 或 read write，名称不能为空 / scopes must be read or write, name required",
+        ));
+    }
+    let token = format!("pj_{}", auth::random_token(24));
+    let now = state.now();
+    let id = store::insert_token(
+        &state.db,
+        actor.user.id,
+        name,
+        &store::sha256_hex(token.as_bytes()),
+        &scopes.join(" "),
+        now,
+    )
+    .await?;
+    store::audit(
+        &state.db,
+        Some(actor.user.id),
+        "token_created",
+        &format!("token:{id}"),
+        &scopes.join(" "),
+        now,
+    )
+    .await?;
+    Ok((id, token))
+}
+
+/// Revokes one of the user's own tokens; "not found" for anyone else's.
+pub async fn revoke_api_token(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
+    let now = state.now();
+    if !store::revoke_token(&state.db, actor.user.id, id, now).await? {
+        return Err(AppError::not_found());
+    }
+    store::audit(
+        &state.db,
+        Some(actor.user.id),
+        "token_revoked",
+        &format!("token:{id}"),
+        "",
+        now,
+    )
+    .await?;
+    Ok(())
 }

@@ -334,7 +334,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[derive(Debug)]
 pub enum SignIn {
     Ok {
-        user: User,
+        user: Box<User>,
         cookie_value: String,
         csrf: String,
     },
@@ -384,7 +384,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
     )
     .await?;
     Ok(SignIn::Ok {
-        user,
+        user: Box::new(user),
         cookie_value,
         csrf,
     })

@@ -11,80 +11,96 @@ use serde_json::Value as Json;
 /// Every demo account shares this password (the demo is for looking around, not for use).
 pub const DEMO_PASSWORD: &str = "pingjia-demo-2026";
 
-/// (user name, display name, role, region code, credit code prefix, organisation, organisation region)
-const ACCOUNTS: &[(&str, &str, Role, Option<&str>, Option<(&str, &str, &str)>)] = &[
-    (
-        "js-admin",
-        "江苏省工信厅",
-        Role::AuthorityAdmin,
-        Some("32"),
-        None,
-    ),
-    (
-        "sz-reviewer",
-        "苏州市工信局",
-        Role::CityReviewer,
-        Some("3205"),
-        None,
-    ),
-    (
-        "ks-reviewer",
-        "昆山市工信局",
-        Role::CountyReviewer,
-        Some("320583"),
-        None,
-    ),
-    (
-        "nj-reviewer",
-        "南京市工信局",
-        Role::CityReviewer,
-        Some("3201"),
-        None,
-    ),
-    (
-        "sx-admin",
-        "绍兴市经信局",
-        Role::AuthorityAdmin,
-        Some("3306"),
-        None,
-    ),
-    (
-        "kq-reviewer",
-        "柯桥区经信局",
-        Role::CountyReviewer,
-        Some("330603"),
-        None,
-    ),
-    ("expert1", "评审专家 王工", Role::Expert, None, None),
-    (
-        "zhilian",
-        "苏州智联 申报员",
-        Role::Applicant,
-        None,
-        Some((
+/// One demo account; applicants name their organisation, reviewers their region.
+struct DemoAccount {
+    username: &'static str,
+    display_name: &'static str,
+    role: Role,
+    /// The region a reviewer or authority is bound to.
+    region: Option<&'static str>,
+    /// An applicant's organisation: (credit code without its check character, name, region code).
+    organization: Option<(&'static str, &'static str, &'static str)>,
+}
+
+const ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount {
+        username: "js-admin",
+        display_name: "江苏省工信厅",
+        role: Role::AuthorityAdmin,
+        region: Some("32"),
+        organization: None,
+    },
+    DemoAccount {
+        username: "sz-reviewer",
+        display_name: "苏州市工信局",
+        role: Role::CityReviewer,
+        region: Some("3205"),
+        organization: None,
+    },
+    DemoAccount {
+        username: "ks-reviewer",
+        display_name: "昆山市工信局",
+        role: Role::CountyReviewer,
+        region: Some("320583"),
+        organization: None,
+    },
+    DemoAccount {
+        username: "nj-reviewer",
+        display_name: "南京市工信局",
+        role: Role::CityReviewer,
+        region: Some("3201"),
+        organization: None,
+    },
+    DemoAccount {
+        username: "sx-admin",
+        display_name: "绍兴市经信局",
+        role: Role::AuthorityAdmin,
+        region: Some("3306"),
+        organization: None,
+    },
+    DemoAccount {
+        username: "kq-reviewer",
+        display_name: "柯桥区经信局",
+        role: Role::CountyReviewer,
+        region: Some("330603"),
+        organization: None,
+    },
+    DemoAccount {
+        username: "expert1",
+        display_name: "评审专家 王工",
+        role: Role::Expert,
+        region: None,
+        organization: None,
+    },
+    DemoAccount {
+        username: "zhilian",
+        display_name: "苏州智联 申报员",
+        role: Role::Applicant,
+        region: None,
+        organization: Some((
             "91320583MA1P7K2X0",
             "苏州智联工业互联网科技有限公司",
             "320583",
         )),
-    ),
-    (
-        "yunshu",
-        "南京云数 申报员",
-        Role::Applicant,
-        None,
-        Some(("91320115MA1Q3D8H1", "南京云数网络技术有限公司", "320115")),
-    ),
-    (
-        "kqtex",
-        "柯桥纺织 申报员",
-        Role::Applicant,
-        None,
-        Some((
+    },
+    DemoAccount {
+        username: "yunshu",
+        display_name: "南京云数 申报员",
+        role: Role::Applicant,
+        region: None,
+        organization: Some(("91320115MA1Q3D8H1", "南京云数网络技术有限公司", "320115")),
+    },
+    DemoAccount {
+        username: "kqtex",
+        display_name: "柯桥纺织 申报员",
+        role: Role::Applicant,
+        region: None,
+        organization: Some((
             "91330621MA2BX6Y72",
             "绍兴柯桥纺织产业互联网有限公司",
             "330603",
         )),
-    ),
+    },
 ];
 
 /// (user, scheme, provider type, example file, submit?)
@@ -129,7 +145,14 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<(String, &'static str)
         return Ok(Vec::new());
     }
     let mut created = Vec::new();
-    for (username, display_name, role, region, organization) in ACCOUNTS {
+    for DemoAccount {
+        username,
+        display_name,
+        role,
+        region,
+        organization,
+    } in ACCOUNTS
+    {
         let (credit_code, organization_name, organization_region) = match organization {
             Some((prefix, name, region)) => {
                 let code = crate::credit_code::CreditCode::with_check(prefix)

@@ -883,7 +883,17 @@ pub fn audit_hash(
 
 /// Recomputes the chain; returns the id of the first entry that does not verify.
 pub async fn verify_audit(db: &Db) -> Result<Option<i64>> {
-    let rows: Vec<(i64, i64, Option<i64>, String, String, String, String, String)> =
+    type AuditRow = (
+        i64,
+        i64,
+        Option<i64>,
+        String,
+        String,
+        String,
+        String,
+        String,
+    );
+    let rows: Vec<AuditRow> =
         sqlx::query_as("SELECT id, at, actor_id, action, object, details, prev_hash, hash FROM audit_log ORDER BY id").fetch_all(&db.pool).await?;
     let mut previous = String::new();
     for (id, at, actor, action, object, details, prev_hash, hash) in rows {

@@ -1,0 +1,687 @@
+//! The application pages: the list, a new application, the application itself (the
+//! declaration form with its live result, evidence, submission and version history; read-only
+//! for reviewers) and the printable self-assessment report.
+
+use super::form::{self, FormSource};
+use super::{PageActor, form_value, notice_text, parse_form, script_json, serde_value, tr};
+use crate::api::ApplicationDetail;
+use crate::app::AppState;
+use crate::assess;
+use crate::auth::Role;
+use crate::error::{AppError, AppResult};
+use crate::evidence;
+use crate::store::{self, Page, Scope};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::{Value, context};
+use pingjia_core::engine::Round;
+use pingjia_core::scheme::{Method, Scheme};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/applications", get(list))
+        .route("/applications/new", get(new_page).post(create))
+        .route("/applications/{id}", get(show).post(save))
+        .route("/applications/{id}/submit", post(submit))
+        .route("/applications/{id}/report", get(report))
+        .route("/applications/{id}/evidence", post(upload))
+        .route(
+            "/applications/{id}/evidence/{evidence_id}/delete",
+            post(delete_evidence),
+        )
+}
+
+/// Strings `static/app.js` shows; the page hands them over translated.
+pub const SCRIPT_STRINGS: &[&str] = &[
+    "已保存",
+    "保存中…",
+    "保存失败",
+    "有未保存的修改",
+    "满足",
+    "不满足",
+    "免于要求",
+    "未填写",
+    "无要求",
+    "待批次设定参数",
+    "依据",
+    "差距分析",
+    "达到{}需：",
+    "（经由子类 {}）",
+    "先满足 {}",
+    "当前 {}，需 {}",
+    "无（已达最高等级或全部满足）",
+    "申报条件与材料均已满足",
+    "应填写：{}（当前：{}）",
+    "有 {} 个字段填写有误",
+    "专家评分",
+    "申报单位自评分",
+    "上传中…",
+    "上传失败",
+    "删除失败",
+    "版本",
+    "提示",
+    "平台类型",
+];
+
+/// The states of DESIGN.md §4 in Chinese.
+pub fn state_label(state: &str) -> &'static str {
+    match state {
+        "draft" => "草稿",
+        "county_review" => "区县初审",
+        "city_review" => "设区市审核",
+        "expert_review" => "专家评审",
+        "public_notice" => "公示",
+        "published" => "已发布",
+        "returned" => "退回修改",
+        "rejected" => "未通过",
+        "revoked" => "已撤销",
+        "removed" => "已除名",
+        _ => "其他",
+    }
+}
+
+/// States in which the owner edits the open draft (others are under review or decided).
+const EDITABLE_STATES: &[&str] = &["draft", "returned"];
+
+fn method_label(method: Method) -> &'static str {
+    match method {
+        Method::Stars => "星级评估",
+        Method::Rubric => "认定评分",
+        Method::Capability => "能力评价",
+    }
+}
+
+/// Titles of a scheme and provider type, for lists and headings.
+#[derive(Debug, Serialize)]
+struct Titles {
+    scheme: String,
+    scheme_short: String,
+    provider_type: Option<String>,
+    category: Option<String>,
+    clause: Option<String>,
+    method: &'static str,
+}
+
+fn titles(state: &AppState, scheme_id: &str, provider_type: Option<&str>) -> Titles {
+    let scheme = state.catalog.schemes.iter().find(|s| s.id == scheme_id);
+    let kind = scheme.and_then(|s| {
+        provider_type
+            .and_then(|t| s.provider_type(t))
+            .map(|t| &s.provider_types[t])
+    });
+    Titles {
+        scheme: scheme.map_or_else(|| scheme_id.to_owned(), |s| s.title.clone()),
+        scheme_short: scheme.map_or_else(|| scheme_id.to_owned(), short_title),
+        provider_type: kind.map(|t| t.title.clone()),
+        category: kind.map(|t| t.category.clone()),
+        clause: kind
+            .map(|t| t.clause.clone())
+            .or_else(|| scheme.and_then(|s| s.clause.clone())),
+        method: scheme.map_or("", |s| method_label(s.method)),
+    }
+}
+
+/// 江苏 / 绍兴 / 工信部: how the three documents are told apart at a glance.
+fn short_title(scheme: &Scheme) -> String {
+    if scheme.title.starts_with("江苏") {
+        "江苏资源池".to_owned()
+    } else if scheme.title.starts_with("绍兴") {
+        "绍兴市级平台".to_owned()
+    } else if scheme.method == Method::Capability {
+        "工信部平台评价".to_owned()
+    } else {
+        scheme.title.clone()
+    }
+}
+
+// --- the list ---------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    page: Option<i64>,
+    notice: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ListRow {
+    id: i64,
+    organization: String,
+    titles: Titles,
+    state: String,
+    state_label: &'static str,
+    version: i64,
+    grade: Option<String>,
+    stars: Option<i64>,
+    score: Option<String>,
+    updated_at: i64,
+}
+
+const PER_PAGE: i64 = 20;
+
+async fn list(
+    State(state): State<AppState>,
+    page: PageActor,
+    Query(query): Query<ListQuery>,
+) -> AppResult<Response> {
+    let paging = Page::new(query.page, Some(PER_PAGE));
+    let (items, total) = store::applications(&state.db, &page.actor.scope(), paging).await?;
+    let rows: Vec<ListRow> = items
+        .into_iter()
+        .map(|a| ListRow {
+            titles: titles(&state, &a.scheme_id, a.provider_type.as_deref()),
+            id: a.id,
+            organization: a.organization_name,
+            state_label: state_label(&a.state),
+            state: a.state,
+            version: a.version,
+            grade: a.grade,
+            stars: a.stars,
+            score: a.score,
+            updated_at: a.updated_at,
+        })
+        .collect();
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    page.render(
+        "applications.html",
+        "applications",
+        context! {
+            rows => serde_value(&rows),
+            total => total,
+            page_number => paging.number,
+            pages => pages,
+            applicant => page.actor.role == Role::Applicant,
+            regional => page.actor.role.is_regional(),
+            notice => notice_text(query.notice.as_deref()),
+        },
+    )
+}
+
+// --- a new application ------------------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+struct SchemeOption {
+    id: String,
+    title: String,
+    short: String,
+    version: String,
+    document: String,
+    issuer: Option<String>,
+    clause: Option<String>,
+    method: &'static str,
+    /// Provider types (stars schemes); one option for the whole scheme otherwise.
+    options: Vec<TargetOption>,
+}
+
+#[derive(Debug, Serialize)]
+struct TargetOption {
+    value: String,
+    title: String,
+    category: Option<String>,
+    clause: Option<String>,
+    description: Option<String>,
+    subclasses: Vec<String>,
+}
+
+fn scheme_options(state: &AppState) -> Vec<SchemeOption> {
+    state
+        .catalog
+        .schemes
+        .iter()
+        .map(|scheme| SchemeOption {
+            id: scheme.id.clone(),
+            title: scheme.title.clone(),
+            short: short_title(scheme),
+            version: scheme.version.clone(),
+            document: scheme.document.clone(),
+            issuer: scheme.issuer.clone(),
+            clause: scheme.clause.clone(),
+            method: method_label(scheme.method),
+            options: if scheme.provider_types.is_empty() {
+                vec![TargetOption {
+                    value: scheme.id.clone(),
+                    title: scheme.title.clone(),
+                    category: None,
+                    clause: scheme.clause.clone(),
+                    description: None,
+                    subclasses: Vec::new(),
+                }]
+            } else {
+                scheme
+                    .provider_types
+                    .iter()
+                    .map(|t| TargetOption {
+                        value: format!("{}/{}", scheme.id, t.id),
+                        title: t.title.clone(),
+                        category: Some(t.category.clone()),
+                        clause: Some(t.clause.clone()),
+                        description: t.description.clone(),
+                        subclasses: t.subclasses.iter().map(|s| s.title.clone()).collect(),
+                    })
+                    .collect()
+            },
+        })
+        .collect()
+}
+
+async fn new_page(State(state): State<AppState>, page: PageActor) -> AppResult<Response> {
+    page.actor.require(&[Role::Applicant])?;
+    page.render(
+        "application_new.html",
+        "applications",
+        context! { schemes => serde_value(&scheme_options(&state)) },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct NewForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    target: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    page: PageActor,
+    Form(form): Form<NewForm>,
+) -> AppResult<Response> {
+    page.check_csrf(&form.csrf)?;
+    page.actor.require(&[Role::Applicant])?;
+    if form.target.trim().is_empty() {
+        return page.render_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "application_new.html",
+            "applications",
+            context! {
+                schemes => serde_value(&scheme_options(&state)),
+                error => tr(page.lang, "请选择评价方案和服务商类型"),
+            },
+        );
+    }
+    let (scheme, provider_type) = match form.target.trim().split_once('/') {
+        Some((scheme, kind)) => (scheme, Some(kind)),
+        None => (form.target.trim(), None),
+    };
+    let id = crate::applications::create(&state, &page.actor, scheme, provider_type).await?;
+    Ok(Redirect::to(&format!("/applications/{id}?notice=created")).into_response())
+}
+
+// --- one application --------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+struct ShowQuery {
+    notice: Option<String>,
+    version: Option<i64>,
+}
+
+/// Messages shown on the application page after an action.
+#[derive(Debug, Default)]
+struct Messages {
+    notice: Option<&'static str>,
+    save_error: Option<String>,
+    submit_error: Option<String>,
+    evidence_error: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+    Query(query): Query<ShowQuery>,
+) -> AppResult<Response> {
+    let mut detail = crate::applications::detail(&state, &page.actor, id).await?;
+    let mut old_version = false;
+    if let Some(number) = query.version
+        && number != detail.version.number
+    {
+        let owner = matches!(page.actor.scope(), Scope::Organization(_));
+        let version = store::versions(&state.db, id)
+            .await?
+            .into_iter()
+            .find(|v| v.number == number && (owner || v.submitted_at.is_some()))
+            .ok_or_else(AppError::not_found)?;
+        let (scheme, provider_type) = target(&state, &detail.application)?;
+        let body: Json = serde_json::from_str(&version.body).map_err(AppError::internal)?;
+        detail.assessment =
+            assess::assess(scheme, provider_type, &body, &Round::from_scheme(scheme));
+        detail.evidence = crate::applications::evidence_items(
+            &state,
+            &store::evidence_of_version(&state.db, version.id).await?,
+            detail.organization.id,
+        )
+        .await?;
+        detail.version = version;
+        old_version = true;
+    }
+    let messages = Messages {
+        notice: notice_text(query.notice.as_deref()),
+        ..Messages::default()
+    };
+    render_detail(&state, &page, detail, old_version, messages, StatusCode::OK).await
+}
+
+fn target<'s>(
+    state: &'s AppState,
+    application: &store::Application,
+) -> AppResult<(&'s Scheme, Option<usize>)> {
+    assess::target(
+        &state.catalog,
+        &application.scheme_id,
+        application.provider_type.as_deref(),
+    )
+    .ok_or_else(|| {
+        AppError::internal(format!(
+            "application {} names unknown scheme {}",
+            application.id, application.scheme_id
+        ))
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct EvidenceRow {
+    id: i64,
+    filename: String,
+    criterion: Option<String>,
+    criterion_label: Option<String>,
+    sha256: String,
+    size: i64,
+    media_type: String,
+    uploaded_at: i64,
+    shared: bool,
+}
+
+fn evidence_rows(scheme: &Scheme, items: &[crate::api::EvidenceItem]) -> Vec<EvidenceRow> {
+    items
+        .iter()
+        .map(|item| EvidenceRow {
+            id: item.id,
+            filename: item.filename.clone(),
+            criterion_label: item.criterion_id.as_ref().and_then(|c| {
+                scheme
+                    .criteria
+                    .iter()
+                    .find(|k| &k.id == c)
+                    .map(|k| Scheme::label_for(&k.label, scheme.round.reference_year))
+            }),
+            criterion: item.criterion_id.clone(),
+            sha256: item.sha256.clone(),
+            size: item.size,
+            media_type: item.media_type.clone(),
+            uploaded_at: item.uploaded_at,
+            shared: item.shared_with_other_organizations,
+        })
+        .collect()
+}
+
+/// Organisation facts for headings and the report.
+async fn organization_context(
+    state: &AppState,
+    organization: &store::Organization,
+    lang: &str,
+) -> AppResult<Value> {
+    let region = store::region(&state.db, organization.region_id)
+        .await?
+        .map(|r| r.name)
+        .unwrap_or_default();
+    Ok(context! {
+        id => organization.id,
+        name => organization.name.clone(),
+        credit_code => organization.credit_code.clone(),
+        kind_label => tr(lang, form::kind_label(&organization.kind)),
+        region => region,
+        address => organization.address.clone(),
+        contact => organization.contact.clone(),
+        phone => organization.phone.clone(),
+    })
+}
+
+async fn render_detail(
+    state: &AppState,
+    page: &PageActor,
+    detail: ApplicationDetail,
+    old_version: bool,
+    messages: Messages,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let application = &detail.application;
+    let (scheme, provider_type) = target(state, application)?;
+    let owner = matches!(page.actor.scope(), Scope::Organization(_));
+    let editable =
+        detail.editable && !old_version && EDITABLE_STATES.contains(&application.state.as_str());
+    let body: Json = serde_json::from_str(&detail.version.body).map_err(AppError::internal)?;
+    let model = form::build(&FormSource {
+        scheme,
+        provider_type,
+        body: &body,
+        assessment: &detail.assessment,
+        lang: page.lang,
+        organization_kind: &detail.organization.kind,
+        editable,
+    });
+    let criteria: Vec<Value> = scheme
+        .criteria
+        .iter()
+        .filter(|c| scheme.applies_to(c, provider_type))
+        .map(|c| {
+            context! {
+                id => c.id.clone(),
+                label => format!("{} · {}", c.section.label(), Scheme::label_for(&c.label, scheme.round.reference_year)),
+            }
+        })
+        .collect();
+    let versions: Vec<Value> = detail
+        .versions
+        .iter()
+        .map(|v| {
+            context! {
+                number => v.number,
+                submitted_at => v.submitted_at,
+                grade => v.grade.clone(),
+                current => v.number == detail.version.number,
+            }
+        })
+        .collect();
+    let script_strings: BTreeMap<&str, &str> = SCRIPT_STRINGS
+        .iter()
+        .chain(form::LABELS)
+        .map(|s| (*s, tr(page.lang, s)))
+        .collect();
+    let accepted: Vec<&str> = evidence::ACCEPTED.iter().map(|(_, name)| *name).collect();
+    let submittable = editable && detail.version.submitted_at.is_none();
+    page.render_with_status(
+        status,
+        "application.html",
+        "applications",
+        context! {
+            application => context! {
+                id => application.id,
+                state => application.state.clone(),
+                state_label => state_label(&application.state),
+                updated_at => application.updated_at,
+                submitted_at => application.submitted_at,
+            },
+            titles => serde_value(&titles(state, &application.scheme_id, application.provider_type.as_deref())),
+            organization => organization_context(state, &detail.organization, page.lang).await?,
+            version => context! {
+                number => detail.version.number,
+                submitted_at => detail.version.submitted_at,
+                updated_at => detail.version.updated_at,
+            },
+            old_version => old_version,
+            owner => owner,
+            editable => editable,
+            submittable => submittable,
+            form => serde_value(&model),
+            report => serde_value(&detail.assessment.report),
+            error_count => detail.assessment.field_errors.len(),
+            symbols_json => script_json(&super::SYMBOLS.iter().copied().collect::<BTreeMap<_, _>>()),
+            assessment_json => script_json(&detail.assessment),
+            body_json => script_json(&body),
+            strings_json => script_json(&script_strings),
+            fields_json => script_json(&model.fields),
+            scores_json => script_json(&model.scores),
+            evidence => serde_value(&evidence_rows(scheme, &detail.evidence)),
+            criteria => criteria,
+            versions => versions,
+            accepted => accepted.join("、"),
+            max_upload_mb => state.config.max_upload_bytes / 1024 / 1024,
+            notice => messages.notice,
+            save_error => messages.save_error,
+            submit_error => messages.submit_error,
+            evidence_error => messages.evidence_error,
+        },
+    )
+}
+
+/// The form POST without JavaScript: saves the draft and shows the page with the new result.
+async fn save(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+    body: String,
+) -> AppResult<Response> {
+    let pairs = parse_form(&body);
+    page.check_csrf(form_value(&pairs, "csrf"))?;
+    save_from_form(&state, &page, id, &pairs).await?;
+    let detail = crate::applications::detail(&state, &page.actor, id).await?;
+    let messages = Messages {
+        notice: Some("已保存"),
+        ..Messages::default()
+    };
+    render_detail(&state, &page, detail, false, messages, StatusCode::OK).await
+}
+
+async fn save_from_form(
+    state: &AppState,
+    page: &PageActor,
+    id: i64,
+    pairs: &[(String, String)],
+) -> AppResult<()> {
+    let detail = crate::applications::detail(state, &page.actor, id).await?;
+    if !detail.editable || !EDITABLE_STATES.contains(&detail.application.state.as_str()) {
+        return Err(AppError::conflict(
+            "not_editable",
+            "申报审核中或已办结，不能修改 / the application is under review or decided",
+        ));
+    }
+    let (scheme, provider_type) = target(state, &detail.application)?;
+    let base: Json = serde_json::from_str(&detail.version.body).map_err(AppError::internal)?;
+    let body = form::body_from_form(scheme, provider_type, &base, pairs, &detail.organization);
+    crate::applications::save_draft(state, &page.actor, id, body).await?;
+    Ok(())
+}
+
+/// Submits the draft; when the declaration form itself was posted (`form=draft`), it is saved
+/// first, so the button works without JavaScript and without a separate save.
+async fn submit(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+    body: String,
+) -> AppResult<Response> {
+    let pairs = parse_form(&body);
+    page.check_csrf(form_value(&pairs, "csrf"))?;
+    if form_value(&pairs, "form") == "draft" {
+        save_from_form(&state, &page, id, &pairs).await?;
+    }
+    match crate::applications::submit(&state, &page.actor, id).await {
+        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?notice=submitted")).into_response()),
+        Err(error) if error.status.is_client_error() && error.status != StatusCode::NOT_FOUND => {
+            let detail = crate::applications::detail(&state, &page.actor, id).await?;
+            let messages = Messages {
+                submit_error: Some(super::message_in(page.lang, &error.message)),
+                ..Messages::default()
+            };
+            render_detail(&state, &page, detail, false, messages, error.status).await
+        }
+        Err(error) => Err(error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfQuery {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The upload form without JavaScript. The token rides in the query: the multipart body is
+/// handed on unread, and `SameSite=Lax` already keeps cross-site posts from carrying the cookie.
+async fn upload(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+    Query(query): Query<CsrfQuery>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> AppResult<Response> {
+    page.check_csrf(&query.csrf)?;
+    let multipart =
+        multipart.map_err(|_| AppError::invalid("请选择要上传的文件 / choose a file to upload"))?;
+    match evidence::upload(&state, &page.actor, id, multipart).await {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/applications/{id}?notice=uploaded#evidence")).into_response(),
+        ),
+        Err(error) if error.status.is_client_error() && error.status != StatusCode::NOT_FOUND => {
+            let detail = crate::applications::detail(&state, &page.actor, id).await?;
+            let messages = Messages {
+                evidence_error: Some(super::message_in(page.lang, &error.message)),
+                ..Messages::default()
+            };
+            render_detail(&state, &page, detail, false, messages, error.status).await
+        }
+        Err(error) => Err(error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn delete_evidence(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path((id, evidence_id)): Path<(i64, i64)>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
+    page.check_csrf(&form.csrf)?;
+    evidence::remove(&state, &page.actor, evidence_id).await?;
+    Ok(Redirect::to(&format!("/applications/{id}?notice=deleted#evidence")).into_response())
+}
+
+// --- the printable report ---------------------------------------------------------------------
+
+async fn report(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let detail = crate::applications::detail(&state, &page.actor, id).await?;
+    let (scheme, _) = target(&state, &detail.application)?;
+    page.render(
+        "report.html",
+        "applications",
+        context! {
+            application => context! {
+                id => detail.application.id,
+                state_label => state_label(&detail.application.state),
+            },
+            titles => serde_value(&titles(&state, &detail.application.scheme_id, detail.application.provider_type.as_deref())),
+            organization => organization_context(&state, &detail.organization, page.lang).await?,
+            version => context! {
+                number => detail.version.number,
+                submitted_at => detail.version.submitted_at,
+            },
+            report => serde_value(&detail.assessment.report),
+            field_errors => detail.assessment.field_errors.iter().map(|e| format!("{}：{}", e.label.clone().unwrap_or_else(|| e.field.clone()), form::error_text(page.lang, e))).collect::<Vec<_>>(),
+            evidence => serde_value(&evidence_rows(scheme, &detail.evidence)),
+            generated_at => state.now(),
+        },
+    )
+}

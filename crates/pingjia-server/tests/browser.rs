@@ -1,0 +1,415 @@
+//! The applicant's journey in a real headless Chromium (WebDriver through ChromeDriver):
+//! sign in, start a Jiangsu declaration, fill it and watch the grade change, upload evidence,
+//! submit. Screenshots go to `target/screenshots/` for inspection.
+//!
+//! Skipped with a message when Chromium or ChromeDriver is not installed — except in CI
+//! (`CI=true`), where `.ci/run` installs them and a missing browser is a failure.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use pingjia_server::{AppState, Config, Db};
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,1000",
+    "--lang=zh-CN",
+];
+
+fn find(program: &str, candidates: &[&str]) -> Option<PathBuf> {
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .or_else(|| {
+            let output = Command::new("which").arg(program).output().ok()?;
+            let path = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+            (!path.is_empty()).then(|| PathBuf::from(path))
+        })
+}
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    base: String,
+    screenshots: PathBuf,
+    _dir: PathBuf,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = std::fs::remove_dir_all(&self._dir);
+    }
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the application (SQLite, demo data) and a browser; `None` when no browser is here.
+async fn start() -> Option<Browser> {
+    let chromium = find(
+        "chromium",
+        &[
+            "/usr/bin/chromium",
+            "/usr/bin/chromium-browser",
+            "/usr/bin/google-chrome",
+        ],
+    );
+    let chromedriver = find("chromedriver", &["/usr/bin/chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must have Chromium and ChromeDriver (.ci/run installs them)"
+        );
+        eprintln!(
+            "SKIPPED browser tests: Chromium/ChromeDriver not installed (apt-get install chromium chromium-driver)"
+        );
+        return None;
+    };
+
+    let dir = std::env::temp_dir().join(format!(
+        "pingjia-browser-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Db::open(&format!("sqlite://{}", dir.join("browser.db").display()))
+        .await
+        .unwrap();
+    pingjia_server::regions::seed(&db).await.unwrap();
+    let config = Config {
+        evidence_dir: dir.join("evidence"),
+        ..Config::default()
+    };
+    let state = AppState::new(db, config, pingjia_server::app::system_clock()).unwrap();
+    pingjia_server::demo::load(&state).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, pingjia_server::router(state))
+            .await
+            .unwrap()
+    });
+
+    let port = free_port();
+    let driver = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut arguments: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| (*s).to_owned()).collect();
+    arguments.push(format!("--user-data-dir={}", dir.join("profile").display()));
+    let capabilities = serde_json::json!({
+        "goog:chromeOptions": { "binary": chromium.display().to_string(), "args": arguments },
+        "unhandledPromptBehavior": "accept"
+    });
+    let capabilities: serde_json::Map<String, serde_json::Value> =
+        capabilities.as_object().unwrap().clone();
+    let mut client = None;
+    for _ in 0..50 {
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(connected) => {
+                client = Some(connected);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&screenshots).unwrap();
+    Some(Browser {
+        client: client.expect("ChromeDriver answers"),
+        driver,
+        base,
+        screenshots,
+        _dir: dir,
+    })
+}
+
+impl Browser {
+    async fn open(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    async fn shot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(self.screenshots.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the element's text satisfies `predicate` (the live result updates asynchronously).
+    async fn wait_text(&self, css: &str, predicate: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                last = element.text().await.unwrap_or_default();
+                if predicate(&last) {
+                    return last;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never matched; last text: {last}");
+    }
+
+    async fn sign_in(&self, username: &str) {
+        self.open("/login").await;
+        self.client
+            .find(Locator::Css("input[name=username]"))
+            .await
+            .unwrap()
+            .send_keys(username)
+            .await
+            .unwrap();
+        self.client
+            .find(Locator::Css("input[name=password]"))
+            .await
+            .unwrap()
+            .send_keys(pingjia_server::demo::DEMO_PASSWORD)
+            .await
+            .unwrap();
+        self.client
+            .find(Locator::Css("form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+}
+
+impl Browser {
+    /// Sets a control's value the way a date picker or a select does, firing the events the
+    /// page listens to.
+    async fn set(&self, name: &str, value: &str) {
+        let script = r#"
+            const [name, value] = arguments;
+            const element = document.querySelector(`[name="${name}"]`);
+            if (!element) { throw new Error("no control " + name); }
+            element.value = value;
+            element.dispatchEvent(new Event("input", { bubbles: true }));
+            element.dispatchEvent(new Event("change", { bubbles: true }));
+        "#;
+        self.client
+            .execute(script, vec![name.into(), value.into()])
+            .await
+            .unwrap();
+    }
+
+    /// Types into a text field like a user (clearing it first).
+    async fn type_into(&self, name: &str, text: &str) {
+        let field = self
+            .client
+            .find(Locator::Css(&format!("[name=\"{name}\"]")))
+            .await
+            .unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    async fn check(&self, name: &str, value: &str) {
+        self.client
+            .find(Locator::Css(&format!(
+                "input[name=\"{name}\"][value=\"{value}\"]"
+            )))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn grade(&self) -> String {
+        self.text("#result-body .grade-badge").await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_applicant_fills_a_jiangsu_declaration_and_watches_the_grade_change() {
+    let Some(browser) = start().await else { return };
+    browser.sign_in("yunshu").await;
+    browser.wait_text("main h1", |t| !t.is_empty()).await;
+
+    // Start a 配套服务商 application (四（六）).
+    browser.open("/applications/new").await;
+    browser
+        .check("target", "jiangsu-pool-2021/supporting")
+        .await;
+    browser.shot("03-new-application").await;
+    browser
+        .client
+        .find(Locator::Css("form.new-application button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_text("#result-body .grade-badge", |t| t == "不予定级")
+        .await;
+
+    // 企业基本条件 and a 三星 table through 工业互联网人才培训 (四（六）评估标准).
+    for (name, value) in [
+        ("v:jiangsu_registered_on", "2015-03-01"),
+        ("v:established_on", "2015-03-01"),
+        ("v:sup_training_since", "2018-01-01"),
+        ("v:independent_legal_person", "是"),
+        ("v:good_credit", "是"),
+        ("v:sound_finance", "是"),
+        ("v:own_ip", "是"),
+        ("v:financial_status", "财务状况良好"),
+        ("v:sup_training_management", "是"),
+        ("v:customer_service", "具有初步的客户服务体系"),
+        (
+            "v:economic_social_value",
+            "帮助客户实现了一定的经济和社会价值",
+        ),
+    ] {
+        browser.set(name, value).await;
+    }
+    browser.type_into("v:blacklisted_on", "无").await;
+    browser.type_into("v:registered_capital", "150万").await;
+    browser.type_into("v:sup_training_revenue", "180万").await;
+    browser
+        .check("i:sup_training_directions", "智能工厂/车间")
+        .await;
+    browser.check("i:sup_training_directions", "工控安全").await;
+    let grade = browser
+        .wait_text("#result-body .grade-badge", |t| t == "三星")
+        .await;
+    assert_eq!(grade, "三星");
+    browser
+        .wait_text("[data-save-state]", |t| t.contains("已保存"))
+        .await;
+    browser.shot("04-three-stars").await;
+
+    // 注册资金 300万, 营收 300万 and 较为成熟的客户服务 reach 四星 (注册资金 100万/300万/500万;
+    // 人才培训服务营收 150万/300万/500万).
+    browser.type_into("v:registered_capital", "300万").await;
+    browser.type_into("v:sup_training_revenue", "300万").await;
+    browser
+        .set("v:customer_service", "具备较为成熟的客户服务体系")
+        .await;
+    browser
+        .wait_text("#result-body .grade-badge", |t| t == "四星")
+        .await;
+    // An unreadable amount is reported beside its field and the grade falls back.
+    browser.type_into("v:registered_capital", "三百万").await;
+    browser
+        .wait_text("[data-error-for=\"values.registered_capital\"]", |t| {
+            t.contains("金额")
+        })
+        .await;
+    browser.shot("05-field-error").await;
+    browser.type_into("v:registered_capital", "300万").await;
+    browser
+        .wait_text("#result-body .grade-badge", |t| t == "四星")
+        .await;
+    browser
+        .wait_text("[data-save-state]", |t| t.contains("已保存"))
+        .await;
+    browser.shot("06-four-stars").await;
+
+    // Evidence: a PDF attached to the 注册资金 row.
+    let pdf = browser._dir.join("营业执照.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n% licence\n%%EOF\n").unwrap();
+    browser
+        .client
+        .find(Locator::Css("form.upload input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&pdf.display().to_string())
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::Css("form.upload button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The page reloads after an upload; wait for it before acting again.
+    for _ in 0..100 {
+        if browser
+            .client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("notice=uploaded")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser
+        .wait_text("#evidence table", |t| t.contains("营业执照.pdf"))
+        .await;
+    browser.shot("07-evidence").await;
+
+    // Submit, confirming the dialog.
+    let submit = browser
+        .client
+        .find(Locator::Css("button[formaction$=\"/submit\"]"))
+        .await
+        .unwrap();
+    submit.click().await.unwrap();
+    for _ in 0..20 {
+        if browser.client.accept_alert().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.wait_text("main", |t| t.contains("区县初审")).await;
+    browser.shot("08-submitted").await;
+    assert_eq!(browser.grade().await, "四星");
+    browser.client.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_applicant_signs_in_in_chromium() {
+    let Some(browser) = start().await else { return };
+    browser.open("/login").await;
+    browser.shot("01-login").await;
+    browser.sign_in("zhilian").await;
+    let heading = browser.text("main h1").await;
+    assert!(!heading.is_empty());
+    browser.shot("02-applications").await;
+    browser.client.clone().close().await.unwrap();
+}

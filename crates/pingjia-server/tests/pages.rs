@@ -1,0 +1,920 @@
+//! The server-rendered pages, driven through the real router without a network: sign-in
+//! through the form, every page with its key Chinese strings, the declaration saved without
+//! JavaScript (the grade changes), CSRF and sign-in enforcement, HTML error pages.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use pingjia_server::app::Clock;
+use pingjia_server::{AppState, Config, Db};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tower::ServiceExt as _;
+
+/// A fresh database and evidence directory per test, removed afterwards.
+struct TestApp {
+    router: axum::Router,
+    state: AppState,
+    dir: PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// 2026-01-05 10:00 China time.
+const NOW: i64 = 1_767_578_400;
+
+async fn app() -> TestApp {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "pingjia-pages-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Db::open(&format!("sqlite://{}", dir.join("pages.db").display()))
+        .await
+        .unwrap();
+    pingjia_server::regions::seed(&db).await.unwrap();
+    let config = Config {
+        evidence_dir: dir.join("evidence"),
+        ..Config::default()
+    };
+    let clock: Clock = Arc::new(|| NOW);
+    let state = AppState::new(db, config, clock).unwrap();
+    pingjia_server::demo::load(&state).await.unwrap();
+    TestApp {
+        router: pingjia_server::router(state.clone()),
+        state,
+        dir,
+    }
+}
+
+struct Page {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    fn assert_contains(&self, needles: &[&str]) {
+        for needle in needles {
+            assert!(
+                self.body.contains(needle),
+                "page ({}) lacks {needle:?}:\n{}",
+                self.status,
+                self.body
+            );
+        }
+    }
+
+    /// The value of the hidden `csrf` field of the page's first form that has one.
+    fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self.body.find(marker).expect("a csrf field") + marker.len();
+        let end = self.body[start..].find('"').unwrap();
+        self.body[start..start + end].to_owned()
+    }
+}
+
+/// A browser: cookies carried from one response to the next.
+#[derive(Default, Clone)]
+struct Browser {
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(
+        &mut self,
+        app: &TestApp,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Page {
+        let mut request = Request::builder().method(method).uri(path);
+        if !self.cookies.is_empty() {
+            request = request.header(header::COOKIE, self.cookie_header());
+        }
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        let response = app
+            .router
+            .clone()
+            .oneshot(request.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(k, _)| k != name);
+            if !value.is_empty() {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Page {
+            status,
+            headers,
+            // minijinja escapes `/` in HTML; a browser reads it back as `/`.
+            body: String::from_utf8_lossy(&bytes).replace("&#x2f;", "/"),
+        }
+    }
+
+    async fn get(&mut self, app: &TestApp, path: &str) -> Page {
+        self.send(app, Method::GET, path, None, Vec::new()).await
+    }
+
+    async fn post_form(&mut self, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.send(
+            app,
+            Method::POST,
+            path,
+            Some("application/x-www-form-urlencoded"),
+            body.into_bytes(),
+        )
+        .await
+    }
+
+    /// Signs in through the login form, as a person would.
+    async fn sign_in(app: &TestApp, username: &str) -> Browser {
+        let mut browser = Browser::default();
+        let form = browser.get(app, "/login").await;
+        assert_eq!(form.status, StatusCode::OK);
+        form.assert_contains(&["登录", "用户名", "密码"]);
+        let csrf = form.csrf();
+        let signed_in = browser
+            .post_form(
+                app,
+                "/login",
+                &[
+                    ("csrf", &csrf),
+                    ("username", username),
+                    ("password", pingjia_server::demo::DEMO_PASSWORD),
+                    ("next", "/applications"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            signed_in.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            signed_in.body
+        );
+        assert_eq!(signed_in.location(), "/applications");
+        browser
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The id of the applicant's application under a provider type (from the list page's links).
+async fn application_id(app: &TestApp, username: &str, provider_type: &str) -> i64 {
+    let user = pingjia_server::store::user_by_username(&app.state.db, username)
+        .await
+        .unwrap()
+        .unwrap();
+    let scope = pingjia_server::store::Scope::Organization(user.organization_id.unwrap());
+    let (items, _) = pingjia_server::store::applications(
+        &app.state.db,
+        &scope,
+        pingjia_server::store::Page::new(None, None),
+    )
+    .await
+    .unwrap();
+    items
+        .iter()
+        .find(|a| a.provider_type.as_deref() == Some(provider_type))
+        .map(|a| a.id)
+        .unwrap()
+}
+
+/// The stars grade inside the live result panel.
+fn result_grade(page: &Page) -> String {
+    let start = page.body.find("id=\"result-body\"").expect("result panel");
+    let rest = &page.body[start..];
+    let badge = rest.find("grade-badge").unwrap();
+    let open = rest[badge..].find('>').unwrap() + badge + 1;
+    let close = rest[open..].find('<').unwrap() + open;
+    rest[open..close].trim().to_owned()
+}
+
+#[tokio::test]
+async fn anonymous_visitors_are_sent_to_the_login_page() {
+    let app = app().await;
+    let mut browser = Browser::default();
+    for path in [
+        "/applications",
+        "/applications/new",
+        "/applications/1",
+        "/applications/1/report",
+        "/organization",
+        "/account/password",
+        "/account/tokens",
+    ] {
+        let page = browser.get(&app, path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            page.location().starts_with("/login?next=/"),
+            "{path} → {}",
+            page.location()
+        );
+    }
+    let page = browser.get(&app, "/applications/1?version=2").await;
+    assert_eq!(page.location(), "/login?next=/applications/1%3Fversion%3D2");
+    let login = browser
+        .get(&app, "/login?next=/applications/1%3Fversion%3D2")
+        .await;
+    login.assert_contains(&["value=\"/applications/1?version=2\""]);
+    // A form posted without a session is not accepted either.
+    let post = browser
+        .post_form(&app, "/organization", &[("csrf", "x"), ("name", "x")])
+        .await;
+    assert_eq!(post.status, StatusCode::SEE_OTHER);
+    assert!(post.location().starts_with("/login"));
+}
+
+#[tokio::test]
+async fn the_applicant_sees_every_page_in_chinese() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "zhilian").await;
+
+    let list = browser.get(&app, "/applications").await;
+    assert_eq!(list.status, StatusCode::OK);
+    list.assert_contains(&[
+        "本单位申报",
+        "新建申报",
+        "苏州智联 申报员",
+        "申报单位",
+        "综合（特色）工业互联网平台服务商",
+        "数据采集服务商",
+        "草稿",
+        "区县初审",
+        "江苏资源池",
+        "name=\"csrf\"",
+    ]);
+
+    let new = browser.get(&app, "/applications/new").await;
+    assert_eq!(new.status, StatusCode::OK);
+    new.assert_contains(&[
+        "江苏省工业互联网服务资源池分类分级评估",
+        "绍兴市市级工业互联网平台认定",
+        "工业互联网平台评价方法",
+        "工控安全服务商",
+        "工业互联网配套服务商",
+        "jiangsu-pool-2021/network",
+        "value=\"shaoxing-platform\"",
+    ]);
+
+    let draft = application_id(&app, "zhilian", "comprehensive_platform").await;
+    let page = browser.get(&app, &format!("/applications/{draft}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.assert_contains(&[
+        "基本条件",
+        "基础要求",
+        "专业要求",
+        "服务要求",
+        "接入能力",
+        "注册资金",
+        "name=\"v:registered_capital\"",
+        "value=\"1200万\"",
+        "name=\"i:cp_data_services\"",
+        "name=\"subclass\"",
+        "单位性质",
+        "实时评估",
+        "差距分析",
+        "达到五星需：",
+        "佐证材料",
+        "版本记录",
+        "提交申报",
+        "保存草稿",
+        "/api/v1/applications/",
+        "注1：对于事业单位和社会团体不作此要求",
+    ]);
+    assert_eq!(result_grade(&page), "四星");
+
+    let report = browser
+        .get(&app, &format!("/applications/{draft}/report"))
+        .await;
+    assert_eq!(report.status, StatusCode::OK);
+    report.assert_contains(&[
+        "自评估报告",
+        "苏州智联工业互联网科技有限公司",
+        "统一社会信用代码",
+        "四星",
+        "类别",
+        "指标",
+        "取值",
+        "要求与结果",
+        "条款",
+        "差距分析",
+        "生成时间：2026-01-05 10:00（北京时间）",
+    ]);
+
+    let organization = browser.get(&app, "/organization").await;
+    assert_eq!(organization.status, StatusCode::OK);
+    organization.assert_contains(&[
+        "单位信息",
+        "统一社会信用代码",
+        "苏州智联工业互联网科技有限公司",
+        "昆山市",
+        "企业",
+    ]);
+
+    let password = browser.get(&app, "/account/password").await;
+    password.assert_contains(&["修改密码", "当前密码", "新密码"]);
+
+    let tokens = browser.get(&app, "/account/tokens").await;
+    tokens.assert_contains(&["API 令牌", "新建令牌", "只读", "读写"]);
+}
+
+#[tokio::test]
+async fn a_draft_saved_without_javascript_changes_the_grade() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "zhilian").await;
+    let id = application_id(&app, "zhilian", "comprehensive_platform").await;
+    let path = format!("/applications/{id}");
+    let page = browser.get(&app, &path).await;
+    assert_eq!(result_grade(&page), "四星");
+    let csrf = page.csrf();
+
+    // The same declaration with 86 → 20 employees: 四星 needs 50, 三星 needs 20.
+    let mut fields = form_fields(&page.body);
+    for (name, value) in fields.iter_mut() {
+        if name == "v:employees" {
+            *value = "20".to_owned();
+        }
+    }
+    assert!(fields.iter().any(|(k, _)| k == "csrf"));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = browser.post_form(&app, &path, &borrowed).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    saved.assert_contains(&["已保存", "value=\"20\""]);
+    assert_eq!(result_grade(&saved), "三星");
+
+    // A value that cannot be read is kept and reported beside its field.
+    let mut broken = fields.clone();
+    for (name, value) in broken.iter_mut() {
+        if name == "v:registered_capital" {
+            *value = "很多钱".to_owned();
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = broken
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = browser.post_form(&app, &path, &borrowed).await;
+    assert_eq!(saved.status, StatusCode::OK);
+    saved.assert_contains(&["value=\"很多钱\"", "应填写：", "有 1 个字段填写有误"]);
+
+    // Submitting with a field in error is refused with the reason.
+    let submitted = browser
+        .post_form(&app, &format!("{path}/submit"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(submitted.status, StatusCode::UNPROCESSABLE_ENTITY);
+    submitted.assert_contains(&["未能提交", "有 1 个字段填写有误"]);
+
+    // Fixed and submitted in one go (the submit button posts the whole form).
+    let mut fixed = borrowed.clone();
+    fixed.retain(|(k, _)| *k != "v:registered_capital");
+    fixed.push(("v:registered_capital", "1200万"));
+    let submitted = browser
+        .post_form(&app, &format!("{path}/submit"), &fixed)
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.body
+    );
+    let after = browser.get(&app, submitted.location()).await;
+    after.assert_contains(&["已提交申报", "区县初审", "申报已提交，审核期间不能修改"]);
+    assert!(!after.body.contains("name=\"v:registered_capital\""));
+    assert_eq!(result_grade(&after), "三星");
+}
+
+/// Every named control of the declaration form with its current value, as a browser submits
+/// it: text inputs, the selected option of each select, checked checkboxes.
+fn form_fields(html: &str) -> Vec<(String, String)> {
+    let start = html
+        .find("id=\"declaration\"")
+        .expect("the declaration form");
+    let end = html[start..].find("</form>").unwrap() + start;
+    let form = &html[start..end];
+    let attribute = |tag: &str, name: &str| -> Option<String> {
+        let marker = format!(" {name}=\"");
+        let at = tag.find(&marker)? + marker.len();
+        let close = tag[at..].find('"')? + at;
+        Some(
+            tag[at..close]
+                .replace("&quot;", "\"")
+                .replace("&#x27;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&"),
+        )
+    };
+    let mut fields = Vec::new();
+    let mut rest = form;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open..];
+        let close = rest.find('>').unwrap();
+        let tag = &rest[..close];
+        if tag.starts_with("<input") {
+            if let Some(name) = attribute(tag, "name") {
+                let kind = attribute(tag, "type").unwrap_or_default();
+                let value = attribute(tag, "value").unwrap_or_default();
+                if kind != "checkbox" || tag.contains(" checked") {
+                    fields.push((name, value));
+                }
+            }
+        } else if tag.starts_with("<select") {
+            let name = attribute(tag, "name").unwrap();
+            let end = rest.find("</select>").unwrap();
+            let options = &rest[..end];
+            let selected = options
+                .split("<option")
+                .skip(1)
+                .find(|o| o.contains(" selected"))
+                .and_then(|o| attribute(o, "value"))
+                .unwrap_or_default();
+            fields.push((name, selected));
+        }
+        rest = &rest[close..];
+    }
+    fields
+}
+
+#[tokio::test]
+async fn forms_without_the_session_csrf_token_are_refused() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "zhilian").await;
+    let id = application_id(&app, "zhilian", "comprehensive_platform").await;
+    for (path, fields) in [
+        (format!("/applications/{id}"), vec![("v:employees", "1")]),
+        (format!("/applications/{id}/submit"), vec![]),
+        (
+            "/applications/new".to_owned(),
+            vec![("target", "shaoxing-platform")],
+        ),
+        (
+            "/organization".to_owned(),
+            vec![("name", "改名"), ("kind", "enterprise")],
+        ),
+        (
+            "/account/tokens".to_owned(),
+            vec![("name", "x"), ("scopes", "read")],
+        ),
+        ("/logout".to_owned(), vec![]),
+    ] {
+        let mut with_wrong = fields.clone();
+        with_wrong.push(("csrf", "not-the-token"));
+        for attempt in [fields.clone(), with_wrong] {
+            let page = browser.post_form(&app, &path, &attempt).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}: {}", page.body);
+            assert!(page.body.contains("请求校验失败"), "{path}");
+            assert!(
+                page.body.contains("<!doctype html>"),
+                "HTML error page: {path}"
+            );
+        }
+    }
+    // Nothing changed, and the session is still alive.
+    let page = browser.get(&app, &format!("/applications/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(result_grade(&page), "四星");
+    // The upload fallback carries its token in the query.
+    let upload = browser
+        .send(
+            &app,
+            Method::POST,
+            &format!("/applications/{id}/evidence?csrf=wrong"),
+            Some("multipart/form-data; boundary=x"),
+            b"--x--\r\n".to_vec(),
+        )
+        .await;
+    assert_eq!(upload.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn reviewers_see_submitted_applications_read_only() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "sz-reviewer").await;
+    let list = browser.get(&app, "/applications").await;
+    list.assert_contains(&[
+        "辖区申报",
+        "苏州智联工业互联网科技有限公司",
+        "数据采集服务商",
+        "区县初审",
+        "苏州市工信局",
+        "设区市审核",
+    ]);
+    // The applicant's open draft is not listed; Nanjing's application is outside the region.
+    assert!(!list.body.contains("综合（特色）工业互联网平台服务商"));
+    assert!(!list.body.contains("南京云数"));
+    assert!(!list.body.contains("新建申报"));
+
+    let submitted = application_id(&app, "zhilian", "data_collection").await;
+    let page = browser
+        .get(&app, &format!("/applications/{submitted}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.assert_contains(&["评估结果", "数据采集", "边缘计算", "版本记录"]);
+    assert!(
+        !page.body.contains("id=\"declaration\""),
+        "no form for reviewers"
+    );
+    assert!(!page.body.contains("name=\"v:"), "no inputs for reviewers");
+    assert!(!page.body.contains("提交申报"));
+
+    let draft = application_id(&app, "zhilian", "comprehensive_platform").await;
+    let hidden = browser.get(&app, &format!("/applications/{draft}")).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    hidden.assert_contains(&["页面不存在", "对象不存在或无权访问"]);
+    assert!(!hidden.body.contains("\"error\""), "no JSON on pages");
+
+    let organizations = browser.get(&app, "/organization").await;
+    organizations.assert_contains(&["辖区单位", "苏州智联工业互联网科技有限公司"]);
+    assert!(!organizations.body.contains("南京云数网络技术有限公司"));
+
+    let refused = browser.get(&app, "/applications/new").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    refused.assert_contains(&["无权"]);
+}
+
+#[tokio::test]
+async fn an_application_is_created_from_the_form() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "kqtex").await;
+    let new = browser.get(&app, "/applications/new").await;
+    let csrf = new.csrf();
+    let created = browser
+        .post_form(
+            &app,
+            "/applications/new",
+            &[("csrf", &csrf), ("target", "miit-platform-2018")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    assert!(created.location().ends_with("?notice=created"));
+    let page = browser.get(&app, created.location()).await;
+    page.assert_contains(&[
+        "申报已创建",
+        "工业互联网平台评价方法",
+        "基础共性",
+        "跨行业跨领域",
+        "name=\"r:cross_regions:0:name\"",
+        "华东",
+        "添加一行",
+    ]);
+
+    // The Shaoxing rubric: gates and materials as fields, a self score per item.
+    let shaoxing = browser
+        .post_form(
+            &app,
+            "/applications/new",
+            &[("csrf", &csrf), ("target", "shaoxing-platform")],
+        )
+        .await;
+    let page = browser.get(&app, shaoxing.location()).await;
+    page.assert_contains(&[
+        "申报材料",
+        "评审指标",
+        "name=\"v:platform_type\"",
+        "name=\"s:equipment\"",
+        "申报单位自评分",
+    ]);
+
+    let list = browser.get(&app, "/applications").await;
+    list.assert_contains(&["绍兴市级平台", "工信部平台评价"]);
+    let missing = browser
+        .post_form(&app, "/applications/new", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    missing.assert_contains(&["请选择评价方案和服务商类型"]);
+}
+
+#[tokio::test]
+async fn the_organisation_profile_is_edited_and_errors_stay_in_the_form() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "zhilian").await;
+    let page = browser.get(&app, "/organization").await;
+    let csrf = page.csrf();
+    let saved = browser
+        .post_form(
+            &app,
+            "/organization",
+            &[
+                ("csrf", &csrf),
+                ("name", "苏州智联工业互联网科技有限公司"),
+                ("kind", "public_institution"),
+                ("address", "昆山市前进西路 1 号"),
+                ("contact", "王工"),
+                ("phone", "0512-5555 0000"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let page = browser.get(&app, saved.location()).await;
+    page.assert_contains(&["已保存", "昆山市前进西路 1 号", "王工", "0512-5555 0000"]);
+    assert!(page.body.contains("value=\"public_institution\" selected"));
+
+    let refused = browser
+        .post_form(
+            &app,
+            "/organization",
+            &[
+                ("csrf", &csrf),
+                ("name", "  "),
+                ("kind", "enterprise"),
+                ("address", "新地址"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    refused.assert_contains(&["单位名称不能为空", "新地址"]);
+}
+
+#[tokio::test]
+async fn passwords_are_changed_and_tokens_shown_once_then_revoked() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "yunshu").await;
+    let page = browser.get(&app, "/account/password").await;
+    let csrf = page.csrf();
+    let mismatch = browser
+        .post_form(
+            &app,
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", pingjia_server::demo::DEMO_PASSWORD),
+                ("new_password", "New-password-2026"),
+                ("confirm_password", "New-password-2027"),
+            ],
+        )
+        .await;
+    assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
+    mismatch.assert_contains(&["两次输入的新密码不一致"]);
+    let wrong = browser
+        .post_form(
+            &app,
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", "not-it"),
+                ("new_password", "New-password-2026"),
+                ("confirm_password", "New-password-2026"),
+            ],
+        )
+        .await;
+    wrong.assert_contains(&["当前密码不正确"]);
+    let changed = browser
+        .post_form(
+            &app,
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", pingjia_server::demo::DEMO_PASSWORD),
+                ("new_password", "New-password-2026"),
+                ("confirm_password", "New-password-2026"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER);
+    browser
+        .get(&app, changed.location())
+        .await
+        .assert_contains(&["密码已修改"]);
+
+    let created = browser
+        .post_form(
+            &app,
+            "/account/tokens",
+            &[
+                ("csrf", &csrf),
+                ("name", "运行数据推送"),
+                ("scopes", "read write"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK);
+    created.assert_contains(&["令牌“运行数据推送”已创建", "只显示这一次", "pj_"]);
+    let token_start = created.body.find("pj_").unwrap();
+    let token = &created.body[token_start..token_start + 51];
+    // The token works against the API, and is never shown again.
+    let me = app
+        .router
+        .clone()
+        .oneshot(
+            Request::get("/api/v1/me")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let list = browser.get(&app, "/account/tokens").await;
+    assert!(!list.body.contains(token));
+    list.assert_contains(&["运行数据推送", "有效", "撤销"]);
+    let revoke_path = {
+        let marker = "action=\"/account/tokens/";
+        let start = list.body.find(marker).unwrap() + "action=\"".len();
+        let end = list.body[start..].find('"').unwrap() + start;
+        list.body[start..end].to_owned()
+    };
+    let revoked = browser
+        .post_form(&app, &revoke_path, &[("csrf", &csrf)])
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+    browser
+        .get(&app, revoked.location())
+        .await
+        .assert_contains(&["令牌已撤销", "已撤销"]);
+}
+
+#[tokio::test]
+async fn evidence_is_uploaded_and_removed_without_javascript() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "zhilian").await;
+    let id = application_id(&app, "zhilian", "comprehensive_platform").await;
+    let page = browser.get(&app, &format!("/applications/{id}")).await;
+    let csrf = page.csrf();
+    let boundary = "pingjiaboundary";
+    let multipart = |filename: &str, bytes: &[u8]| {
+        let mut body = Vec::new();
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"criterion\"\r\n\r\ncomprehensive_platform.registered_capital\r\n").as_bytes());
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        body
+    };
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let uploaded = browser
+        .send(
+            &app,
+            Method::POST,
+            &format!("/applications/{id}/evidence?csrf={csrf}"),
+            Some(&content_type),
+            multipart("营业执照.pdf", b"%PDF-1.7\n1 0 obj\n"),
+        )
+        .await;
+    assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.body);
+    let page = browser.get(&app, uploaded.location()).await;
+    page.assert_contains(&["佐证材料已上传", "营业执照.pdf", "/download", "注册资金"]);
+
+    let refused = browser
+        .send(
+            &app,
+            Method::POST,
+            &format!("/applications/{id}/evidence?csrf={csrf}"),
+            Some(&content_type),
+            multipart("evil.pdf", b"MZ\x90\x00 not a pdf"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    refused.assert_contains(&["上传失败", "仅接受"]);
+
+    let delete = {
+        let marker = "/evidence/";
+        let start = page
+            .body
+            .find(&format!("action=\"/applications/{id}{marker}"))
+            .unwrap()
+            + "action=\"".len();
+        let end = page.body[start..].find('"').unwrap() + start;
+        page.body[start..end].to_owned()
+    };
+    let deleted = browser.post_form(&app, &delete, &[("csrf", &csrf)]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    let page = browser.get(&app, deleted.location()).await;
+    page.assert_contains(&["佐证材料已删除", "尚未上传佐证材料"]);
+}
+
+#[tokio::test]
+async fn errors_are_html_pages_in_the_chosen_language() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "zhilian").await;
+    let missing = browser.get(&app, "/no/such/page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    missing.assert_contains(&["<!doctype html>", "页面不存在", "苏州智联 申报员", "退出"]);
+    let unknown = browser.get(&app, "/applications/999999").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    unknown.assert_contains(&["对象不存在或无权访问", "苏州智联 申报员"]);
+    let bad = browser.get(&app, "/applications/not-a-number").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    bad.assert_contains(&["请求无效"]);
+    assert!(!bad.body.contains("Invalid URL"), "no internals");
+    // The API keeps its JSON errors.
+    let api = browser.get(&app, "/api/v1/applications/999999").await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(api.body.starts_with('{'));
+
+    let switched = browser.get(&app, "/lang/en").await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER);
+    let english = browser.get(&app, "/applications").await;
+    english.assert_contains(&["Our applications", "New application", "Sign out"]);
+    let missing = browser.get(&app, "/applications/999999").await;
+    missing.assert_contains(&["Page not found", "not found"]);
+}
+
+#[tokio::test]
+async fn a_user_who_must_change_the_password_is_sent_to_that_form_first() {
+    let app = app().await;
+    let admin = pingjia_server::store::user_by_username(&app.state.db, "js-admin")
+        .await
+        .unwrap()
+        .unwrap();
+    pingjia_server::account::create_user(
+        &app.state,
+        Some(admin.id),
+        &pingjia_server::api::NewUserRequest {
+            username: "new-reviewer".into(),
+            display_name: "新审核员".into(),
+            password: "Initial-password-1".into(),
+            role: pingjia_server::auth::Role::CityReviewer,
+            credit_code: None,
+            organization_name: None,
+            region_code: Some("3205".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let mut browser = Browser::default();
+    let csrf = browser.get(&app, "/login").await.csrf();
+    let signed_in = browser
+        .post_form(
+            &app,
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", "new-reviewer"),
+                ("password", "Initial-password-1"),
+                ("next", "/applications"),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.location(), "/account/password");
+    let elsewhere = browser.get(&app, "/applications").await;
+    assert_eq!(elsewhere.status, StatusCode::SEE_OTHER);
+    assert_eq!(elsewhere.location(), "/account/password");
+    let form = browser.get(&app, "/account/password").await;
+    form.assert_contains(&["请先设置新密码", "新审核员", "设区市审核"]);
+    let changed = browser
+        .post_form(
+            &app,
+            "/account/password",
+            &[
+                ("csrf", &form.csrf()),
+                ("current_password", "Initial-password-1"),
+                ("new_password", "Chosen-password-2"),
+                ("confirm_password", "Chosen-password-2"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER);
+    let list = browser.get(&app, "/applications").await;
+    assert_eq!(list.status, StatusCode::OK);
+    list.assert_contains(&["辖区申报"]);
+}
