@@ -1,1 +1,2 @@
-fn main(){}
+//! Benchmarks of the grading engine (see docs/benchmarks.md).
+fn main() {}
