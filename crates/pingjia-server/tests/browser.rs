@@ -4,6 +4,7 @@
 //!
 //! Skipped with a message when Chromium or ChromeDriver is not installed — except in CI
 //! (`CI=true`), where `.ci/run` installs them and a missing browser is a failure.
+//! ChromeDriver is spoken to over plain HTTP on loopback, so no TLS stack is built.
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use pingjia_server::{AppState, Config, Db};
@@ -123,8 +124,7 @@ async fn start() -> Option<Browser> {
         capabilities.as_object().unwrap().clone();
     let mut client = None;
     for _ in 0..50 {
-        match ClientBuilder::rustls()
-            .unwrap()
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities.clone())
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
