@@ -212,6 +212,39 @@ pub async fn update_organization(
     Ok(())
 }
 
+/// The organisations an actor may see, by name: its own (applicant), those inside its region
+/// (reviewers, authority), all (system admin), none (experts); optionally only those whose
+/// name contains `name`. Returns one page and the total.
+pub async fn organizations(
+    state: &AppState,
+    actor: &Actor,
+    name: Option<&str>,
+    page: store::Page,
+) -> AppResult<(Vec<store::Organization>, i64)> {
+    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    if name.is_some_and(|n| n.chars().count() > 100) {
+        return Err(AppError::invalid(
+            "单位名称检索词不能超过 100 个字 / name query too long",
+        ));
+    }
+    let path = match (actor.role, actor.user.organization_id, &actor.region_path) {
+        (Role::Applicant, Some(id), _) => {
+            let own = store::organization(&state.db, id).await?;
+            let own: Vec<_> = own
+                .into_iter()
+                .filter(|o| name.is_none_or(|n| o.name.contains(n)))
+                .collect();
+            let total = own.len() as i64;
+            let items = if page.number == 1 { own } else { Vec::new() };
+            return Ok((items, total));
+        }
+        (role, _, Some(path)) if role.is_regional() => path.as_str(),
+        (Role::SystemAdmin, _, _) => "/",
+        _ => return Ok((Vec::new(), 0)),
+    };
+    Ok(store::organizations_in(&state.db, path, name, page).await?)
+}
+
 /// Creates the first system administrator with a one-time password, if there is no user yet.
 /// Returns the password to print.
 pub async fn bootstrap_admin(state: &AppState) -> AppResult<Option<String>> {

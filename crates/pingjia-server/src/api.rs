@@ -408,26 +408,24 @@ async fn list_regions(
 
 // --- organisations ---------------------------------------------------------------------------
 
-/// Organisations the caller may see: its own (applicant), those in its region (reviewers), all (system admin).
-#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(Paging), responses((status = 200, body = Object)))]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct OrganizationQuery {
+    /// 单位名称包含 / part of the organisation's name.
+    pub q: Option<String>,
+}
+
+/// Organisations the caller may see: its own (applicant), those in its region (reviewers), all
+/// (system admin); by name, optionally only those whose name contains `q`.
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(Paging, OrganizationQuery), responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
 async fn list_organizations(
     State(state): State<AppState>,
     actor: Actor,
     Query(paging): Query<Paging>,
+    Query(query): Query<OrganizationQuery>,
 ) -> AppResult<Json<Listing<store::Organization>>> {
     let page = Page::new(paging.page, paging.per_page);
-    let items = match (actor.role, actor.user.organization_id, &actor.region_path) {
-        (Role::Applicant, Some(id), _) => store::organization(&state.db, id)
-            .await?
-            .into_iter()
-            .collect(),
-        (role, _, Some(path)) if role.is_regional() => {
-            store::organizations_in(&state.db, path, page).await?
-        }
-        (Role::SystemAdmin, _, _) => store::organizations_in(&state.db, "/", page).await?,
-        _ => Vec::new(),
-    };
-    let total = items.len() as i64;
+    let (items, total) =
+        crate::account::organizations(&state, &actor, query.q.as_deref(), page).await?;
     Ok(Json(Listing {
         items,
         page: page.number,
@@ -498,15 +496,19 @@ async fn update_organization(
 
 // --- applications ----------------------------------------------------------------------------
 
-/// Applications the caller may see, most recently changed first, with their latest grade.
-#[utoipa::path(get, path = "/api/v1/applications", tag = "applications", params(Paging), responses((status = 200, body = Object)))]
+/// Applications the caller may see, most recently changed first, with their latest grade;
+/// optionally narrowed by state, scheme, provider type, region and organisation name.
+#[utoipa::path(get, path = "/api/v1/applications", tag = "applications", params(Paging, crate::applications::ListFilter),
+    responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
 async fn list_applications(
     State(state): State<AppState>,
     actor: Actor,
     Query(paging): Query<Paging>,
+    Query(filter): Query<crate::applications::ListFilter>,
 ) -> AppResult<Json<Listing<store::ApplicationSummary>>> {
     let page = Page::new(paging.page, paging.per_page);
-    let (items, total) = store::applications(&state.db, &actor.scope(), page).await?;
+    let filter = filter.resolve(&state).await?;
+    let (items, total) = store::applications(&state.db, &actor.scope(), &filter, page).await?;
     Ok(Json(Listing {
         items,
         page: page.number,

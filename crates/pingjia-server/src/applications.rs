@@ -263,3 +263,114 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     .await?;
     Ok(())
 }
+
+/// Every state of an application's life (DESIGN.md §4), with its Chinese label.
+pub const STATES: &[(&str, &str)] = &[
+    ("draft", "草稿"),
+    ("county_review", "区县初审"),
+    ("city_review", "设区市审核"),
+    ("expert_review", "专家评审"),
+    ("public_notice", "公示"),
+    ("published", "已发布"),
+    ("returned", "退回修改"),
+    ("rejected", "未通过"),
+    ("revoked", "已撤销"),
+    ("removed", "已除名"),
+];
+
+/// The longest organisation-name fragment a list may be searched by.
+const MAX_NAME_QUERY: usize = 100;
+
+/// How a list of applications may be narrowed, as typed in the list page's form or in the
+/// API's query string. Empty values mean "any" (an HTML form sends every field).
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
+pub struct ListFilter {
+    /// 状态 / state: draft, county_review, city_review, expert_review, public_notice, published,
+    /// returned, rejected, revoked, removed.
+    pub state: Option<String>,
+    /// 评价方案 / scheme id, e.g. `jiangsu-pool-2021`.
+    pub scheme: Option<String>,
+    /// 服务商类型 / provider type id within `scheme`, e.g. `network`.
+    pub provider_type: Option<String>,
+    /// 行政区划代码 / region code, e.g. `3205`: only organisations inside that region (and
+    /// still only what the caller may see).
+    pub region: Option<String>,
+    /// 单位名称包含 / part of the organisation's name.
+    pub q: Option<String>,
+}
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl ListFilter {
+    /// Checks the filter against the catalogue and the regions table; an unknown value is an
+    /// error that names the field, never an empty list that looks like "nothing there".
+    pub async fn resolve(&self, state: &AppState) -> AppResult<store::ApplicationFilter> {
+        let status = given(&self.state)
+            .map(|s| {
+                STATES
+                    .iter()
+                    .find(|(id, _)| *id == s)
+                    .map(|(id, _)| (*id).to_owned())
+                    .ok_or_else(|| AppError::invalid(format!("未知的状态「{s}」 / unknown state")))
+            })
+            .transpose()?;
+        let scheme = given(&self.scheme)
+            .map(|id| {
+                state
+                    .catalog
+                    .schemes
+                    .iter()
+                    .find(|s| s.id == id)
+                    .ok_or_else(|| {
+                        AppError::invalid(format!("未知的评价方案「{id}」 / unknown scheme"))
+                    })
+            })
+            .transpose()?;
+        let provider_type = match (given(&self.provider_type), scheme) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(AppError::invalid(
+                    "按服务商类型筛选时须同时指定评价方案 / provider_type needs scheme",
+                ));
+            }
+            (Some(id), Some(scheme)) => match scheme.provider_type(id) {
+                Some(index) => Some(scheme.provider_types[index].id.clone()),
+                None => {
+                    return Err(AppError::invalid(format!(
+                        "方案「{}」没有服务商类型「{id}」 / unknown provider type",
+                        scheme.title
+                    )));
+                }
+            },
+        };
+        let region_path = match given(&self.region) {
+            None => None,
+            Some(code) => Some(
+                store::region_by_code(&state.db, code)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::invalid(format!("未知的行政区划代码「{code}」 / unknown region"))
+                    })?
+                    .path,
+            ),
+        };
+        let organization_name = given(&self.q).map(str::to_owned);
+        if organization_name
+            .as_ref()
+            .is_some_and(|q| q.chars().count() > MAX_NAME_QUERY)
+        {
+            return Err(AppError::invalid(format!(
+                "单位名称检索词不能超过 {MAX_NAME_QUERY} 个字 / name query too long"
+            )));
+        }
+        Ok(store::ApplicationFilter {
+            state: status,
+            scheme_id: scheme.map(|s| s.id.clone()),
+            provider_type,
+            region_path,
+            organization_name,
+        })
+    }
+}

@@ -3,7 +3,11 @@
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
+use std::collections::HashMap;
 use std::str::FromStr as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -15,6 +19,56 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// Totals of region-wide lists, shared by the clones of this handle.
+    pub totals: Arc<Totals>,
+}
+
+/// How long a region-wide list total is reused at most. Within one process a total is dropped
+/// as soon as any application is created or changes state ([`Totals::invalidate`]); the
+/// time limit bounds what another process sharing the database (PostgreSQL) may leave stale.
+const TOTAL_LIFETIME: Duration = Duration::from_secs(10);
+/// Distinct filters remembered at most before the memory is cleared.
+const TOTAL_ENTRIES: usize = 4_096;
+
+/// The memory of list totals. Counting the applications of a whole province reads every one
+/// of them (70,000 index entries: milliseconds per request), while the page itself reads
+/// twenty; reviewers page through the same lists again and again, so the count is kept until
+/// the set of applications changes.
+#[derive(Debug, Default)]
+pub struct Totals {
+    generation: AtomicU64,
+    entries: Mutex<HashMap<String, (u64, Instant, i64)>>,
+}
+
+impl Totals {
+    /// The remembered total of `key`, if no application changed since and it is fresh.
+    pub fn get(&self, key: &str) -> Option<i64> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|(g, at, _)| *g == generation && at.elapsed() < TOTAL_LIFETIME)
+            .map(|(_, _, total)| *total)
+    }
+
+    /// The generation to pass to [`Totals::put`]: read it before counting, so that a change
+    /// made while counting makes the count unusable rather than wrongly fresh.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub fn put(&self, key: String, generation: u64, total: i64) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= TOTAL_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, (generation, Instant::now(), total));
+    }
+
+    /// Forgets every total: an application was created or changed state.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -65,7 +119,11 @@ impl Db {
         if backend == Backend::Sqlite {
             pool.execute("PRAGMA journal_mode = WAL;").await?;
         }
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            totals: Arc::default(),
+        })
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {

@@ -776,3 +776,183 @@ async fn errors_never_leak_internals() {
     assert!(malformed.status.is_client_error());
     assert!(!malformed.text().contains("sqlx") && !malformed.text().contains("panicked"));
 }
+
+/// The ids and total of a list answer.
+fn listed(response: &support::Response) -> (Vec<i64>, i64) {
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    let json = response.json();
+    let ids = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    (ids, json["total"].as_i64().unwrap())
+}
+
+#[tokio::test]
+async fn reviewers_narrow_their_lists_and_totals_follow_every_submission() {
+    let app = TestApp::new().await;
+    let a = app.sign_in("applicant_a").await; // 甲公司, 苏州·昆山 (320583)
+    let b = app.sign_in("applicant_b").await; // 乙公司, 南京·江宁 (320115)
+    let a_network = app.new_application(&a, "network").await;
+    let a_cloud = app.new_application(&a, "cloud_platform").await;
+    let a_shaoxing = app
+        .post(
+            &a,
+            "/api/v1/applications",
+            json!({ "scheme": "shaoxing-platform" }),
+        )
+        .await
+        .json()["application"]["id"]
+        .as_i64()
+        .unwrap();
+    let b_network = app.new_application(&b, "network").await;
+    let province = app.sign_in("province").await;
+    let city_sz = app.sign_in("city_sz").await;
+    let city_nj = app.sign_in("city_nj").await;
+
+    // Drafts are the applicant's alone: the province's list is empty, and its total is 0.
+    let list = |client, query: &str| {
+        let path = format!("/api/v1/applications{query}");
+        let app = &app;
+        async move { listed(&app.get(client, &path).await) }
+    };
+    assert_eq!(list(&province, "").await, (vec![], 0));
+    // The total is remembered for reviewers; a submission must show at once all the same.
+    for (step, id) in [a_network, b_network, a_cloud].into_iter().enumerate() {
+        app.advance(60);
+        let submitted = app
+            .post(
+                if id == b_network { &b } else { &a },
+                &format!("/api/v1/applications/{id}/submit"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.text());
+        assert_eq!(list(&province, "").await.1, step as i64 + 1);
+    }
+    // Newest first; the Shaoxing draft is still invisible to reviewers.
+    assert_eq!(
+        list(&province, "").await,
+        (vec![a_cloud, b_network, a_network], 3)
+    );
+    assert_eq!(
+        list(&a, "").await.1,
+        3,
+        "an applicant sees its drafts too (a_shaoxing {a_shaoxing})"
+    );
+
+    // Each filter alone, then combined.
+    assert_eq!(
+        list(&province, "?state=county_review").await,
+        (vec![a_cloud, b_network, a_network], 3)
+    );
+    assert_eq!(list(&province, "?state=published").await, (vec![], 0));
+    assert_eq!(
+        list(&province, "?scheme=jiangsu-pool-2021&provider_type=network").await,
+        (vec![b_network, a_network], 2)
+    );
+    assert_eq!(
+        list(&province, "?region=3205").await,
+        (vec![a_cloud, a_network], 2)
+    );
+    assert_eq!(
+        list(&province, "?region=320115").await,
+        (vec![b_network], 1)
+    );
+    assert_eq!(list(&province, "?q=%E4%B9%99").await, (vec![b_network], 1));
+    assert_eq!(
+        list(&province, "?q=%E7%94%B2&provider_type=cloud_platform&scheme=jiangsu-pool-2021&region=320583&state=county_review").await,
+        (vec![a_cloud], 1)
+    );
+    // LIKE wildcards in the search are taken literally; empty fields mean "any".
+    assert_eq!(list(&province, "?q=%25").await, (vec![], 0));
+    assert_eq!(list(&province, "?q=_").await, (vec![], 0));
+    assert_eq!(
+        list(&province, "?state=&scheme=&provider_type=&region=&q=")
+            .await
+            .1,
+        3
+    );
+    // Paging keeps the filter and its total.
+    assert_eq!(
+        list(&province, "?region=32&per_page=1&page=2").await,
+        (vec![b_network], 3)
+    );
+
+    // A region filter narrows, never widens: 南京's reviewer asking for 苏州 sees nothing.
+    assert_eq!(list(&city_nj, "?region=3205").await, (vec![], 0));
+    assert_eq!(list(&city_nj, "?region=320583").await, (vec![], 0));
+    assert_eq!(list(&city_nj, "").await, (vec![b_network], 1));
+    assert_eq!(list(&city_sz, "?region=32").await.1, 2);
+
+    // Unknown values are errors that name the field, not empty lists.
+    for (query, word) in [
+        ("?state=approved", "状态"),
+        ("?scheme=jiangsu-2099", "评价方案"),
+        ("?provider_type=network", "评价方案"),
+        (
+            "?scheme=shaoxing-platform&provider_type=network",
+            "服务商类型",
+        ),
+        ("?region=999999", "行政区划"),
+    ] {
+        let response = app
+            .get(&province, &format!("/api/v1/applications{query}"))
+            .await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(response.json()["error"], "invalid_input");
+        let message = response.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(word), "{query}: {message}");
+    }
+    let long = "%E7%94%B2".repeat(101); // 甲 × 101
+    let response = app
+        .get(&province, &format!("/api/v1/applications?q={long}"))
+        .await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn organisation_lists_have_totals_and_a_name_search() {
+    let app = TestApp::new().await;
+    let list = |username: &'static str, query: &'static str| {
+        let app = &app;
+        async move {
+            let client = app.sign_in(username).await;
+            let response = app
+                .get(&client, &format!("/api/v1/organizations{query}"))
+                .await;
+            assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+            let json = response.json();
+            let names: Vec<String> = json["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["name"].as_str().unwrap().to_owned())
+                .collect();
+            (names, json["total"].as_i64().unwrap())
+        }
+    };
+    assert_eq!(
+        list("province", "").await,
+        (vec!["乙公司".to_owned(), "甲公司".to_owned()], 2)
+    );
+    assert_eq!(
+        list("province", "?q=%E7%94%B2").await,
+        (vec!["甲公司".to_owned()], 1)
+    );
+    assert_eq!(
+        list("province", "?per_page=1&page=2").await,
+        (vec!["甲公司".to_owned()], 2)
+    );
+    assert_eq!(list("city_sz", "").await, (vec!["甲公司".to_owned()], 1));
+    assert_eq!(list("city_sz", "?q=%E4%B9%99").await, (vec![], 0));
+    assert_eq!(
+        list("applicant_b", "").await,
+        (vec!["乙公司".to_owned()], 1)
+    );
+    assert_eq!(list("applicant_b", "?q=%E7%94%B2").await, (vec![], 0));
+    assert_eq!(list("sysadmin", "").await.1, 2);
+    assert_eq!(list("expert", "").await, (vec![], 0));
+}

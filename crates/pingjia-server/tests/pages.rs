@@ -216,6 +216,7 @@ async fn application_id(app: &TestApp, username: &str, provider_type: &str) -> i
     let (items, _) = pingjia_server::store::applications(
         &app.state.db,
         &scope,
+        &pingjia_server::store::ApplicationFilter::default(),
         pingjia_server::store::Page::new(None, None),
     )
     .await
@@ -551,8 +552,10 @@ async fn reviewers_see_submitted_applications_read_only() {
         "设区市审核",
     ]);
     // The applicant's open draft is not listed; Nanjing's application is outside the region.
-    assert!(!list.body.contains("综合（特色）工业互联网平台服务商"));
-    assert!(!list.body.contains("南京云数"));
+    // (The filter form above the table names every provider type, so look at the table.)
+    let table = &list.body[list.body.find("<tbody>").expect("a table")..];
+    assert!(!table.contains("综合（特色）工业互联网平台服务商"));
+    assert!(!table.contains("南京云数"));
     assert!(!list.body.contains("新建申报"));
 
     let submitted = application_id(&app, "zhilian", "data_collection").await;
@@ -581,6 +584,67 @@ async fn reviewers_see_submitted_applications_read_only() {
     let refused = browser.get(&app, "/applications/new").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     refused.assert_contains(&["无权"]);
+}
+
+#[tokio::test]
+async fn the_province_filters_its_list_and_searches_organisations() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "js-admin").await;
+    let all = browser.get(&app, "/applications").await;
+    all.assert_contains(&[
+        "筛选申报",
+        "苏州智联工业互联网科技有限公司",
+        "南京云数网络技术有限公司",
+        "共 2 条",
+        // The region choices are the province's cities and counties.
+        "<option value=\"3205\">苏州市</option>",
+        "<option value=\"320583\">\u{3000}昆山市</option>",
+        "<optgroup label=\"江苏资源池\">",
+    ]);
+    assert!(
+        !all.body.contains("<option value=\"draft\""),
+        "reviewers never see drafts"
+    );
+    assert!(!all.body.contains("清除条件"));
+
+    // 南京 only (3201), chosen in the form: the option stays selected, the total follows.
+    let nanjing = browser
+        .get(&app, "/applications?state=&region=3201&q=")
+        .await;
+    nanjing.assert_contains(&[
+        "南京云数网络技术有限公司",
+        "共 1 条",
+        "<option value=\"3201\" selected>南京市</option>",
+        "清除条件",
+    ]);
+    assert!(!nanjing.body.contains("苏州智联工业互联网科技有限公司"));
+    let by_name = browser
+        .get(&app, "/applications?q=%E6%99%BA%E8%81%94") // 智联
+        .await;
+    by_name.assert_contains(&[
+        "苏州智联工业互联网科技有限公司",
+        "共 1 条",
+        "value=\"智联\"",
+    ]);
+    let none = browser.get(&app, "/applications?state=published").await;
+    none.assert_contains(&["没有符合筛选条件的申报。"]);
+
+    // A wrong value is said on the page, which still renders.
+    let wrong = browser.get(&app, "/applications?region=999999").await;
+    assert_eq!(wrong.status, StatusCode::OK);
+    wrong.assert_contains(&["未知的行政区划代码「999999」"]);
+
+    let organizations = browser
+        .get(&app, "/organization?q=%E4%BA%91%E6%95%B0") // 云数
+        .await;
+    organizations.assert_contains(&["南京云数网络技术有限公司", "共 1 条", "清除条件"]);
+    assert!(
+        !organizations
+            .body
+            .contains("苏州智联工业互联网科技有限公司")
+    );
+    let nobody = browser.get(&app, "/organization?q=%E6%97%A0").await; // 无
+    nobody.assert_contains(&["没有名称含有该字词的单位。"]);
 }
 
 #[tokio::test]

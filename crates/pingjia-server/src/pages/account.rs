@@ -30,6 +30,8 @@ pub fn routes() -> axum::Router<AppState> {
 struct NoticeQuery {
     notice: Option<String>,
     page: Option<i64>,
+    /// The organisation list's name search.
+    q: Option<String>,
 }
 
 fn kinds(lang: &str, selected: &str) -> Vec<Value> {
@@ -77,49 +79,45 @@ async fn organization(
         )
         .await;
     }
-    let region_path = match (actor.role, &actor.region_path) {
-        (role, Some(path)) if role.is_regional() => Some(path.clone()),
-        (Role::SystemAdmin, _) => Some("/".to_owned()),
-        _ => None,
-    };
+    let has_region = actor.role.is_regional() || actor.role == Role::SystemAdmin;
     let paging = Page::new(query.page, Some(PER_PAGE));
-    let (rows, region_name) = match &region_path {
-        Some(path) => {
-            let regions: HashMap<i64, String> = store::regions(&state.db)
-                .await?
-                .into_iter()
-                .map(|r| (r.id, r.name))
-                .collect();
-            let region_name = match actor.user.region_id {
-                Some(id) => regions.get(&id).cloned(),
-                None => None,
-            };
-            let rows: Vec<OrganizationRow> = store::organizations_in(&state.db, path, paging)
-                .await?
-                .into_iter()
-                .map(|o| OrganizationRow {
-                    kind_label: super::form::kind_label(&o.kind),
-                    region: regions.get(&o.region_id).cloned().unwrap_or_default(),
-                    name: o.name,
-                    credit_code: o.credit_code,
-                    contact: o.contact,
-                    phone: o.phone,
-                })
-                .collect();
-            (rows, region_name)
-        }
-        None => (Vec::new(), None),
-    };
+    let search = query.q.as_deref().map(str::trim).unwrap_or_default();
+    let (organizations, total) =
+        crate::account::organizations(&state, actor, Some(search), paging).await?;
+    let regions: HashMap<i64, String> = store::regions(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let region_name = actor
+        .user
+        .region_id
+        .and_then(|id| regions.get(&id).cloned());
+    let rows: Vec<OrganizationRow> = organizations
+        .into_iter()
+        .map(|o| OrganizationRow {
+            kind_label: super::form::kind_label(&o.kind),
+            region: regions.get(&o.region_id).cloned().unwrap_or_default(),
+            name: o.name,
+            credit_code: o.credit_code,
+            contact: o.contact,
+            phone: o.phone,
+        })
+        .collect();
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     page.render(
         "organization.html",
         "organization",
         context! {
             listing => true,
-            has_region => region_path.is_some(),
+            has_region => has_region,
             region_name => region_name,
             rows => serde_value(&rows),
+            total => total,
+            search => search,
             page_number => paging.number,
-            has_next => rows.len() as i64 == PER_PAGE,
+            pages => pages,
+            query => super::query_string(&[("q", search)]),
         },
     )
 }

@@ -71,19 +71,10 @@ pub const SCRIPT_STRINGS: &[&str] = &[
 
 /// The states of DESIGN.md §4 in Chinese.
 pub fn state_label(state: &str) -> &'static str {
-    match state {
-        "draft" => "草稿",
-        "county_review" => "区县初审",
-        "city_review" => "设区市审核",
-        "expert_review" => "专家评审",
-        "public_notice" => "公示",
-        "published" => "已发布",
-        "returned" => "退回修改",
-        "rejected" => "未通过",
-        "revoked" => "已撤销",
-        "removed" => "已除名",
-        _ => "其他",
-    }
+    crate::applications::STATES
+        .iter()
+        .find(|(id, _)| *id == state)
+        .map_or("其他", |(_, label)| label)
 }
 
 /// States in which the owner edits the open draft (others are under review or decided).
@@ -162,15 +153,41 @@ struct ListRow {
     updated_at: i64,
 }
 
+/// One choice of a filter's drop-down.
+#[derive(Debug, Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+    /// The scheme a provider type belongs to (its option group).
+    group: Option<String>,
+    selected: bool,
+}
+
 const PER_PAGE: i64 = 20;
 
 async fn list(
     State(state): State<AppState>,
     page: PageActor,
     Query(query): Query<ListQuery>,
+    Query(filter): Query<crate::applications::ListFilter>,
 ) -> AppResult<Response> {
     let paging = Page::new(query.page, Some(PER_PAGE));
-    let (items, total) = store::applications(&state.db, &page.actor.scope(), paging).await?;
+    let regional = page.actor.role != Role::Applicant;
+    // An applicant's own few applications need no filter; a wrong filter is shown, not a 422.
+    let (resolved, filter_error) = if regional {
+        match filter.resolve(&state).await {
+            Ok(resolved) => (Some(resolved), None),
+            Err(error) => (None, Some(super::message_in(page.lang, &error.message))),
+        }
+    } else {
+        (Some(store::ApplicationFilter::default()), None)
+    };
+    let (items, total) = match &resolved {
+        Some(resolved) => {
+            store::applications(&state.db, &page.actor.scope(), resolved, paging).await?
+        }
+        None => (Vec::new(), 0),
+    };
     let rows: Vec<ListRow> = items
         .into_iter()
         .map(|a| ListRow {
@@ -187,6 +204,82 @@ async fn list(
         })
         .collect();
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let value = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let (f_state, f_scheme, f_type, f_region, f_q) = (
+        value(&filter.state),
+        value(&filter.scheme),
+        value(&filter.provider_type),
+        value(&filter.region),
+        value(&filter.q),
+    );
+    let lang = page.lang;
+    let states: Vec<Choice> = crate::applications::STATES
+        .iter()
+        .filter(|(id, _)| !regional || page.actor.role == Role::SystemAdmin || *id != "draft")
+        .map(|(id, label)| Choice {
+            value: (*id).to_owned(),
+            label: tr(lang, label).to_owned(),
+            group: None,
+            selected: *id == f_state,
+        })
+        .collect();
+    let schemes: Vec<Choice> = state
+        .catalog
+        .schemes
+        .iter()
+        .map(|s| Choice {
+            value: s.id.clone(),
+            label: short_title(s),
+            group: None,
+            selected: s.id == f_scheme,
+        })
+        .collect();
+    let types: Vec<Choice> = state
+        .catalog
+        .schemes
+        .iter()
+        .flat_map(|s| {
+            s.provider_types.iter().map(|t| Choice {
+                value: t.id.clone(),
+                label: t.title.clone(),
+                group: Some(short_title(s)),
+                selected: t.id == f_type && s.id == f_scheme,
+            })
+        })
+        .collect();
+    let within = match (&page.actor.region_path, page.actor.role) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Role::SystemAdmin) => Some("/".to_owned()),
+        _ => None,
+    };
+    let regions: Vec<Choice> = match (&within, regional) {
+        (Some(path), true) => store::regions(&state.db)
+            .await?
+            .into_iter()
+            .filter(|r| r.path.starts_with(path.as_str()) && r.path != *path)
+            .map(|r| Choice {
+                selected: r.code == f_region,
+                label: if r.level == "county" {
+                    format!("\u{3000}{}", r.name)
+                } else {
+                    r.name
+                },
+                value: r.code,
+                group: None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let filtered = [&f_state, &f_scheme, &f_type, &f_region, &f_q]
+        .iter()
+        .any(|v| !v.is_empty());
+    let query_string = super::query_string(&[
+        ("state", &f_state),
+        ("scheme", &f_scheme),
+        ("provider_type", &f_type),
+        ("region", &f_region),
+        ("q", &f_q),
+    ]);
     page.render(
         "applications.html",
         "applications",
@@ -198,6 +291,17 @@ async fn list(
             applicant => page.actor.role == Role::Applicant,
             regional => page.actor.role.is_regional(),
             notice => notice_text(query.notice.as_deref()),
+            filter => context! {
+                shown => regional,
+                active => filtered,
+                error => filter_error,
+                q => f_q,
+                states => serde_value(&states),
+                schemes => serde_value(&schemes),
+                types => serde_value(&types),
+                regions => serde_value(&regions),
+            },
+            query => query_string,
         },
     )
 }

@@ -342,6 +342,22 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "本报告为申报单位自评估结果，最终等级以主管部门认定为准。",
         "This is the applicant's self-assessment; the grade the authority decides is final.",
     ),
+    // list filters
+    ("筛选申报", "Filter applications"),
+    ("全部", "All"),
+    ("服务商类型", "Provider type"),
+    ("地区", "Region"),
+    ("输入名称中的字词", "part of the name"),
+    ("查询", "Search"),
+    ("清除条件", "Clear"),
+    (
+        "没有符合筛选条件的申报。",
+        "No applications match the filter.",
+    ),
+    (
+        "没有名称含有该字词的单位。",
+        "No organisation's name contains that.",
+    ),
     // organisation
     ("所辖区域", "Region"),
     (

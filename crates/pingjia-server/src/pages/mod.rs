@@ -511,6 +511,16 @@ pub fn percent_encode(text: &str) -> String {
         .collect()
 }
 
+/// `&key=value…` of the non-empty pairs, percent-encoded: what a list's page links carry
+/// after `?page=N` so that paging keeps the filters.
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| format!("&{key}={}", percent_encode(value)))
+        .collect()
+}
+
 /// Any serialisable value as a template value.
 pub fn serde_value<T: serde::Serialize>(value: &T) -> Value {
     Value::from(minijinja::value::Serde(value))
@@ -669,6 +679,19 @@ async fn switch_language(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_links_keep_the_filters_encoded() {
+        assert_eq!(
+            query_string(&[
+                ("state", "county_review"),
+                ("region", ""),
+                ("q", "智联 & 50%")
+            ]),
+            "&state=county_review&q=%E6%99%BA%E8%81%94%20%26%2050%25"
+        );
+        assert_eq!(query_string(&[("q", "")]), "");
+    }
 
     #[test]
     fn forms_decode_with_repeated_keys_and_utf8() {
