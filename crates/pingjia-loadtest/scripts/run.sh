@@ -196,6 +196,9 @@ http {
 $locations    }
 }
 EOF_CONF
+    # nginx's workers run as an unprivileged user: let them read the captured files.
+    chmod 755 "$work" "$work/peer"
+    chmod 644 "$work/peer"/*
     nginx -c "$work/nginx.conf" -p "$work"
     trap 'nginx -c "$work/nginx.conf" -p "$work" -s stop 2>/dev/null || true; rm -rf "$work"' EXIT
     sleep 1

@@ -128,9 +128,8 @@ pub async fn evidence_items(
 ) -> AppResult<Vec<EvidenceItem>> {
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        let shared = !store::other_organizations_with_blob(&state.db, &row.sha256, organization_id)
-            .await?
-            .is_empty();
+        let shared =
+            store::blob_shared_with_others(&state.db, &row.sha256, organization_id).await?;
         items.push(EvidenceItem {
             id: row.id,
             filename: row.filename.clone(),
@@ -222,7 +221,6 @@ pub async fn save_draft(
             "该版本已提交，不能修改 / this version was submitted",
         ));
     }
-    store::touch_application(&state.db, id, now).await?;
     Ok((draft.number, assessment))
 }
 

@@ -38,9 +38,15 @@ const TOTAL_ENTRIES: usize = 4_096;
 pub struct Totals {
     generation: AtomicU64,
     entries: Mutex<HashMap<String, (u64, Instant, i64)>>,
+    counting: tokio::sync::Mutex<()>,
 }
 
 impl Totals {
+    /// Held while a total is counted (see `store::applications`).
+    pub async fn counting(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.counting.lock().await
+    }
+
     /// The remembered total of `key`, if no application changed since and it is fresh.
     pub fn get(&self, key: &str) -> Option<i64> {
         let generation = self.generation.load(Ordering::Acquire);

@@ -152,13 +152,23 @@ pub async fn upload(
         now,
     )
     .await?;
-    let others =
-        store::other_organizations_with_blob(&state.db, &sha256, application.organization_id)
-            .await?;
-    let details = if others.is_empty() {
-        sha256.clone()
-    } else {
-        format!("{sha256} (also used by organisations {others:?})")
+    // The audit names the first few other organisations; a template attached by thousands
+    // must not make one audit line (and its hash) that long.
+    const NAMED: usize = 10;
+    let others = store::other_organizations_with_blob(
+        &state.db,
+        &sha256,
+        application.organization_id,
+        NAMED as i64 + 1,
+    )
+    .await?;
+    let details = match others.len() {
+        0 => sha256.clone(),
+        n if n <= NAMED => format!("{sha256} (also used by organisations {others:?})"),
+        _ => format!(
+            "{sha256} (also used by organisations {:?} and more)",
+            &others[..NAMED]
+        ),
     };
     store::audit(
         &state.db,

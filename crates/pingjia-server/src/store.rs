@@ -223,6 +223,7 @@ pub async fn insert_organization(
     .bind(now)
     .fetch_one(&db.pool)
     .await?;
+    db.totals.invalidate();
     Ok(id)
 }
 
@@ -258,20 +259,45 @@ pub async fn organizations_in(
         sql.push_text("name LIKE ", contains_pattern(name), " ESCAPE '\\'");
     }
     let clause = sql.clause();
+    let total = count(
+        db,
+        &sql,
+        &format!("SELECT COUNT(*) FROM organizations WHERE {clause}"),
+        name.is_none(),
+    )
+    .await?;
+    if page.offset() >= total {
+        return Ok((Vec::new(), total));
+    }
+    // As for applications: walk `organizations_name`, or sort the region's range of
+    // `organizations_region_name`; SQLite is told which.
+    let hint = match db.backend {
+        Backend::Sqlite => {
+            let all = count(
+                db,
+                &Conditions::new(),
+                "SELECT COUNT(*) FROM organizations",
+                true,
+            )
+            .await?;
+            if walk_first(page, total, all) {
+                " INDEXED BY organizations_name"
+            } else {
+                " INDEXED BY organizations_region_name"
+            }
+        }
+        Backend::Postgres => "",
+    };
     let (limit, offset) = (sql.next(), sql.next() + 1);
     let rows = sql
         .bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE {clause} ORDER BY name, id LIMIT ${limit} OFFSET ${offset}"
+            "SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE id IN \
+             (SELECT id FROM organizations{hint} WHERE {clause} ORDER BY name, id LIMIT ${limit} OFFSET ${offset}) \
+             ORDER BY name, id"
         ))))
         .bind(page.size)
         .bind(page.offset())
         .fetch_all(&db.pool)
-        .await?;
-    let (total,): (i64,) = sql
-        .bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM organizations WHERE {clause}"
-        ))))
-        .fetch_one(&db.pool)
         .await?;
     Ok((rows, total))
 }
@@ -737,55 +763,114 @@ pub async fn applications(
         sql.push_text("o.name LIKE ", contains_pattern(name), " ESCAPE '\\'");
     }
     let clause = sql.clause();
-    let (limit, offset) = (sql.next(), sql.next() + 1);
-    // A region's list is read newest first from `applications_updated`, stopping after one
-    // page: the cost is bounded by the page's depth over the region's share of all
-    // applications. SQLite, without statistics, would rather take the region range from
-    // `applications_region_state` and sort all of it (a province: 70,000 rows for 20), so it
-    // is told; PostgreSQL's planner weighs both by its statistics.
-    let hint = match (db.backend, scope) {
-        (Backend::Sqlite, Scope::Region(_)) => " INDEXED BY applications_updated",
-        _ => "",
-    };
-    // The latest version is the one with the highest number; reading it per row (LIMIT 1 on
-    // the (application_id, number) key) keeps the planner from joining every version first.
-    let rows = sql
-        .bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT a.id, a.organization_id, o.name AS organization_name, a.scheme_id, a.provider_type, a.state, a.updated_at, \
-                    v.number AS version, v.grade, v.stars, v.score \
-             FROM applications a{hint} \
-             JOIN organizations o ON o.id = a.organization_id \
-             JOIN declaration_versions v ON v.id = \
-                  (SELECT id FROM declaration_versions WHERE application_id = a.id ORDER BY number DESC LIMIT 1) \
-             WHERE {clause} ORDER BY a.updated_at DESC, a.id DESC LIMIT ${limit} OFFSET ${offset}"
-        ))))
-        .bind(page.size)
-        .bind(page.offset())
-        .fetch_all(&db.pool)
-        .await?;
-    // An applicant's own few applications are counted each time; a region's total is kept
-    // until an application is created or changes state (db::Totals).
-    let remembered = matches!(scope, Scope::Region(_));
-    let key = format!("{clause} {:?}", sql.args);
-    if remembered && let Some(total) = db.totals.get(&key) {
-        return Ok((rows, total));
-    }
-    let generation = db.totals.generation();
     let from = if by_name {
         "applications a JOIN organizations o ON o.id = a.organization_id"
     } else {
         "applications a"
     };
-    let (total,): (i64,) = sql
+    // An applicant's own few applications are counted each time; a region's total is kept
+    // until an application or organisation is created or an application changes state
+    // (db::Totals).
+    // Name searches are counted each time: a renamed organisation changes them.
+    let remembered = matches!(scope, Scope::Region(_)) && !by_name;
+    let total = count(
+        db,
+        &sql,
+        &format!("SELECT COUNT(*) FROM {from} WHERE {clause}"),
+        remembered,
+    )
+    .await?;
+    if page.offset() >= total {
+        return Ok((Vec::new(), total));
+    }
+    // Two ways to a region's page: walk `applications_updated` newest first and stop after
+    // the page, or take the region's range of `applications_region_updated` and sort it.
+    // PostgreSQL's planner weighs the two by its statistics; SQLite has none (it would always
+    // sort: a province's 70,000 rows for the first 20), so the choice is made here from the
+    // totals, which are at hand (`walk_first`).
+    let hint = match (db.backend, scope) {
+        (Backend::Sqlite, Scope::Region(_)) => {
+            let all = count(
+                db,
+                &Conditions::new(),
+                "SELECT COUNT(*) FROM applications",
+                true,
+            )
+            .await?;
+            if walk_first(page, total, all) {
+                " INDEXED BY applications_updated"
+            } else {
+                " INDEXED BY applications_region_updated"
+            }
+        }
+        _ => "",
+    };
+    let (limit, offset) = (sql.next(), sql.next() + 1);
+    // The page is chosen from the applications alone (with the organisation only when its
+    // name is searched), so the rows skipped by OFFSET cost an index entry each; only the
+    // page's own rows are then joined with their organisation and latest version (the one
+    // with the highest number, read per row on the (application_id, number) key).
+    let page_join = if by_name {
+        " JOIN organizations o ON o.id = a.organization_id"
+    } else {
+        ""
+    };
+    let rows = sql
         .bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM {from} WHERE {clause}"
+            "SELECT a.id, a.organization_id, o.name AS organization_name, a.scheme_id, a.provider_type, a.state, a.updated_at, \
+                    v.number AS version, v.grade, v.stars, v.score \
+             FROM (SELECT a.id FROM applications a{hint}{page_join} \
+                   WHERE {clause} ORDER BY a.updated_at DESC, a.id DESC LIMIT ${limit} OFFSET ${offset}) page \
+             JOIN applications a ON a.id = page.id \
+             JOIN organizations o ON o.id = a.organization_id \
+             JOIN declaration_versions v ON v.id = \
+                  (SELECT id FROM declaration_versions WHERE application_id = a.id ORDER BY number DESC LIMIT 1) \
+             ORDER BY a.updated_at DESC, a.id DESC"
         ))))
+        .bind(page.size)
+        .bind(page.offset())
+        .fetch_all(&db.pool)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Whether SQLite should read a page by walking the list's order index (true) or by sorting
+/// the caller's range of the region index. The walk reads about (offset + size) × all / total
+/// entries of a larger index; the sort reads `total` entries and sorts them, which measured
+/// about four times the cost per entry on 100,000 applications (docs/benchmarks-web.md).
+fn walk_first(page: Page, total: i64, all: i64) -> bool {
+    const SORT_COST: i64 = 4;
+    let walk = (page.offset() + page.size).saturating_mul(all) / total.max(1);
+    walk <= total.saturating_mul(SORT_COST)
+}
+
+/// Runs a `COUNT(*)` query with the conditions' parameters; `remembered` keeps the result in
+/// `db.totals` (keyed by the query and its parameters) until an application changes.
+async fn count(db: &Db, sql: &Conditions, query: &str, remembered: bool) -> Result<i64> {
+    let key = format!("{query} {:?}", sql.args);
+    if remembered && let Some(total) = db.totals.get(&key) {
+        return Ok(total);
+    }
+    // One count at a time: when a total expires under load, the requests that find it
+    // missing wait for the first one's count instead of all counting at once.
+    let _counting = if remembered {
+        let guard = db.totals.counting().await;
+        if let Some(total) = db.totals.get(&key) {
+            return Ok(total);
+        }
+        Some(guard)
+    } else {
+        None
+    };
+    let generation = db.totals.generation();
+    let (total,): (i64,) = sql
+        .bind(sqlx::query_as(sqlx::AssertSqlSafe(query.to_owned())))
         .fetch_one(&db.pool)
         .await?;
     if remembered {
         db.totals.put(key, generation, total);
     }
-    Ok((rows, total))
+    Ok(total)
 }
 
 pub async fn versions(db: &Db, application_id: i64) -> Result<Vec<Version>> {
@@ -810,7 +895,9 @@ pub struct Grade<'a> {
     pub grade: &'a str,
 }
 
-/// Saves a draft's body; refuses (returns false) if the version is already submitted.
+/// Saves a draft's body and marks its application changed, in one transaction (one commit,
+/// so one flush of the log); refuses (returns false, changing nothing) if the version is
+/// already submitted.
 pub async fn save_draft(
     db: &Db,
     version_id: i64,
@@ -818,6 +905,7 @@ pub async fn save_draft(
     grade: &Grade<'_>,
     now: i64,
 ) -> Result<bool> {
+    let mut tx = db.pool.begin().await?;
     let result = sqlx::query(
         "UPDATE declaration_versions SET body = $1, stars = $2, score = $3, grade = $4, updated_at = $5 WHERE id = $6 AND submitted_at IS NULL",
     )
@@ -827,18 +915,20 @@ pub async fn save_draft(
     .bind(grade.grade)
     .bind(now)
     .bind(version_id)
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(result.rows_affected() == 1)
-}
-
-pub async fn touch_application(db: &Db, application_id: i64, now: i64) -> Result<()> {
-    sqlx::query("UPDATE applications SET updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(application_id)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+    if result.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE applications SET updated_at = $1 WHERE id = (SELECT application_id FROM declaration_versions WHERE id = $2)",
+    )
+    .bind(now)
+    .bind(version_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Starts a new draft version from the latest submitted one, carrying its evidence along.
@@ -971,17 +1061,33 @@ pub async fn delete_evidence(db: &Db, id: i64, now: i64) -> Result<()> {
 }
 
 /// Other organisations that attached the same content (to be flagged to reviewers).
+/// Up to `limit` other organisations that attached the same content, by id.
 pub async fn other_organizations_with_blob(
     db: &Db,
     sha256: &str,
     organization_id: i64,
+    limit: i64,
 ) -> Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = sqlx::query_as("SELECT DISTINCT organization_id FROM evidence WHERE sha256 = $1 AND organization_id <> $2 ORDER BY organization_id")
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT DISTINCT organization_id FROM evidence WHERE sha256 = $1 AND organization_id <> $2 ORDER BY organization_id LIMIT $3")
         .bind(sha256)
         .bind(organization_id)
+        .bind(limit)
         .fetch_all(&db.pool)
         .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Whether another organisation attached the same content too. Stops at the first one found:
+/// a template that thousands attach costs no more than a file that one other attached.
+pub async fn blob_shared_with_others(db: &Db, sha256: &str, organization_id: i64) -> Result<bool> {
+    let found: Option<(i64,)> = sqlx::query_as(
+        "SELECT organization_id FROM evidence WHERE sha256 = $1 AND organization_id <> $2 LIMIT 1",
+    )
+    .bind(sha256)
+    .bind(organization_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(found.is_some())
 }
 
 /// Whether any live attachment still references the content.

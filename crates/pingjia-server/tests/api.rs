@@ -956,3 +956,95 @@ async fn organisation_lists_have_totals_and_a_name_search() {
     assert_eq!(list("sysadmin", "").await.1, 2);
     assert_eq!(list("expert", "").await, (vec![], 0));
 }
+
+#[tokio::test]
+async fn every_page_of_a_list_holds_the_next_rows_however_the_page_is_read() {
+    // SQLite reads a page either by walking the list's order or by sorting the region's
+    // range, depending on how deep the page is and how large a share of all applications the
+    // list is (store::walk_first); PostgreSQL's planner makes the same choice. Whichever way,
+    // the pages must join up into the one order: newest first.
+    let app = TestApp::new().await;
+    let a = app.sign_in("applicant_a").await;
+    let b = app.sign_in("applicant_b").await;
+    let mut submitted = Vec::new(); // oldest first
+    for round in 0..6 {
+        for (client, is_a, provider_type) in [
+            (
+                &a,
+                true,
+                if round % 2 == 0 {
+                    "cloud_platform"
+                } else {
+                    "network"
+                },
+            ),
+            (&b, false, "network"),
+        ] {
+            let id = app.new_application(client, provider_type).await;
+            app.advance(60);
+            let response = app
+                .post(
+                    client,
+                    &format!("/api/v1/applications/{id}/submit"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+            submitted.push((id, is_a, provider_type));
+        }
+    }
+    let newest_first: Vec<(i64, bool, &str)> = submitted.iter().rev().copied().collect();
+    let province = app.sign_in("province").await;
+    let pages = |query: &'static str, per_page: usize| {
+        let app = &app;
+        let province = &province;
+        async move {
+            let mut all = Vec::new();
+            for page in 1.. {
+                let (ids, total) = listed(
+                    &app.get(
+                        province,
+                        &format!("/api/v1/applications?per_page={per_page}&page={page}{query}"),
+                    )
+                    .await,
+                );
+                if ids.is_empty() {
+                    assert_eq!(total as usize, all.len(), "{query}: total");
+                    break;
+                }
+                assert!(ids.len() <= per_page);
+                all.extend(ids);
+            }
+            all
+        }
+    };
+    let expect = |keep: &dyn Fn(&(i64, bool, &str)) -> bool| -> Vec<i64> {
+        newest_first
+            .iter()
+            .filter(|r| keep(r))
+            .map(|r| r.0)
+            .collect()
+    };
+    assert_eq!(pages("", 5).await, expect(&|_| true));
+    assert_eq!(pages("", 1).await, expect(&|_| true));
+    // 苏州·昆山 only: half of all.
+    assert_eq!(pages("&region=320583", 2).await, expect(&|r| r.1));
+    // The three cloud platforms among twelve: from the second page on, deep for its share.
+    assert_eq!(
+        pages("&scheme=jiangsu-pool-2021&provider_type=cloud_platform", 1).await,
+        expect(&|r| r.2 == "cloud_platform")
+    );
+    assert_eq!(
+        pages(
+            "&region=320115&provider_type=network&scheme=jiangsu-pool-2021",
+            4
+        )
+        .await,
+        expect(&|r| !r.1)
+    );
+    // A page past the end is empty and still says how many there are.
+    assert_eq!(
+        listed(&app.get(&province, "/api/v1/applications?page=99").await),
+        (vec![], 12)
+    );
+}

@@ -14,6 +14,12 @@ use pingjia_core::Catalog;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// mimalloc rather than the system allocator: rendering a declaration page allocates and
+/// frees many small values, and glibc's malloc took about a sixth of the server's CPU time
+/// under load (docs/benchmarks-web.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pingjia",
