@@ -173,6 +173,8 @@ to_peer() {
 # The peer: nginx serving, from files, the very bytes each scenario answers (no database, no
 # templates, no sign-in check): what one HTTP exchange of that size costs on this machine.
 peer=${PEER-nginx}
+# The peer's results are named after the run they belong to: nginx~sqlite-list_city-….json.
+peer_label="$peer~$label"
 peer_url="http://127.0.0.1:${PEER_PORT:-8091}"
 peer_pids=""
 if [[ -n $peer ]]; then
@@ -212,7 +214,7 @@ run() {
     shift 4
     local -a args
     scenario "$name"
-    if [[ $run_label == "$peer" ]]; then
+    if [[ $run_label == "$peer_label" ]]; then
         to_peer "$name"
     fi
     local file="$out/$run_label-$name-$mode.json"
@@ -239,7 +241,7 @@ EOF
 
 # Each scenario on pingjia, then at once on the peer: at a fixed rate, then closed-loop.
 for name in $scenarios; do
-    for target in "$label $server_pid" ${peer:+"$peer $peer_pids"}; do
+    for target in "$label $server_pid" ${peer:+"$peer_label $peer_pids"}; do
         read -r run_label pids <<<"$target"
         run "$run_label" "$pids" "$name" "rate$rate" -q "$rate" --latency-correction -c "$connections"
         for c in $max_connections; do

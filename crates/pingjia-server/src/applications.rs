@@ -126,10 +126,15 @@ pub async fn evidence_items(
     rows: &[store::Evidence],
     organization_id: i64,
 ) -> AppResult<Vec<EvidenceItem>> {
+    let shared_contents = store::contents_shared_with_others(
+        &state.db,
+        rows.iter().map(|row| row.sha256.as_str()),
+        organization_id,
+    )
+    .await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        let shared =
-            store::blob_shared_with_others(&state.db, &row.sha256, organization_id).await?;
+        let shared = shared_contents.contains(&row.sha256);
         items.push(EvidenceItem {
             id: row.id,
             filename: row.filename.clone(),

@@ -182,7 +182,7 @@ async fn authenticate(
     let unsafe_method = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     let now = state.now();
     if let Some(token) = bearer(headers) {
-        let Some((user, scopes)) =
+        let Some(found) =
             store::token_user(&state.db, &store::sha256_hex(token.as_bytes()), now).await?
         else {
             return Err(AppError::new(
@@ -191,18 +191,28 @@ async fn authenticate(
                 "API 令牌无效或已撤销 / invalid or revoked token",
             ));
         };
-        if unsafe_method && !scopes.split_whitespace().any(|s| s == "write") {
+        if unsafe_method && !found.scopes.split_whitespace().any(|s| s == "write") {
             return Err(AppError::forbidden(
                 "该令牌只有读取权限 / the token is read-only",
             ));
         }
-        return Ok(Some(actor_for(state, user, None, Some(scopes)).await?));
+        return Ok(Some(actor_for(
+            found.user,
+            found.region_path,
+            None,
+            Some(found.scopes),
+        )?));
     }
     let Some(cookie) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
     let token_hash = store::sha256_hex(cookie.as_bytes());
-    let Some((user, csrf)) = store::session_user(&state.db, &token_hash, now).await? else {
+    let Some(store::SessionUser {
+        user,
+        csrf_token: csrf,
+        region_path,
+    }) = store::session_user(&state.db, &token_hash, now).await?
+    else {
         return Ok(None);
     };
     // JSON API calls carry the CSRF token in a header; page forms carry it in a field that
@@ -216,23 +226,22 @@ async fn authenticate(
             return Err(csrf_failed());
         }
     }
-    Ok(Some(
-        actor_for(state, user, Some(SessionInfo { token_hash, csrf }), None).await?,
-    ))
+    Ok(Some(actor_for(
+        user,
+        region_path,
+        Some(SessionInfo { token_hash, csrf }),
+        None,
+    )?))
 }
 
-async fn actor_for(
-    state: &AppState,
+fn actor_for(
     user: User,
+    region_path: Option<String>,
     session: Option<SessionInfo>,
     token_scopes: Option<String>,
 ) -> Result<Actor, AppError> {
     let role = Role::parse(&user.role)
         .ok_or_else(|| AppError::internal(format!("unknown role {}", user.role)))?;
-    let region_path = match user.region_id {
-        Some(region) => store::region(&state.db, region).await?.map(|r| r.path),
-        None => None,
-    };
     Ok(Actor {
         user,
         role,

@@ -433,21 +433,30 @@ pub async fn insert_session(
 }
 
 /// The user of a live session and its CSRF token.
-pub async fn session_user(db: &Db, token_hash: &str, now: i64) -> Result<Option<(User, String)>> {
-    let row: Option<(i64, String)> = sqlx::query_as(
-        "SELECT user_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-    )
+/// The users' columns as read through the alias `u`.
+const USER_COLUMNS_U: &str = "u.id, u.username, u.display_name, u.password_hash, u.role, u.organization_id, u.region_id, u.must_change_password, u.disabled, u.created_at";
+
+/// Who a session belongs to, with what every request needs of them, in one query.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionUser {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub csrf_token: String,
+    /// The path of the user's region (reviewers, authorities).
+    pub region_path: Option<String>,
+}
+
+/// The enabled user of a live session (one query: every authenticated request asks it).
+pub async fn session_user(db: &Db, token_hash: &str, now: i64) -> Result<Option<SessionUser>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS_U}, s.csrf_token, r.path AS region_path \
+         FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN regions r ON r.id = u.region_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0"
+    )))
     .bind(token_hash)
     .bind(now)
     .fetch_optional(&db.pool)
-    .await?;
-    let Some((user_id, csrf)) = row else {
-        return Ok(None);
-    };
-    Ok(user(db, user_id)
-        .await?
-        .filter(|u| u.disabled == 0)
-        .map(|u| (u, csrf)))
+    .await
 }
 
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<()> {
@@ -516,25 +525,43 @@ pub async fn insert_token(
 }
 
 /// The user of an unrevoked token and the token's scopes; records the use.
-pub async fn token_user(db: &Db, token_hash: &str, now: i64) -> Result<Option<(User, String)>> {
-    let row: Option<(i64, i64, String)> = sqlx::query_as(
-        "SELECT id, user_id, scopes FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-    )
+/// Who an API token belongs to, with its scopes.
+#[derive(Debug, sqlx::FromRow)]
+pub struct TokenUser {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub token_id: i64,
+    pub scopes: String,
+    pub last_used_at: Option<i64>,
+    pub region_path: Option<String>,
+}
+
+/// How stale a token's `last_used_at` may be: recording every use would make each API call a
+/// write (and, on PostgreSQL, a flush of the log).
+const TOKEN_USE_RESOLUTION: i64 = 60;
+
+/// The enabled user of a live API token; records its use (to the minute).
+pub async fn token_user(db: &Db, token_hash: &str, now: i64) -> Result<Option<TokenUser>> {
+    let found: Option<TokenUser> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS_U}, t.id AS token_id, t.scopes, t.last_used_at, r.path AS region_path \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN regions r ON r.id = u.region_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
+    )))
     .bind(token_hash)
     .fetch_optional(&db.pool)
     .await?;
-    let Some((token_id, user_id, scopes)) = row else {
-        return Ok(None);
-    };
-    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(token_id)
-        .execute(&db.pool)
-        .await?;
-    Ok(user(db, user_id)
-        .await?
-        .filter(|u| u.disabled == 0)
-        .map(|u| (u, scopes)))
+    if let Some(token) = &found
+        && token
+            .last_used_at
+            .is_none_or(|at| now - at >= TOKEN_USE_RESOLUTION)
+    {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(token.token_id)
+            .execute(&db.pool)
+            .await?;
+    }
+    Ok(found)
 }
 
 pub async fn tokens_of(db: &Db, user_id: i64) -> Result<Vec<ApiToken>> {
@@ -1077,17 +1104,34 @@ pub async fn other_organizations_with_blob(
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// Whether another organisation attached the same content too. Stops at the first one found:
-/// a template that thousands attach costs no more than a file that one other attached.
-pub async fn blob_shared_with_others(db: &Db, sha256: &str, organization_id: i64) -> Result<bool> {
-    let found: Option<(i64,)> = sqlx::query_as(
-        "SELECT organization_id FROM evidence WHERE sha256 = $1 AND organization_id <> $2 LIMIT 1",
-    )
-    .bind(sha256)
-    .bind(organization_id)
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(found.is_some())
+/// Which of these contents another organisation attached too, in one query. Each content is
+/// looked up on `evidence_sha256` until the first other organisation: a template that
+/// thousands attach costs no more than a file that one other attached.
+pub async fn contents_shared_with_others<'a>(
+    db: &Db,
+    sha256s: impl Iterator<Item = &'a str>,
+    organization_id: i64,
+) -> Result<std::collections::HashSet<String>> {
+    let mut sql = Conditions::new();
+    let mut placeholders = Vec::new();
+    for sha256 in sha256s {
+        placeholders.push(format!("${}", sql.next()));
+        sql.args.push(Arg::Text(sha256.to_owned()));
+    }
+    if placeholders.is_empty() {
+        return Ok(Default::default());
+    }
+    let organization = sql.next();
+    let rows: Vec<(String,)> = sql
+        .bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT b.sha256 FROM evidence_blobs b WHERE b.sha256 IN ({}) AND EXISTS \
+             (SELECT 1 FROM evidence e WHERE e.sha256 = b.sha256 AND e.organization_id <> ${organization})",
+            placeholders.join(", ")
+        ))))
+        .bind(organization_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.into_iter().map(|(sha256,)| sha256).collect())
 }
 
 /// Whether any live attachment still references the content.

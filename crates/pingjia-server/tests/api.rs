@@ -186,6 +186,29 @@ async fn api_tokens_are_scoped_revocable_and_hashed_at_rest() {
         StatusCode::CREATED
     );
 
+    // Each token's last use is recorded to the minute: the first use at once, a use within
+    // the minute not again (no write per call), a later one again.
+    let last_used = |token_id: i64| {
+        let pool = app.state.db.pool.clone();
+        async move {
+            let (at,): (Option<i64>,) =
+                sqlx::query_as("SELECT last_used_at FROM api_tokens WHERE id = $1")
+                    .bind(token_id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            at
+        }
+    };
+    let read_id = read.json()["id"].as_i64().unwrap();
+    let first_use = last_used(read_id).await.expect("recorded at the first use");
+    app.advance(59);
+    app.get(&reader, "/api/v1/me").await;
+    assert_eq!(last_used(read_id).await, Some(first_use));
+    app.advance(1);
+    app.get(&reader, "/api/v1/me").await;
+    assert_eq!(last_used(read_id).await, Some(first_use + 60));
+
     let stored: Vec<(String,)> = sqlx::query_as("SELECT token_hash FROM api_tokens")
         .fetch_all(&app.state.db.pool)
         .await

@@ -117,8 +117,13 @@ fn temp_dir() -> TempDir {
 async fn database(dir: &TempDir) -> Db {
     match std::env::var("PINGJIA_TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {
+            // A prefix per CI run (`.ci/run` drops that run's schemas afterwards).
+            let prefix = std::env::var("PINGJIA_TEST_SCHEMA_PREFIX")
+                .ok()
+                .filter(|p| p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or_default();
             let schema = format!(
-                "t{}_{}",
+                "{prefix}t{}_{}",
                 std::process::id(),
                 pingjia_server::auth::random_token(6)
             );
