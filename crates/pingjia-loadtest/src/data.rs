@@ -229,6 +229,20 @@ pub struct Batch {
     pub accounts: Vec<(String, i64, &'static str)>,
 }
 
+/// The columns of the users the loader writes (applicants here, reviewers in `main`).
+pub const USER_COLUMNS: &[&str] = &[
+    "id",
+    "username",
+    "display_name",
+    "password_hash",
+    "role",
+    "organization_id",
+    "region_id",
+    "must_change_password",
+    "disabled",
+    "created_at",
+];
+
 /// What the generator shares across batches.
 #[derive(Debug)]
 pub struct Generator<'c> {
@@ -274,22 +288,7 @@ impl Generator<'_> {
                 ],
                 "",
             ),
-            users: Insert::new(
-                "users",
-                &[
-                    "id",
-                    "username",
-                    "display_name",
-                    "password_hash",
-                    "role",
-                    "organization_id",
-                    "region_id",
-                    "must_change_password",
-                    "disabled",
-                    "created_at",
-                ],
-                "",
-            ),
+            users: Insert::new("users", USER_COLUMNS, ""),
             applications: Insert::new(
                 "applications",
                 &[

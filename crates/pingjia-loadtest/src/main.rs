@@ -136,22 +136,7 @@ async fn main() -> anyhow::Result<()> {
 
     // Reviewers and the blobs many organisations share.
     let mut setup = db.pool.begin().await?;
-    let mut reviewers = Insert::new(
-        "users",
-        &[
-            "id",
-            "username",
-            "display_name",
-            "password_hash",
-            "role",
-            "organization_id",
-            "region_id",
-            "must_change_password",
-            "disabled",
-            "created_at",
-        ],
-        "",
-    );
+    let mut reviewers = Insert::new("users", data::USER_COLUMNS, "");
     for (username, display_name, role, region_code) in REVIEWERS {
         let region = regions
             .iter()
