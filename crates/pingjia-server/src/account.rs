@@ -221,12 +221,7 @@ pub async fn organizations(
     name: Option<&str>,
     page: store::Page,
 ) -> AppResult<(Vec<store::Organization>, i64)> {
-    let name = name.map(str::trim).filter(|n| !n.is_empty());
-    if name.is_some_and(|n| n.chars().count() > 100) {
-        return Err(AppError::invalid(
-            "单位名称检索词不能超过 100 个字 / name query too long",
-        ));
-    }
+    let name = crate::applications::name_search(name)?;
     let path = match (actor.role, actor.user.organization_id, &actor.region_path) {
         (Role::Applicant, Some(id), _) => {
             let own = store::organization(&state.db, id).await?;

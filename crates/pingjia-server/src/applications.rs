@@ -284,6 +284,17 @@ pub const STATES: &[(&str, &str)] = &[
 /// The longest organisation-name fragment a list may be searched by.
 const MAX_NAME_QUERY: usize = 100;
 
+/// A list's organisation-name search as typed: `None` when empty, refused when too long.
+pub fn name_search(q: Option<&str>) -> AppResult<Option<&str>> {
+    let q = q.map(str::trim).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.chars().count() > MAX_NAME_QUERY) {
+        return Err(AppError::invalid(format!(
+            "单位名称检索词不能超过 {MAX_NAME_QUERY} 个字 / name query too long"
+        )));
+    }
+    Ok(q)
+}
+
 /// How a list of applications may be narrowed, as typed in the list page's form or in the
 /// API's query string. Empty values mean "any" (an HTML form sends every field).
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
@@ -359,15 +370,7 @@ impl ListFilter {
                     .path,
             ),
         };
-        let organization_name = given(&self.q).map(str::to_owned);
-        if organization_name
-            .as_ref()
-            .is_some_and(|q| q.chars().count() > MAX_NAME_QUERY)
-        {
-            return Err(AppError::invalid(format!(
-                "单位名称检索词不能超过 {MAX_NAME_QUERY} 个字 / name query too long"
-            )));
-        }
+        let organization_name = name_search(self.q.as_deref())?.map(str::to_owned);
         Ok(store::ApplicationFilter {
             state: status,
             scheme_id: scheme.map(|s| s.id.clone()),

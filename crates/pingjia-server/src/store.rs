@@ -270,24 +270,15 @@ pub async fn organizations_in(
         return Ok((Vec::new(), total));
     }
     // As for applications: walk `organizations_name`, or sort the region's range of
-    // `organizations_region_name`; SQLite is told which.
-    let hint = match db.backend {
-        Backend::Sqlite => {
-            let all = count(
-                db,
-                &Conditions::new(),
-                "SELECT COUNT(*) FROM organizations",
-                true,
-            )
-            .await?;
-            if walk_first(page, total, all) {
-                " INDEXED BY organizations_name"
-            } else {
-                " INDEXED BY organizations_region_name"
-            }
-        }
-        Backend::Postgres => "",
-    };
+    // `organizations_region_name`.
+    let hint = index_hint(
+        db,
+        "organizations",
+        page,
+        total,
+        ["organizations_name", "organizations_region_name"],
+    )
+    .await?;
     let (limit, offset) = (sql.next(), sql.next() + 1);
     let rows = sql
         .bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -646,15 +637,13 @@ pub async fn application(db: &Db, scope: &Scope, id: i64) -> Result<Option<Appli
 /// `C` collation the PostgreSQL migrations give the path columns). A range, unlike `LIKE`,
 /// is read from an index on both databases.
 pub fn path_range(path: &str) -> (String, String) {
-    let mut end = path.as_bytes().to_vec();
-    match end.last_mut() {
-        Some(last) if *last < 0x7f => *last += 1,
-        _ => end.push(0x7f),
+    let mut end = path.to_owned();
+    match end.pop() {
+        Some(last) if last < '\u{7f}' => end.push(char::from(last as u8 + 1)),
+        Some(last) => end.extend([last, '\u{7f}']),
+        None => end.push('\u{7f}'),
     }
-    (
-        path.to_owned(),
-        String::from_utf8(end).unwrap_or_else(|_| format!("{path}\u{7f}")),
-    )
+    (path.to_owned(), end)
 }
 
 /// A `WHERE` clause under construction, with its parameters numbered in order.
@@ -790,20 +779,19 @@ pub async fn applications(
         sql.push_text("o.name LIKE ", contains_pattern(name), " ESCAPE '\\'");
     }
     let clause = sql.clause();
-    let from = if by_name {
-        "applications a JOIN organizations o ON o.id = a.organization_id"
+    let join = if by_name {
+        " JOIN organizations o ON o.id = a.organization_id"
     } else {
-        "applications a"
+        ""
     };
-    // An applicant's own few applications are counted each time; a region's total is kept
-    // until an application or organisation is created or an application changes state
-    // (db::Totals).
-    // Name searches are counted each time: a renamed organisation changes them.
+    // An applicant's own few applications, and name searches (a renamed organisation changes
+    // them), are counted each time; a region's total is kept until an application or
+    // organisation is created or an application changes state (db::Totals).
     let remembered = matches!(scope, Scope::Region(_)) && !by_name;
     let total = count(
         db,
         &sql,
-        &format!("SELECT COUNT(*) FROM {from} WHERE {clause}"),
+        &format!("SELECT COUNT(*) FROM applications a{join} WHERE {clause}"),
         remembered,
     )
     .await?;
@@ -811,42 +799,31 @@ pub async fn applications(
         return Ok((Vec::new(), total));
     }
     // Two ways to a region's page: walk `applications_updated` newest first and stop after
-    // the page, or take the region's range of `applications_region_updated` and sort it.
-    // PostgreSQL's planner weighs the two by its statistics; SQLite has none (it would always
-    // sort: a province's 70,000 rows for the first 20), so the choice is made here from the
-    // totals, which are at hand (`walk_first`).
-    let hint = match (db.backend, scope) {
-        (Backend::Sqlite, Scope::Region(_)) => {
-            let all = count(
+    // the page, or take the region's range of `applications_region_updated` and sort it. An
+    // organisation's own list goes by `applications_org`, as the planner sees fit.
+    let hint = match scope {
+        Scope::Region(_) => {
+            index_hint(
                 db,
-                &Conditions::new(),
-                "SELECT COUNT(*) FROM applications",
-                true,
+                "applications",
+                page,
+                total,
+                ["applications_updated", "applications_region_updated"],
             )
-            .await?;
-            if walk_first(page, total, all) {
-                " INDEXED BY applications_updated"
-            } else {
-                " INDEXED BY applications_region_updated"
-            }
+            .await?
         }
-        _ => "",
+        _ => String::new(),
     };
     let (limit, offset) = (sql.next(), sql.next() + 1);
     // The page is chosen from the applications alone (with the organisation only when its
     // name is searched), so the rows skipped by OFFSET cost an index entry each; only the
     // page's own rows are then joined with their organisation and latest version (the one
     // with the highest number, read per row on the (application_id, number) key).
-    let page_join = if by_name {
-        " JOIN organizations o ON o.id = a.organization_id"
-    } else {
-        ""
-    };
     let rows = sql
         .bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT a.id, a.organization_id, o.name AS organization_name, a.scheme_id, a.provider_type, a.state, a.updated_at, \
                     v.number AS version, v.grade, v.stars, v.score \
-             FROM (SELECT a.id FROM applications a{hint}{page_join} \
+             FROM (SELECT a.id FROM applications a{hint}{join} \
                    WHERE {clause} ORDER BY a.updated_at DESC, a.id DESC LIMIT ${limit} OFFSET ${offset}) page \
              JOIN applications a ON a.id = page.id \
              JOIN organizations o ON o.id = a.organization_id \
@@ -861,14 +838,37 @@ pub async fn applications(
     Ok((rows, total))
 }
 
-/// Whether SQLite should read a page by walking the list's order index (true) or by sorting
-/// the caller's range of the region index. The walk reads about (offset + size) × all / total
-/// entries of a larger index; the sort reads `total` entries and sorts them, which measured
-/// about four times the cost per entry on 100,000 applications (docs/benchmarks-web.md).
-fn walk_first(page: Page, total: i64, all: i64) -> bool {
+/// How SQLite is to read one page of a region's list from `table`: ` INDEXED BY walk` (walk
+/// the list's order and stop after the page, about (offset + size) × all / total entries of a
+/// larger index) or ` INDEXED BY sort` (the region's range, `total` entries, sorted — about
+/// four times the cost per entry, measured on 100,000 applications: docs/benchmarks-web.md).
+/// SQLite keeps no statistics and would always sort (a province: 70,000 rows for the first
+/// 20), so it is told, from the totals at hand; PostgreSQL's planner weighs the two itself.
+async fn index_hint(
+    db: &Db,
+    table: &str,
+    page: Page,
+    total: i64,
+    [walk, sort]: [&str; 2],
+) -> Result<String> {
     const SORT_COST: i64 = 4;
-    let walk = (page.offset() + page.size).saturating_mul(all) / total.max(1);
-    walk <= total.saturating_mul(SORT_COST)
+    if db.backend != Backend::Sqlite {
+        return Ok(String::new());
+    }
+    let all = count(
+        db,
+        &Conditions::new(),
+        &format!("SELECT COUNT(*) FROM {table}"),
+        true,
+    )
+    .await?;
+    let walked = (page.offset() + page.size).saturating_mul(all) / total.max(1);
+    let index = if walked <= total.saturating_mul(SORT_COST) {
+        walk
+    } else {
+        sort
+    };
+    Ok(format!(" INDEXED BY {index}"))
 }
 
 /// Runs a `COUNT(*)` query with the conditions' parameters; `remembered` keeps the result in

@@ -984,7 +984,7 @@ async fn organisation_lists_have_totals_and_a_name_search() {
 async fn every_page_of_a_list_holds_the_next_rows_however_the_page_is_read() {
     // SQLite reads a page either by walking the list's order or by sorting the region's
     // range, depending on how deep the page is and how large a share of all applications the
-    // list is (store::walk_first); PostgreSQL's planner makes the same choice. Whichever way,
+    // list is (store::index_hint); PostgreSQL's planner makes the same choice. Whichever way,
     // the pages must join up into the one order: newest first.
     let app = TestApp::new().await;
     let a = app.sign_in("applicant_a").await;

@@ -160,16 +160,21 @@ impl Browser {
         std::fs::write(self.screenshots.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// The element's text, once it exists. The live result re-renders its elements, so one
+    /// found may be gone (stale) when its text is asked for: then it is looked up again.
     async fn text(&self, css: &str) -> String {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        let mut error = None;
+        for _ in 0..100 {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(element) => match element.text().await {
+                    Ok(text) => return text,
+                    Err(e) => error = Some(e),
+                },
+                Err(e) => error = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css}: no text within 10 s: {error:?}");
     }
 
     /// Waits until the element's text satisfies `predicate` (the live result updates asynchronously).

@@ -172,9 +172,14 @@ async fn list(
     Query(filter): Query<crate::applications::ListFilter>,
 ) -> AppResult<Response> {
     let paging = Page::new(query.page, Some(PER_PAGE));
-    let regional = page.actor.role != Role::Applicant;
-    // An applicant's own few applications need no filter; a wrong filter is shown, not a 422.
-    let (resolved, filter_error) = if regional {
+    // Reviewers narrow their region's list; an applicant's own few applications need no
+    // filter, and other roles see no list. A wrong filter is said on the page, not a 422.
+    let scope = page.actor.scope();
+    let within = match &scope {
+        Scope::Region(path) => Some(path.as_str()),
+        _ => None,
+    };
+    let (resolved, filter_error) = if within.is_some() {
         match filter.resolve(&state).await {
             Ok(resolved) => (Some(resolved), None),
             Err(error) => (None, Some(super::message_in(page.lang, &error.message))),
@@ -183,9 +188,7 @@ async fn list(
         (Some(store::ApplicationFilter::default()), None)
     };
     let (items, total) = match &resolved {
-        Some(resolved) => {
-            store::applications(&state.db, &page.actor.scope(), resolved, paging).await?
-        }
+        Some(resolved) => store::applications(&state.db, &scope, resolved, paging).await?,
         None => (Vec::new(), 0),
     };
     let rows: Vec<ListRow> = items
@@ -215,7 +218,8 @@ async fn list(
     let lang = page.lang;
     let states: Vec<Choice> = crate::applications::STATES
         .iter()
-        .filter(|(id, _)| !regional || page.actor.role == Role::SystemAdmin || *id != "draft")
+        // Reviewers never see drafts.
+        .filter(|(id, _)| *id != "draft")
         .map(|(id, label)| Choice {
             value: (*id).to_owned(),
             label: tr(lang, label).to_owned(),
@@ -247,16 +251,11 @@ async fn list(
             })
         })
         .collect();
-    let within = match (&page.actor.region_path, page.actor.role) {
-        (Some(path), _) => Some(path.clone()),
-        (None, Role::SystemAdmin) => Some("/".to_owned()),
-        _ => None,
-    };
-    let regions: Vec<Choice> = match (&within, regional) {
-        (Some(path), true) => store::regions(&state.db)
+    let regions: Vec<Choice> = match within {
+        Some(path) => store::regions(&state.db)
             .await?
             .into_iter()
-            .filter(|r| r.path.starts_with(path.as_str()) && r.path != *path)
+            .filter(|r| r.path.starts_with(path) && r.path != path)
             .map(|r| Choice {
                 selected: r.code == f_region,
                 label: if r.level == "county" {
@@ -268,7 +267,7 @@ async fn list(
                 group: None,
             })
             .collect(),
-        _ => Vec::new(),
+        None => Vec::new(),
     };
     let filtered = [&f_state, &f_scheme, &f_type, &f_region, &f_q]
         .iter()
@@ -292,7 +291,7 @@ async fn list(
             regional => page.actor.role.is_regional(),
             notice => notice_text(query.notice.as_deref()),
             filter => context! {
-                shown => regional,
+                shown => within.is_some(),
                 active => filtered,
                 error => filter_error,
                 q => f_q,
