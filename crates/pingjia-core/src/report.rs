@@ -4,6 +4,7 @@
 use crate::declaration::Value;
 use crate::engine::{Evaluation, Finding, Outcome, Remark, Status};
 use crate::scheme::{FieldKind, Requirement, Scheme, Section, Test};
+use crate::units::round_half_up;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -245,9 +246,9 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
             ..
         } => {
             report.eligible = Some(*eligible);
-            report.score = score.map(|s| s.round_dp(2).normalize());
+            report.score = score.map(|s| round_half_up(s, 2).normalize());
             report.max_score = Some(*max_score);
-            report.self_score = self_score.map(|s| s.round_dp(2).normalize());
+            report.self_score = self_score.map(|s| round_half_up(s, 2).normalize());
             report.grade = if *eligible {
                 "符合申报条件".into()
             } else {
@@ -263,7 +264,7 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
                 (_, false) => format!("不满足申报条件（{}）", dedup(failing).join("、")),
                 (Some(score), true) => format!(
                     "专家评分 {} / {max_score} 分（择优由认定主管部门决定）",
-                    score.round_dp(2).normalize()
+                    round_half_up(*score, 2).normalize()
                 ),
                 (None, true) => "尚无专家评分".into(),
             });
@@ -431,9 +432,9 @@ fn finding_report(
             let mut text = format!(
                 "专家评分 [{}]，汇总 {}",
                 given.join(", "),
-                scores
-                    .aggregate
-                    .map_or("—".into(), |a| a.round_dp(2).normalize().to_string())
+                scores.aggregate.map_or("—".into(), |a| round_half_up(a, 2)
+                    .normalize()
+                    .to_string())
             );
             if let Some(own) = scores.self_score {
                 let _ = write!(text, "；自评 {}", own.normalize());

@@ -4,8 +4,16 @@
 //! Quantities are never floats: every value is a [`Decimal`] in the base of its unit
 //! (yuan for amounts, TB for data volumes, GB/s for rates, …).
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use std::fmt;
+
+/// Rounds to `dp` decimal places half up (四舍五入), as Chinese scoring and the documents
+/// round: 8.125 → 8.13. `Decimal::round_dp` rounds half to even (8.125 → 8.12) and is not
+/// used in this crate (see `clippy.toml`). Quantities here are never negative, so half up and
+/// half away from zero agree.
+pub fn round_half_up(value: Decimal, dp: u32) -> Decimal {
+    value.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+}
 
 /// A unit a numeric criterion is measured in, as written in the scheme file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -244,7 +252,7 @@ impl Unit {
             Unit::Terabytes => {
                 let pb = Decimal::from(1024);
                 if value >= pb {
-                    format!("{}PB", (value / pb).round_dp(3).normalize())
+                    format!("{}PB", round_half_up(value / pb, 3).normalize())
                 } else {
                     format!("{value}TB")
                 }
@@ -356,11 +364,26 @@ mod tests {
     }
 
     #[test]
+    fn rounding_is_half_up() {
+        let d = |text: &str| text.parse::<Decimal>().unwrap();
+        assert_eq!(round_half_up(d("8.125"), 2), d("8.13"));
+        assert_eq!(round_half_up(d("84.125"), 2), d("84.13"));
+        assert_eq!(round_half_up(d("2.5"), 0), d("3"));
+        assert_eq!(round_half_up(d("83.66666"), 2), d("83.67"));
+        assert_eq!(round_half_up(d("8.124"), 2), d("8.12"));
+    }
+
+    #[test]
     fn displays_as_documents_write() {
         assert_eq!(Unit::Yuan.display(Decimal::from(12_000_000)), "1200万");
         assert_eq!(Unit::Yuan.display(Decimal::from(1_500_000_000)), "15亿");
         assert_eq!(Unit::Yuan.display(Decimal::from(5000)), "5000元");
         assert_eq!(Unit::Terabytes.display(Decimal::from(2048)), "2PB");
+        // 1024.512TB = 1.0005PB: three decimals, half up (not half to even, which gives 1PB).
+        assert_eq!(
+            Unit::Terabytes.display("1024.512".parse().unwrap()),
+            "1.001PB"
+        );
         assert_eq!(
             Unit::Count(Measure::TaiTao).display(Decimal::from(5000)),
             "5000台/套"

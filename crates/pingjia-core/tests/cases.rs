@@ -3,6 +3,7 @@
 //! reports every mismatch, naming the file.
 
 use pingjia_core::engine::{Outcome, Round, Status};
+use pingjia_core::units::round_half_up;
 use pingjia_core::{Catalog, evaluate, read_declaration};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -39,7 +40,10 @@ struct Expect {
     via_shortcut: Option<bool>,
     /// Rubric method.
     eligible: Option<bool>,
+    /// The engine's total, compared at four decimals.
     score: Option<String>,
+    /// The total as the report shows it: two decimals, rounded half up (四舍五入).
+    displayed_score: Option<String>,
     /// Capability method: part id → status.
     #[serde(default)]
     parts: BTreeMap<String, String>,
@@ -204,9 +208,17 @@ fn check(catalog: &Catalog, path: &Path) -> Vec<String> {
                 problems.push(format!("eligible: expected {wanted}, got {eligible}"));
             }
             if let Some(wanted) = &expect.score {
-                let got = score.map(|s| s.round_dp(4).normalize().to_string());
+                let got = score.map(|s| round_half_up(s, 4).normalize().to_string());
                 if got.as_deref() != Some(wanted.as_str()) {
                     problems.push(format!("score: expected {wanted}, got {got:?}"));
+                }
+            }
+            if let Some(wanted) = &expect.displayed_score {
+                let shown = pingjia_core::report(&evaluation)
+                    .score
+                    .map(|s| s.to_string());
+                if shown.as_deref() != Some(wanted.as_str()) {
+                    problems.push(format!("displayed score: expected {wanted}, got {shown:?}"));
                 }
             }
         }
@@ -255,7 +267,7 @@ fn check(catalog: &Catalog, path: &Path) -> Vec<String> {
                 .scores
                 .as_ref()
                 .and_then(|s| s.aggregate)
-                .map(|a| a.round_dp(4).normalize().to_string());
+                .map(|a| round_half_up(a, 4).normalize().to_string());
             if got.as_deref() != Some(aggregate.as_str()) {
                 problems.push(format!(
                     "{}: expected aggregate {aggregate}, got {got:?}",
