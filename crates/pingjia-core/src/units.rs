@@ -24,7 +24,8 @@ pub enum Unit {
     Percent,
     /// A count of something, displayed with its measure word (人, 件, 种, 个, 台/套, 次, 家, 单).
     Count(Measure),
-    /// TB — an accumulated data volume; `3PB` is 3 × 1024 TB.
+    /// TB — an accumulated data volume; `3PB` is 3 × 1024 TB; `TB级` / `PB级` (as the tables
+    /// write) are 1TB / 1PB, `10PB级` is 10PB.
     Terabytes,
     /// GB/s — a processing rate.
     GigabytesPerSecond,
@@ -123,7 +124,7 @@ impl Unit {
             Unit::Yuan => "1200万、15亿、12000000",
             Unit::Percent => "15%、15、0.5%",
             Unit::Count(_) => "120、1.5万、1亿",
-            Unit::Terabytes => "800TB、1.5PB、1PB（1PB=1024TB）",
+            Unit::Terabytes => "800TB、1.5PB、PB级（1PB=1024TB）",
             Unit::GigabytesPerSecond => "0.5GB/s、800MB/s（1GB=1024MB）",
             Unit::PetabytesPerDay => "10PB/日、10",
         }
@@ -141,7 +142,22 @@ impl Unit {
             .chars()
             .filter(|c| !matches!(c, ',' | '，' | ' ' | '_'))
             .collect();
-        let (number_text, scale) = self.split_suffix(&text).ok_or_else(error)?;
+        // 「TB级」「PB级」「10PB级」: the tables write data volumes by order of magnitude; the
+        // magnitude is a lower bound (TB级 = at least 1TB), and a bare magnitude means one of it.
+        let (text, magnitude) = match (self, text.strip_suffix('级')) {
+            (Unit::Terabytes, Some(rest)) => (rest, true),
+            _ => (text.as_str(), false),
+        };
+        let (number_text, scale) = self.split_suffix(text).ok_or_else(error)?;
+        if magnitude && number_text.len() == text.len() {
+            // 「级」 needs a unit before it: 「10级」 says nothing about a data volume.
+            return Err(error());
+        }
+        let number_text = if magnitude && number_text.is_empty() {
+            "1"
+        } else {
+            number_text
+        };
         let (number_text, multiplier) = split_multiplier(number_text);
         if number_text.is_empty() || number_text.starts_with(['+', '-']) {
             return Err(error());
@@ -347,6 +363,13 @@ mod tests {
         check("个", "1500万个", "15000000");
         check("TB", "1PB", "1024");
         check("TB", "512GB", "0.5");
+        // As the Jiangsu tables write data volumes: 「TB级」 ≥ 1TB, 「PB级」 ≥ 1PB.
+        check("TB", "TB级", "1");
+        check("TB", "PB级", "1024");
+        check("TB", "pb级", "1024");
+        check("TB", "10PB级", "10240");
+        check("TB", "1.5PB级", "1536");
+        check("TB", " PB 级 ", "1024");
         check("GB/s", "512MB/s", "0.5");
         check("GB/s", "0.5GB/s", "0.5");
         check("PB/日", "10PB/日", "10");
@@ -361,6 +384,10 @@ mod tests {
         assert!(amount.parse("万").is_err());
         assert!(Unit::Count(Measure::Ren).parse("3.5").is_err());
         assert!(Unit::Count(Measure::Ren).parse("3.5万").is_ok());
+        // 「级」 follows a unit of data volume and nothing else.
+        assert!(Unit::Terabytes.parse("10级").is_err());
+        assert!(Unit::Terabytes.parse("级").is_err());
+        assert!(Unit::Yuan.parse("1200万级").is_err());
     }
 
     #[test]

@@ -1281,16 +1281,10 @@ impl<'s> Loader<'s> {
         span: Option<std::ops::Range<usize>>,
     ) -> Option<Requirement> {
         let requirement = match kind {
-            FieldKind::Number(unit) => {
-                let compact = normalize_label(text);
-                let compact = match (unit, compact.strip_suffix('级')) {
-                    (Unit::Terabytes, Some(magnitude)) => format!("1{magnitude}"),
-                    _ => compact,
-                };
-                unit.parse(&compact)
-                    .ok()
-                    .map(|v| Requirement::AtLeast(Need::Fixed(v)))
-            }
+            FieldKind::Number(unit) => unit
+                .parse(&normalize_label(text))
+                .ok()
+                .map(|v| Requirement::AtLeast(Need::Fixed(v))),
             FieldKind::YesNo => {
                 matches!(text.trim(), "是" | "有" | "具备").then_some(Requirement::Yes)
             }
