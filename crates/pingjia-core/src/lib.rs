@@ -11,6 +11,7 @@ pub mod engine;
 pub mod report;
 pub mod scheme;
 pub mod units;
+pub mod workflow;
 
 pub use catalog::{Catalog, Target};
 pub use declaration::{Declaration, Format, InputError, InputErrors, read_declaration};
