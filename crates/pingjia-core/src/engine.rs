@@ -406,7 +406,7 @@ impl<'a> Context<'a> {
                     (Some(Value::NoDate), _) => Status::Met,
                     (Some(_), None) => Status::MissingParameter,
                     (Some(Value::Date(date)), Some(cutoff)) => {
-                        status_of(anniversary(*date, *years).is_some_and(|end| end <= cutoff))
+                        status_of(!barred_on(*date, *years, cutoff))
                     }
                     (Some(_), _) => Status::NotMet,
                 };
@@ -643,10 +643,26 @@ fn status_of(met: bool) -> Status {
     if met { Status::Met } else { Status::NotMet }
 }
 
-/// The N-th anniversary of a date. A 29 February start ends on 28 February (民法典第二百零三条:
-/// without a corresponding day, the last day of the month).
+/// The N-th anniversary of a date: the corresponding day N years later, or the last day of
+/// that month when it has no corresponding day (29 February → 28 February), as 民法典
+/// 第二百零二条 ends a period counted in years (docs/readings.md §1.2, §2.9).
 pub fn anniversary(date: NaiveDate, years: u32) -> Option<NaiveDate> {
     date.checked_add_months(Months::new(years.checked_mul(12)?))
+}
+
+/// The last day of a bar of `years` years that follows an event (三、1 黑名单「取消其3年内申报
+/// 资格」, 第十一条「3年内不再受理」). 民法典 第二百零一条: the period starts the day after the
+/// event; 第二百零二条: its last day is the corresponding day of the last year (the N-th
+/// anniversary), or the last day of that month when there is none. The last day is still
+/// barred (docs/readings.md §1.2). `None` when the date would overflow.
+pub fn bar_last_day(event: NaiveDate, years: u32) -> Option<NaiveDate> {
+    anniversary(event, years)
+}
+
+/// Whether `day` falls inside the bar of `years` years that follows `event`: through the N-th
+/// anniversary inclusive; free from the day after.
+pub fn barred_on(event: NaiveDate, years: u32, day: NaiveDate) -> bool {
+    bar_last_day(event, years).is_none_or(|last| day <= last)
 }
 
 fn aggregate(sorted: &[Decimal], aggregation: Aggregation) -> Option<Decimal> {
@@ -969,6 +985,23 @@ mod tests {
         assert_eq!(anniversary(date(2020, 6, 30), 1), Some(date(2021, 6, 30)));
         assert_eq!(anniversary(date(2020, 2, 29), 1), Some(date(2021, 2, 28)));
         assert_eq!(anniversary(date(2019, 7, 1), 2), Some(date(2021, 7, 1)));
+    }
+
+    #[test]
+    fn a_three_year_bar_runs_through_the_third_anniversary() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        // 民法典 第二百零一条/第二百零二条: counted from the day after, ending on the anniversary.
+        assert_eq!(bar_last_day(date(2018, 6, 30), 3), Some(date(2021, 6, 30)));
+        assert!(barred_on(date(2018, 6, 30), 3, date(2018, 6, 30)));
+        assert!(barred_on(date(2018, 6, 30), 3, date(2021, 6, 29)));
+        assert!(barred_on(date(2018, 6, 30), 3, date(2021, 6, 30)));
+        assert!(!barred_on(date(2018, 6, 30), 3, date(2021, 7, 1)));
+        // A leap-day event: 2027 has no 29 February, so the bar ends on the month's last day.
+        assert_eq!(bar_last_day(date(2024, 2, 29), 3), Some(date(2027, 2, 28)));
+        assert!(barred_on(date(2024, 2, 29), 3, date(2027, 2, 28)));
+        assert!(!barred_on(date(2024, 2, 29), 3, date(2027, 3, 1)));
+        // Four years on, 2028 has a 29 February again.
+        assert_eq!(bar_last_day(date(2024, 2, 29), 4), Some(date(2028, 2, 29)));
     }
 
     #[test]

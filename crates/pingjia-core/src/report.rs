@@ -454,7 +454,7 @@ fn finding_report(
             scheme.notes[note].id,
             evaluation.org_kind.label()
         )),
-        _ => None,
+        _ => bar_explanation(finding),
     };
     FindingReport {
         id: criterion.id.clone(),
@@ -478,6 +478,22 @@ fn finding_report(
         notes,
         explanation,
     }
+}
+
+/// For a bar after a dated event (黑名单, 第十一条): the days it runs, counted as 民法典
+/// 第二百零一条/第二百零二条 count them (docs/readings.md §1.2).
+fn bar_explanation(finding: &Finding<'_>) -> Option<String> {
+    let Test::NotWithinYears { years, .. } = &finding.criterion.test else {
+        return None;
+    };
+    let Some(Value::Date(event)) = finding.used() else {
+        return None;
+    };
+    let first = event.succ_opt()?;
+    let last = crate::engine::bar_last_day(*event, *years)?;
+    Some(format!(
+        "{years}年期限自 {first} 起算，至 {last} 止（含当日）"
+    ))
 }
 
 /// Full years from `start` to the cut-off (the N-th anniversary counts).
