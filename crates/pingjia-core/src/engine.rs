@@ -6,8 +6,8 @@
 
 use crate::declaration::{Declaration, Value};
 use crate::scheme::{
-    Aggregation, Criterion, Method, Need, OrgKind, ProfessionalRule, Requirement, Scheme, Section,
-    Test,
+    Aggregation, Alternative, Criterion, Method, Need, OrgKind, ProfessionalRule, Requirement,
+    Scheme, Section, Test,
 };
 use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
@@ -197,6 +197,8 @@ pub struct RecordOutcome<'a> {
     pub key: &'a str,
     /// Indices into the criterion's conditions; empty when the record qualifies.
     pub failing: Vec<usize>,
+    /// Those of `failing` that wait on an unset round parameter (the record may yet qualify).
+    pub undetermined: Vec<usize>,
     /// A record whose key repeats an earlier one counts once.
     pub duplicate: bool,
 }
@@ -420,40 +422,22 @@ impl<'a> Context<'a> {
             }
             Test::AnyOf { alternatives } => {
                 for slot in 0..criterion_slots {
-                    let mut any_required = false;
-                    let mut any_value = false;
-                    let mut status = Status::NotMet;
-                    for alternative in alternatives {
-                        let Some(requirement) =
-                            alternative.requirements.get(slot).and_then(Option::as_ref)
-                        else {
-                            continue;
-                        };
-                        any_required = true;
-                        let value = declaration
+                    let value_of = |field: usize| {
+                        declaration
                             .confirmed
-                            .get(alternative.field)
+                            .get(field)
                             .and_then(Option::as_ref)
-                            .or_else(|| declaration.declared.get(alternative.field)?.as_ref());
-                        any_value |= value.is_some();
-                        match self.check(requirement, value) {
-                            Status::Met => {
-                                status = Status::Met;
-                                break;
-                            }
-                            Status::MissingParameter => status = Status::MissingParameter,
-                            _ => {}
-                        }
-                    }
-                    finding.statuses[slot] = match (any_required, exempt_note) {
-                        (false, _) => Status::NotApplicable,
-                        (true, Some(note)) => {
-                            finding.applied_note = Some(note);
-                            Status::Exempt
-                        }
-                        (true, None) if status == Status::NotMet && !any_value => Status::Missing,
-                        (true, None) => status,
+                            .or_else(|| declaration.declared.get(field)?.as_ref())
                     };
+                    finding.statuses[slot] =
+                        match (self.any_of(alternatives, slot, value_of), exempt_note) {
+                            (None, _) => Status::NotApplicable,
+                            (Some(_), Some(note)) => {
+                                finding.applied_note = Some(note);
+                                Status::Exempt
+                            }
+                            (Some(status), None) => status,
+                        };
                 }
             }
             Test::Score { max, .. } => {
@@ -506,15 +490,17 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// One requirement against one value. An undeclared value is missing whatever the round
+    /// sets; only a declared value can wait on a parameter (docs/readings.md §1.3).
     fn check(&self, requirement: &Requirement, value: Option<&Value>) -> Status {
+        let Some(value) = value else {
+            return Status::Missing;
+        };
         if let Requirement::AtLeast(need) = requirement
             && self.need(need).is_none()
         {
             return Status::MissingParameter;
         }
-        let Some(value) = value else {
-            return Status::Missing;
-        };
         match (requirement, value) {
             (Requirement::AtLeast(need), Value::Number(number)) => {
                 status_of(self.need(need).is_some_and(|n| *number >= n))
@@ -558,61 +544,76 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// An `any_of` row at one level: met when any alternative is met. `None` when no
+    /// alternative has a requirement at this level. An undeclared alternative is missing, never
+    /// waiting on its parameter: the row waits on a parameter only when a declared value does,
+    /// and is missing only when no alternative is declared (docs/readings.md §1.3).
+    fn any_of<'v>(
+        &self,
+        alternatives: &[Alternative],
+        slot: usize,
+        value_of: impl Fn(usize) -> Option<&'v Value>,
+    ) -> Option<Status> {
+        let mut any_required = false;
+        let mut any_value = false;
+        let mut waiting = false;
+        for alternative in alternatives {
+            let Some(requirement) = alternative.requirements.get(slot).and_then(Option::as_ref)
+            else {
+                continue;
+            };
+            any_required = true;
+            let value = value_of(alternative.field);
+            any_value |= value.is_some();
+            match self.check(requirement, value) {
+                Status::Met => return Some(Status::Met),
+                Status::MissingParameter => waiting = true,
+                _ => {}
+            }
+        }
+        any_required.then_some(if waiting {
+            Status::MissingParameter
+        } else if any_value {
+            Status::NotMet
+        } else {
+            Status::Missing
+        })
+    }
+
+    /// A records row: at least `count` distinct records meeting every condition. It waits on a
+    /// parameter only when the records that could still qualify — those failing nothing but
+    /// conditions that wait on a parameter — could reach the count (docs/readings.md §1.3).
     fn records(
         &self,
         value: Option<&'a Value>,
         count: &Need,
         conditions: &[Criterion],
     ) -> (Status, Option<u32>, Vec<RecordOutcome<'a>>) {
-        let Some(wanted) = self.need(count) else {
-            return (Status::MissingParameter, None, Vec::new());
-        };
         let Some(Value::Records(records)) = value else {
             return (Status::Missing, None, Vec::new());
         };
         let mut outcomes: Vec<RecordOutcome<'a>> = Vec::with_capacity(records.len());
-        let mut undetermined = false;
         for record in records {
             let mut failing = Vec::new();
+            let mut undetermined = Vec::new();
+            let value_of = |field: usize| record.values.get(field).and_then(Option::as_ref);
             for (index, condition) in conditions.iter().enumerate() {
                 let status = match &condition.test {
                     Test::Levels {
                         field,
                         requirements,
                     } => match requirements.first().and_then(Option::as_ref) {
-                        Some(requirement) => self.check(
-                            requirement,
-                            record.values.get(*field).and_then(Option::as_ref),
-                        ),
+                        Some(requirement) => self.check(requirement, value_of(*field)),
                         None => Status::NotApplicable,
                     },
-                    Test::AnyOf { alternatives } => {
-                        let mut status = Status::NotMet;
-                        for alternative in alternatives {
-                            if let Some(requirement) =
-                                alternative.requirements.first().and_then(Option::as_ref)
-                            {
-                                match self.check(
-                                    requirement,
-                                    record
-                                        .values
-                                        .get(alternative.field)
-                                        .and_then(Option::as_ref),
-                                ) {
-                                    Status::Met => {
-                                        status = Status::Met;
-                                        break;
-                                    }
-                                    Status::MissingParameter => status = Status::MissingParameter,
-                                    _ => {}
-                                }
-                            }
-                        }
-                        status
-                    }
+                    Test::AnyOf { alternatives } => self
+                        .any_of(alternatives, 0, value_of)
+                        .unwrap_or(Status::NotApplicable),
                     _ => Status::NotMet,
                 };
-                undetermined |= status == Status::MissingParameter;
+                if status == Status::MissingParameter {
+                    undetermined.push(index);
+                }
                 if !status.holds() {
                     failing.push(index);
                 }
@@ -621,19 +622,20 @@ impl<'a> Context<'a> {
             outcomes.push(RecordOutcome {
                 key: &record.key,
                 failing,
+                undetermined,
                 duplicate,
             });
         }
-        let qualifying = outcomes
-            .iter()
-            .filter(|o| o.failing.is_empty() && !o.duplicate)
+        let counted = || outcomes.iter().filter(|o| !o.duplicate);
+        let qualifying = counted().filter(|o| o.failing.is_empty()).count() as u32;
+        let open = counted()
+            .filter(|o| !o.failing.is_empty() && o.failing.len() == o.undetermined.len())
             .count() as u32;
-        let status = if Decimal::from(qualifying) >= wanted {
-            Status::Met
-        } else if undetermined {
-            Status::MissingParameter
-        } else {
-            Status::NotMet
+        let status = match self.need(count) {
+            None => Status::MissingParameter,
+            Some(wanted) if Decimal::from(qualifying) >= wanted => Status::Met,
+            Some(wanted) if Decimal::from(qualifying + open) >= wanted => Status::MissingParameter,
+            Some(_) => Status::NotMet,
         };
         (status, Some(qualifying), outcomes)
     }

@@ -535,12 +535,26 @@ fn records_explanation(finding: &Finding<'_>) -> String {
         let _ = write!(text, "（{}）", qualifying.join("、"));
     }
     for record in finding.records.iter().filter(|r| !r.failing.is_empty()) {
-        let failed: Vec<&str> = record
-            .failing
-            .iter()
-            .map(|i| conditions[*i].label.as_str())
-            .collect();
-        let _ = write!(text, "；{} 不符合：{}", record.key, failed.join("、"));
+        let labels = |waiting: bool| -> Vec<&str> {
+            record
+                .failing
+                .iter()
+                .filter(|i| record.undetermined.contains(i) == waiting)
+                .map(|i| conditions[*i].label.as_str())
+                .collect()
+        };
+        let (failed, waiting) = (labels(false), labels(true));
+        if !failed.is_empty() {
+            let _ = write!(text, "；{} 不符合：{}", record.key, failed.join("、"));
+        }
+        if !waiting.is_empty() {
+            let _ = write!(
+                text,
+                "；{} 待批次设定参数：{}",
+                record.key,
+                waiting.join("、")
+            );
+        }
     }
     let duplicates: Vec<&str> = finding
         .records
