@@ -48,7 +48,11 @@ pub enum Value {
     Date(NaiveDate),
     /// 无: the event (revocation, blacklisting) never happened.
     NoDate,
+    /// One of the field's listed options.
     Choice(u16),
+    /// A choice declared outside the listed options, as written: a failed criterion (平台类型
+    /// 「跨行业跨领域级」 does not meet 第六条（二）), not an input error.
+    Unlisted(String),
     Records(Vec<Record>),
 }
 
@@ -610,13 +614,21 @@ fn read_value_inner(
         },
         FieldKind::Choice(options) => {
             let list = options.join("、");
-            match raw.as_str().and_then(|text| {
-                options
-                    .iter()
-                    .position(|o| normalize_label(o) == normalize_label(text))
-            }) {
-                Some(index) => Some(Value::Choice(index as u16)),
-                None => fail(format!("以下之一：{list}"), format!("one of: {list}")),
+            match raw.as_str().map(str::trim) {
+                Some(text) if !text.is_empty() => Some(
+                    match options
+                        .iter()
+                        .position(|o| normalize_label(o) == normalize_label(text))
+                    {
+                        Some(index) => Value::Choice(index as u16),
+                        // Not a typing error but a fact: the criterion reports it as not met.
+                        None => Value::Unlisted(text.to_owned()),
+                    },
+                ),
+                _ => fail(
+                    format!("文本，如以下之一：{list}"),
+                    format!("text, such as one of: {list}"),
+                ),
             }
         }
         FieldKind::Records(spec) => read_records(raw, spec, scheme, path, errors),

@@ -414,6 +414,7 @@ impl<'a> Context<'a> {
                 };
             }
             Test::OneOf { .. } => {
+                // A value outside the listed options is a failed criterion (docs/readings.md §1.4).
                 finding.statuses[0] = match used {
                     None => Status::Missing,
                     Some(Value::Choice(_)) => Status::Met,

@@ -670,6 +670,7 @@ pub fn display_value(scheme: &Scheme, kind: &FieldKind, value: &Value) -> String
         (_, Value::Date(date)) => date.to_string(),
         (_, Value::NoDate) => "无".into(),
         (FieldKind::Choice(options), Value::Choice(index)) => options[*index as usize].clone(),
+        (_, Value::Unlisted(text)) => text.clone(),
         (_, Value::Records(records)) => {
             let names: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
             format!("{}（{}个）", names.join("、"), records.len())

@@ -71,7 +71,10 @@ fn random_value(scheme: &Scheme, kind: &FieldKind, rng: &mut Rng) -> Option<Valu
                 Value::NoDate
             }
         }
-        FieldKind::Choice(options) => Value::Choice(rng.below(options.len() as u64) as u16),
+        FieldKind::Choice(options) => match rng.below(options.len() as u64 + 1) {
+            0 => Value::Unlisted("其他".into()),
+            pick => Value::Choice((pick - 1) as u16),
+        },
         FieldKind::Records(_) => return None,
     })
 }
@@ -169,6 +172,7 @@ fn improve(
             FieldKind::DateOrNone => Value::NoDate,
             _ => Value::Date(*date - chrono::Days::new(rng.below(800) + 1)),
         },
+        (FieldKind::Choice(_), Value::Unlisted(_)) => Value::Choice(0),
         (_, other) => other.clone(),
     })
 }
