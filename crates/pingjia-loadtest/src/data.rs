@@ -7,8 +7,8 @@ use crate::sql::{Insert, Value};
 use pingjia_core::declaration::{Format, parse_tree};
 use pingjia_core::engine::Round;
 use pingjia_core::{Catalog, Scheme};
-use pingjia_server::assess;
-use pingjia_server::store::sha256_hex;
+use pingjia_server::services::assessment as assess;
+use pingjia_server::storage::sha256_hex;
 use serde_json::{Map, Value as Json};
 
 /// The Jiangsu examples (`examples/jiangsu/`), the declarations every row is varied from.
@@ -156,7 +156,7 @@ pub fn credit_code(county_code: &str, number: i64) -> String {
         "91{county_code}MA{}",
         std::str::from_utf8(&digits).unwrap_or("0000000")
     );
-    pingjia_server::credit_code::CreditCode::with_check(&first17)
+    pingjia_server::services::credit_code::CreditCode::with_check(&first17)
         .map(|c| c.to_string())
         .unwrap_or(first17)
 }
@@ -441,7 +441,7 @@ impl Generator<'_> {
             if !assessment.field_errors.is_empty() {
                 batch.versions_with_errors += 1;
             }
-            let grade = pingjia_server::applications::grade_of(&assessment);
+            let grade = pingjia_server::services::applications::grade_of(&assessment);
             let version_created = time;
             let latest = self.now - 60 - rng.below(day as u64) as i64;
             time = (time + rng.below(20 * day as u64) as i64).min(latest);
@@ -628,7 +628,7 @@ mod tests {
         assert_ne!(a, b);
         for code in [a, b, credit_code("320115", 99_999_999)] {
             assert!(
-                pingjia_server::credit_code::CreditCode::parse(&code).is_ok(),
+                pingjia_server::services::credit_code::CreditCode::parse(&code).is_ok(),
                 "{code}"
             );
         }

@@ -12,8 +12,8 @@ use data::{County, Generator, NextIds};
 use pingjia_core::Catalog;
 use pingjia_core::engine::Round;
 use pingjia_server::Db;
-use pingjia_server::db::Backend;
-use pingjia_server::store;
+use pingjia_server::storage as store;
+use pingjia_server::storage::Backend;
 use sql::{Insert, Value};
 use std::time::Instant;
 
@@ -84,7 +84,7 @@ async fn main() -> anyhow::Result<()> {
     let db = Db::open(&args.database_url)
         .await
         .context("opening the database")?;
-    let seeded = pingjia_server::regions::seed(&db).await?;
+    let seeded = pingjia_server::services::regions::seed(&db).await?;
     println!(
         "database {} ({:?}), {seeded} regions seeded",
         pingjia_server::config::redact(&args.database_url),
@@ -116,7 +116,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let hashing = Instant::now();
-    let password_hash = pingjia_server::auth::hash_password(&args.password)
+    let password_hash = pingjia_server::services::accounts::hash_password(&args.password)
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     println!(
         "one argon2id hash for every account: {:.0} ms",

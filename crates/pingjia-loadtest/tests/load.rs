@@ -5,7 +5,7 @@
 use pingjia_core::Catalog;
 use pingjia_core::engine::Round;
 use pingjia_server::Db;
-use pingjia_server::credit_code::CreditCode;
+use pingjia_server::services::credit_code::CreditCode;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -97,12 +97,19 @@ async fn the_loaded_data_is_what_the_application_would_have_written() {
     assert!(versions.len() >= 300);
     let mut graded = std::collections::BTreeSet::new();
     for (scheme_id, provider_type, body, grade) in &versions {
-        let (scheme, type_index) =
-            pingjia_server::assess::target(&catalog, scheme_id, provider_type.as_deref())
-                .expect("a known scheme and type");
+        let (scheme, type_index) = pingjia_server::services::assessment::target(
+            &catalog,
+            scheme_id,
+            provider_type.as_deref(),
+        )
+        .expect("a known scheme and type");
         let body: serde_json::Value = serde_json::from_str(body).unwrap();
-        let assessment =
-            pingjia_server::assess::assess(scheme, type_index, &body, &Round::from_scheme(scheme));
+        let assessment = pingjia_server::services::assessment::assess(
+            scheme,
+            type_index,
+            &body,
+            &Round::from_scheme(scheme),
+        );
         assert_eq!(grade.as_deref(), Some(assessment.report.grade.as_str()));
         graded.insert(assessment.report.grade.clone());
     }
@@ -114,11 +121,11 @@ async fn the_loaded_data_is_what_the_application_would_have_written() {
     let password = summary["password"].as_str().unwrap();
     let first = summary["applicants"][0]["username"].as_str().unwrap();
     for username in [first, "bench-sz", "bench-js"] {
-        let user = pingjia_server::store::user_by_username(&db, username)
+        let user = pingjia_server::storage::user_by_username(&db, username)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("{username}"));
-        assert!(pingjia_server::auth::verify_password(
+        assert!(pingjia_server::services::accounts::verify_password(
             password,
             &user.password_hash
         ));

@@ -1,28 +1,19 @@
-//! The one error type of the web layer: a stable machine code, a Chinese message for people,
-//! and an HTTP status. Unexpected errors are logged with context and shown as a generic 500.
-
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+//! The one error type of the application: a stable machine code, a message for people (Chinese,
+//! then ` / ` and English), and the HTTP status it answers with (a number, so that services
+//! need not name the HTTP layer). Unexpected errors are logged with context and shown as a
+//! generic 500.
 
 #[derive(Debug)]
 pub struct AppError {
-    pub status: StatusCode,
+    pub status: u16,
     pub code: &'static str,
-    pub message: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// Stable machine code, e.g. `not_found`, `invalid_input`, `csrf_failed`.
-    pub error: String,
     pub message: String,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> AppError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> AppError {
         AppError {
             status,
             code,
@@ -30,33 +21,25 @@ impl AppError {
         }
     }
     pub fn unauthenticated() -> AppError {
-        AppError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "请先登录 / please sign in",
-        )
+        AppError::new(401, "unauthenticated", "请先登录 / please sign in")
     }
     /// Also used when an object exists but may not be seen: the answer does not reveal which.
     pub fn not_found() -> AppError {
-        AppError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "对象不存在或无权访问 / not found",
-        )
+        AppError::new(404, "not_found", "对象不存在或无权访问 / not found")
     }
     pub fn forbidden(message: impl Into<String>) -> AppError {
-        AppError::new(StatusCode::FORBIDDEN, "forbidden", message)
+        AppError::new(403, "forbidden", message)
     }
     pub fn invalid(message: impl Into<String>) -> AppError {
-        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
+        AppError::new(422, "invalid_input", message)
     }
     pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
-        AppError::new(StatusCode::CONFLICT, code, message)
+        AppError::new(409, code, message)
     }
     pub fn internal(error: impl std::fmt::Display) -> AppError {
         tracing::error!(%error, "internal error");
         AppError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            500,
             "internal",
             "服务器内部错误，请稍后再试 / internal error",
         )
@@ -72,15 +55,5 @@ impl From<sqlx::Error> for AppError {
 impl From<anyhow::Error> for AppError {
     fn from(error: anyhow::Error) -> AppError {
         AppError::internal(format!("{error:#}"))
-    }
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: self.code.to_owned(),
-            message: self.message,
-        };
-        (self.status, axum::Json(body)).into_response()
     }
 }

@@ -2,25 +2,23 @@
 //! regions tree, declarations with live self-assessment, evidence files, the JSON API with
 //! its OpenAPI document, and server-rendered pages in Simplified Chinese.
 //!
+//! Three layers that point one way, over a floor:
+//! [`http`] (router, extractors, API, pages) → [`services`] (one module per capability: every
+//! rule, every command) → [`storage`] (the database, one file per aggregate, the audit log);
+//! [`context`], [`config`] and [`error`] below all three. `tests/tidy.rs` enforces the
+//! directions.
+//!
 //! Architecture invariant: grading happens only in `pingjia-core`; this crate stores, checks
 //! permissions and presents.
 
-pub mod account;
-pub mod api;
-pub mod app;
-pub mod applications;
-pub mod assess;
-pub mod auth;
 pub mod config;
-pub mod credit_code;
-pub mod db;
-pub mod demo;
+pub mod context;
 pub mod error;
-pub mod evidence;
-pub mod pages;
-pub mod regions;
-pub mod store;
+pub mod http;
+pub mod services;
+pub mod storage;
 
-pub use app::{AppState, router, serve};
 pub use config::Config;
-pub use db::Db;
+pub use context::AppState;
+pub use http::{router, serve};
+pub use storage::Db;

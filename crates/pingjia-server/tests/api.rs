@@ -349,14 +349,29 @@ async fn a_declaration_is_assessed_live_saved_as_typed_and_frozen_on_submission(
         StatusCode::CONFLICT
     );
 
-    // Editing now opens version 2; version 1 stays exactly as submitted.
+    // While it is reviewed, the application cannot be changed, through the API as through
+    // the pages (one rule): no version 2 is opened, version 1 stays exactly as submitted.
     let mut edited = better.clone();
     edited["values"]["employees"] = json!(120);
-    let saved = app
+    let refused = app
         .put(&client, &format!("/api/v1/applications/{id}/draft"), edited)
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
+    assert_eq!(refused.json()["error"], "not_editable");
+    let refused_upload = app
+        .upload(&client, id, "late.pdf", &pdf("late"), None)
+        .await;
+    assert_eq!(refused_upload.status, StatusCode::CONFLICT);
+    let refused_type = app
+        .upload(&client, id, "late.exe", b"MZ\x90\x00", None)
+        .await;
+    assert_eq!(refused_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let mine = app
+        .get(&client, &format!("/api/v1/applications/{id}"))
         .await
         .json();
-    assert_eq!(saved["version"], 2);
+    assert_eq!(mine["versions"].as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(mine["editable"], false);
     let first = app
         .get(&client, &format!("/api/v1/applications/{id}/versions/1"))
         .await
@@ -476,7 +491,11 @@ async fn evidence_is_typed_by_content_limited_addressed_by_hash_and_flagged_when
     assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.text());
     let item = uploaded.json();
     assert_eq!(item["media_type"], "application/pdf");
-    assert_eq!(item["shared_with_other_organizations"], false);
+    // Applicants are never told whether another organisation holds a file.
+    assert!(
+        item.get("shared_with_other_organizations").is_none(),
+        "{item}"
+    );
     let sha = item["sha256"].as_str().unwrap().to_owned();
     assert!(
         app.state
@@ -522,13 +541,48 @@ async fn evidence_is_typed_by_content_limited_addressed_by_hash_and_flagged_when
         StatusCode::UNPROCESSABLE_ENTITY
     );
 
-    // The same file from another organisation is recorded and flagged.
+    // The same file from another organisation is recorded, and flagged to reviewers only:
+    // telling applicant B would reveal what organisation A holds, even in a draft.
     let again = app
         .upload(&b, application_b, "copy.pdf", &pdf("licence"), None)
         .await
         .json();
     assert_eq!(again["sha256"], sha.as_str());
-    assert_eq!(again["shared_with_other_organizations"], true);
+    assert!(
+        again.get("shared_with_other_organizations").is_none(),
+        "{again}"
+    );
+    let listed = app
+        .get(
+            &b,
+            &format!("/api/v1/applications/{application_b}/evidence"),
+        )
+        .await
+        .json();
+    assert!(
+        listed[0].get("shared_with_other_organizations").is_none(),
+        "{listed}"
+    );
+    let submitted = app
+        .post(
+            &b,
+            &format!("/api/v1/applications/{application_b}/submit"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.text());
+    let city_nj = app.sign_in("city_nj").await;
+    let reviewed = app
+        .get(
+            &city_nj,
+            &format!("/api/v1/applications/{application_b}/evidence"),
+        )
+        .await
+        .json();
+    assert_eq!(
+        reviewed[0]["shared_with_other_organizations"], true,
+        "{reviewed}"
+    );
 
     let evidence_id = item["id"].as_i64().unwrap();
     let download = app
@@ -570,12 +624,22 @@ async fn evidence_is_typed_by_content_limited_addressed_by_hash_and_flagged_when
         StatusCode::CONFLICT,
         "frozen"
     );
-    app.put(
-        &a,
-        &format!("/api/v1/applications/{application_a}/draft"),
-        json!({ "values": {} }),
-    )
-    .await;
+    // Returned for correction (the review chain's action, set here directly), the applicant
+    // edits again: version 2 opens and carries the evidence along.
+    sqlx::query("UPDATE applications SET state = 'returned' WHERE id = $1")
+        .bind(application_a)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let reopened = app
+        .put(
+            &a,
+            &format!("/api/v1/applications/{application_a}/draft"),
+            json!({ "values": {} }),
+        )
+        .await;
+    assert_eq!(reopened.status, StatusCode::OK, "{}", reopened.text());
+    assert_eq!(reopened.json()["version"], 2);
     let draft_files = app
         .get(
             &a,
@@ -713,7 +777,7 @@ async fn every_change_goes_to_a_verifiable_hash_chain() {
     )
     .await;
     assert_eq!(
-        pingjia_server::store::verify_audit(&app.state.db)
+        pingjia_server::storage::verify_audit(&app.state.db)
             .await
             .unwrap(),
         None
@@ -728,7 +792,7 @@ async fn every_change_goes_to_a_verifiable_hash_chain() {
         .await
         .unwrap();
     assert_eq!(
-        pingjia_server::store::verify_audit(&app.state.db)
+        pingjia_server::storage::verify_audit(&app.state.db)
             .await
             .unwrap(),
         Some(2)

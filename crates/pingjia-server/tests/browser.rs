@@ -92,13 +92,13 @@ async fn start() -> Option<Browser> {
     let db = Db::open(&format!("sqlite://{}", dir.join("browser.db").display()))
         .await
         .unwrap();
-    pingjia_server::regions::seed(&db).await.unwrap();
+    pingjia_server::services::regions::seed(&db).await.unwrap();
     let config = Config {
         evidence_dir: dir.join("evidence"),
         ..Config::default()
     };
-    let state = AppState::new(db, config, pingjia_server::app::system_clock()).unwrap();
-    pingjia_server::demo::load(&state).await.unwrap();
+    let state = AppState::new(db, config, pingjia_server::context::system_clock()).unwrap();
+    pingjia_server::services::demo::load(&state).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -205,7 +205,7 @@ impl Browser {
             .find(Locator::Css("input[name=password]"))
             .await
             .unwrap()
-            .send_keys(pingjia_server::demo::DEMO_PASSWORD)
+            .send_keys(pingjia_server::services::demo::DEMO_PASSWORD)
             .await
             .unwrap();
         self.client

@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
-use pingjia_server::app::Clock;
+use pingjia_server::context::Clock;
 use pingjia_server::{AppState, Config, Db};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,14 +39,14 @@ async fn app() -> TestApp {
     let db = Db::open(&format!("sqlite://{}", dir.join("pages.db").display()))
         .await
         .unwrap();
-    pingjia_server::regions::seed(&db).await.unwrap();
+    pingjia_server::services::regions::seed(&db).await.unwrap();
     let config = Config {
         evidence_dir: dir.join("evidence"),
         ..Config::default()
     };
     let clock: Clock = Arc::new(|| NOW);
     let state = AppState::new(db, config, clock).unwrap();
-    pingjia_server::demo::load(&state).await.unwrap();
+    pingjia_server::services::demo::load(&state).await.unwrap();
     TestApp {
         router: pingjia_server::router(state.clone()),
         state,
@@ -178,7 +178,7 @@ impl Browser {
                 &[
                     ("csrf", &csrf),
                     ("username", username),
-                    ("password", pingjia_server::demo::DEMO_PASSWORD),
+                    ("password", pingjia_server::services::demo::DEMO_PASSWORD),
                     ("next", "/applications"),
                 ],
             )
@@ -208,16 +208,16 @@ fn encode(text: &str) -> String {
 
 /// The id of the applicant's application under a provider type (from the list page's links).
 async fn application_id(app: &TestApp, username: &str, provider_type: &str) -> i64 {
-    let user = pingjia_server::store::user_by_username(&app.state.db, username)
+    let user = pingjia_server::storage::user_by_username(&app.state.db, username)
         .await
         .unwrap()
         .unwrap();
-    let scope = pingjia_server::store::Scope::Organization(user.organization_id.unwrap());
-    let (items, _) = pingjia_server::store::applications(
+    let scope = pingjia_server::storage::Scope::Organization(user.organization_id.unwrap());
+    let (items, _) = pingjia_server::storage::applications(
         &app.state.db,
         &scope,
-        &pingjia_server::store::ApplicationFilter::default(),
-        pingjia_server::store::Page::new(None, None),
+        &pingjia_server::storage::ApplicationFilter::default(),
+        pingjia_server::storage::Page::new(None, None),
     )
     .await
     .unwrap();
@@ -525,17 +525,30 @@ async fn forms_without_the_session_csrf_token_are_refused() {
     let page = browser.get(&app, &format!("/applications/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(result_grade(&page), "四星");
-    // The upload fallback carries its token in the query.
+    // The upload fallback carries its token in the body, never in the URL: a wrong token in
+    // the body is refused, and so is the right token in the query.
     let upload = browser
         .send(
             &app,
             Method::POST,
-            &format!("/applications/{id}/evidence?csrf=wrong"),
+            &format!("/applications/{id}/evidence"),
+            Some("multipart/form-data; boundary=x"),
+            b"--x\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nwrong\r\n--x--\r\n"
+                .to_vec(),
+        )
+        .await;
+    assert_eq!(upload.status, StatusCode::FORBIDDEN);
+    let csrf = page.csrf();
+    let in_query = browser
+        .send(
+            &app,
+            Method::POST,
+            &format!("/applications/{id}/evidence?csrf={csrf}"),
             Some("multipart/form-data; boundary=x"),
             b"--x--\r\n".to_vec(),
         )
         .await;
-    assert_eq!(upload.status, StatusCode::FORBIDDEN);
+    assert_eq!(in_query.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -752,7 +765,10 @@ async fn passwords_are_changed_and_tokens_shown_once_then_revoked() {
             "/account/password",
             &[
                 ("csrf", &csrf),
-                ("current_password", pingjia_server::demo::DEMO_PASSWORD),
+                (
+                    "current_password",
+                    pingjia_server::services::demo::DEMO_PASSWORD,
+                ),
                 ("new_password", "New-password-2026"),
                 ("confirm_password", "New-password-2027"),
             ],
@@ -779,7 +795,10 @@ async fn passwords_are_changed_and_tokens_shown_once_then_revoked() {
             "/account/password",
             &[
                 ("csrf", &csrf),
-                ("current_password", pingjia_server::demo::DEMO_PASSWORD),
+                (
+                    "current_password",
+                    pingjia_server::services::demo::DEMO_PASSWORD,
+                ),
                 ("new_password", "New-password-2026"),
                 ("confirm_password", "New-password-2026"),
             ],
@@ -848,6 +867,12 @@ async fn evidence_is_uploaded_and_removed_without_javascript() {
     let boundary = "pingjiaboundary";
     let multipart = |filename: &str, bytes: &[u8]| {
         let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n"
+            )
+            .as_bytes(),
+        );
         body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"criterion\"\r\n\r\ncomprehensive_platform.registered_capital\r\n").as_bytes());
         body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
         body.extend_from_slice(bytes);
@@ -859,7 +884,7 @@ async fn evidence_is_uploaded_and_removed_without_javascript() {
         .send(
             &app,
             Method::POST,
-            &format!("/applications/{id}/evidence?csrf={csrf}"),
+            &format!("/applications/{id}/evidence"),
             Some(&content_type),
             multipart("营业执照.pdf", b"%PDF-1.7\n1 0 obj\n"),
         )
@@ -872,7 +897,7 @@ async fn evidence_is_uploaded_and_removed_without_javascript() {
         .send(
             &app,
             Method::POST,
-            &format!("/applications/{id}/evidence?csrf={csrf}"),
+            &format!("/applications/{id}/evidence"),
             Some(&content_type),
             multipart("evil.pdf", b"MZ\x90\x00 not a pdf"),
         )
@@ -926,18 +951,18 @@ async fn errors_are_html_pages_in_the_chosen_language() {
 #[tokio::test]
 async fn a_user_who_must_change_the_password_is_sent_to_that_form_first() {
     let app = app().await;
-    let admin = pingjia_server::store::user_by_username(&app.state.db, "js-admin")
+    let admin = pingjia_server::storage::user_by_username(&app.state.db, "js-admin")
         .await
         .unwrap()
         .unwrap();
-    pingjia_server::account::create_user(
+    pingjia_server::services::accounts::create_user(
         &app.state,
         Some(admin.id),
-        &pingjia_server::api::NewUserRequest {
+        &pingjia_server::services::accounts::NewUserRequest {
             username: "new-reviewer".into(),
             display_name: "新审核员".into(),
             password: "Initial-password-1".into(),
-            role: pingjia_server::auth::Role::CityReviewer,
+            role: pingjia_server::services::actor::Role::CityReviewer,
             credit_code: None,
             organization_name: None,
             region_code: Some("3205".into()),

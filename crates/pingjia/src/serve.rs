@@ -75,19 +75,19 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         .init();
     runtime()?.block_on(async move {
         let db = Db::open(&config.database_url).await.map_err(|e| Failure::new(1, format!("无法打开数据库 / cannot open the database {}: {e:#}", pingjia_server::config::redact(&config.database_url))))?;
-        pingjia_server::regions::seed(&db).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
+        pingjia_server::services::regions::seed(&db).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
         let listen = config.listen;
-        let state = AppState::new(db, config, pingjia_server::app::system_clock()).map_err(|e| Failure::new(1, format!("{e:#}")))?;
+        let state = AppState::new(db, config, pingjia_server::context::system_clock()).map_err(|e| Failure::new(1, format!("{e:#}")))?;
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| Failure::new(1, format!("无法监听 / cannot listen on {listen}: {e}")))?;
         println!("pingjia 已启动 / running at http://{listen}/  （数据库 {}）", pingjia_server::config::redact(&state.config.database_url));
-        if let Some(password) = pingjia_server::account::bootstrap_admin(&state).await.map_err(|e| Failure::new(1, e.message))? {
+        if let Some(password) = pingjia_server::services::accounts::bootstrap_admin(&state).await.map_err(|e| Failure::new(1, e.message))? {
             println!("首次启动：已创建系统管理员 admin，一次性密码 {password}（登录后须修改）");
             println!("first start: created system administrator `admin` with one-time password {password} (change it on first sign-in)");
         }
         if args.demo {
-            let created = pingjia_server::demo::load(&state).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
+            let created = pingjia_server::services::demo::load(&state).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
             if !created.is_empty() {
-                println!("已载入演示数据 / demo data loaded. 演示账号（密码均为 {}）:", pingjia_server::demo::DEMO_PASSWORD);
+                println!("已载入演示数据 / demo data loaded. 演示账号（密码均为 {}）:", pingjia_server::services::demo::DEMO_PASSWORD);
                 for (username, role) in created {
                     println!("  {username:<12} {role}");
                 }
@@ -101,24 +101,24 @@ pub fn admin(args: AdminArgs) -> Result<(), Failure> {
     let config = config(args.config.as_deref(), args.database_url, None)?;
     runtime()?.block_on(async move {
         let db = Db::open(&config.database_url).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
-        pingjia_server::regions::seed(&db).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
-        let state = AppState::new(db, config, pingjia_server::app::system_clock()).map_err(|e| Failure::new(1, format!("{e:#}")))?;
+        pingjia_server::services::regions::seed(&db).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
+        let state = AppState::new(db, config, pingjia_server::context::system_clock()).map_err(|e| Failure::new(1, format!("{e:#}")))?;
         match args.command {
             AdminCommand::Create { username } => {
-                let password = format!("Pj-{}", pingjia_server::auth::random_token(8));
-                let request = pingjia_server::api::NewUserRequest {
+                let password = format!("Pj-{}", pingjia_server::services::accounts::random_token(8));
+                let request = pingjia_server::services::accounts::NewUserRequest {
                     username: username.clone(),
                     display_name: "系统管理员".into(),
                     password: password.clone(),
-                    role: pingjia_server::auth::Role::SystemAdmin,
+                    role: pingjia_server::services::actor::Role::SystemAdmin,
                     credit_code: None,
                     organization_name: None,
                     region_code: None,
                 };
-                let user = pingjia_server::account::create_user(&state, None, &request).await.map_err(|e| Failure::new(1, e.message))?;
+                let user = pingjia_server::services::accounts::create_user(&state, None, &request).await.map_err(|e| Failure::new(1, e.message))?;
                 // The password is shown once here; it must be changed at the first sign-in.
-                let hash = pingjia_server::auth::hash_password(&password).map_err(|e| Failure::new(1, e.message))?;
-                pingjia_server::store::set_password(&state.db, user.id, &hash, true).await.map_err(|e| Failure::new(1, e.to_string()))?;
+                let hash = pingjia_server::services::accounts::hash_password(&password).map_err(|e| Failure::new(1, e.message))?;
+                pingjia_server::storage::set_password(&state.db, user.id, &hash, true).await.map_err(|e| Failure::new(1, e.to_string()))?;
                 println!("已创建系统管理员 {username}，一次性密码 {password}（登录后须修改）/ created; one-time password shown once");
                 Ok(())
             }

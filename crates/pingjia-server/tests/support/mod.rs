@@ -10,8 +10,8 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
-use pingjia_server::api::NewUserRequest;
-use pingjia_server::auth::Role;
+use pingjia_server::services::accounts::NewUserRequest;
+use pingjia_server::services::actor::Role;
 use pingjia_server::{AppState, Config, Db};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -24,7 +24,7 @@ pub const PASSWORD: &str = "Test-password-42";
 /// Credit codes of the two seeded organisations (check characters computed by the library's
 /// own tested function).
 pub fn credit_code(prefix: &str) -> String {
-    pingjia_server::credit_code::CreditCode::with_check(prefix)
+    pingjia_server::services::credit_code::CreditCode::with_check(prefix)
         .unwrap()
         .to_string()
 }
@@ -125,7 +125,7 @@ async fn database(dir: &TempDir) -> Db {
             let schema = format!(
                 "{prefix}t{}_{}",
                 std::process::id(),
-                pingjia_server::auth::random_token(6)
+                pingjia_server::services::accounts::random_token(6)
             );
             let admin = Db::open_without_migrations(&base)
                 .await
@@ -150,14 +150,14 @@ async fn database(dir: &TempDir) -> Db {
 /// One argon2id hash for every seeded user: hashing is deliberately slow.
 fn password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| pingjia_server::auth::hash_password(PASSWORD).unwrap())
+    HASH.get_or_init(|| pingjia_server::services::accounts::hash_password(PASSWORD).unwrap())
 }
 
 impl TestApp {
     pub async fn new() -> TestApp {
         let dir = temp_dir();
         let db = database(&dir).await;
-        pingjia_server::regions::seed(&db).await.unwrap();
+        pingjia_server::services::regions::seed(&db).await.unwrap();
         let clock = Arc::new(AtomicI64::new(1_780_000_000));
         let ticking = clock.clone();
         let config = Config {
@@ -180,15 +180,15 @@ impl TestApp {
     async fn seed(&self) {
         let now = self.state.now();
         let db = &self.state.db;
-        let kunshan = pingjia_server::store::region_by_code(db, "320583")
+        let kunshan = pingjia_server::storage::region_by_code(db, "320583")
             .await
             .unwrap()
             .unwrap();
-        let jiangning = pingjia_server::store::region_by_code(db, "320115")
+        let jiangning = pingjia_server::storage::region_by_code(db, "320115")
             .await
             .unwrap()
             .unwrap();
-        let a = pingjia_server::store::insert_organization(
+        let a = pingjia_server::storage::insert_organization(
             db,
             "甲公司",
             &credit_code("91320583MA1P7K2X0"),
@@ -198,7 +198,7 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let b = pingjia_server::store::insert_organization(
+        let b = pingjia_server::storage::insert_organization(
             db,
             "乙公司",
             &credit_code("91320115MA1Q3D8H1"),
@@ -220,7 +220,7 @@ impl TestApp {
             };
             let region_id = match region {
                 Some(code) => Some(
-                    pingjia_server::store::region_by_code(db, code)
+                    pingjia_server::storage::region_by_code(db, code)
                         .await
                         .unwrap()
                         .unwrap()
@@ -228,9 +228,9 @@ impl TestApp {
                 ),
                 None => None,
             };
-            pingjia_server::store::insert_user(
+            pingjia_server::storage::insert_user(
                 db,
-                &pingjia_server::store::NewUser {
+                &pingjia_server::storage::NewUser {
                     username,
                     display_name: username,
                     password_hash: password_hash(),
@@ -395,7 +395,7 @@ pub fn pdf(text: &str) -> Vec<u8> {
 
 /// Creates a user through the library (for tests needing extra accounts).
 pub async fn add_user(app: &TestApp, request: NewUserRequest) -> i64 {
-    pingjia_server::account::create_user(&app.state, None, &request)
+    pingjia_server::services::accounts::create_user(&app.state, None, &request)
         .await
         .unwrap()
         .id

@@ -2,15 +2,11 @@
 //! stored once per SHA-256 on local disk, downloadable only by those who may see the
 //! application. Content still referenced by another version is never deleted.
 
-use crate::api::EvidenceItem;
-use crate::app::AppState;
-use crate::auth::{Actor, Role};
+use crate::context::AppState;
 use crate::error::{AppError, AppResult};
-use crate::store::{self, NewEvidence, Scope};
-use axum::body::Body;
-use axum::extract::Multipart;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use crate::services::actor::{Actor, Role};
+use crate::services::applications::EvidenceItem;
+use crate::storage::{self as store, NewEvidence, Scope};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
@@ -41,64 +37,53 @@ fn path_of(state: &AppState, sha256: &str) -> PathBuf {
     state.config.evidence_dir.join(&sha256[..2]).join(sha256)
 }
 
+/// A file as received: its name as sent (cleaned here), its bytes, and the criterion it is
+/// attached to, if any.
+#[derive(Debug, Default)]
+pub struct Upload {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    pub criterion: Option<String>,
+}
+
+/// The answer when an upload exceeds the configured size.
+pub fn too_large(limit: u64) -> AppError {
+    AppError::new(
+        413,
+        "file_too_large",
+        format!(
+            "文件超过 {} MB 的上限 / file exceeds the limit",
+            limit / 1024 / 1024
+        ),
+    )
+}
+
+/// Attaches a file to the application's open draft (opening one after a submission). Every
+/// check comes before anything is written: a refused upload changes nothing.
 pub async fn upload(
     state: &AppState,
     actor: &Actor,
     application_id: i64,
-    mut multipart: Multipart,
+    upload: Upload,
 ) -> AppResult<EvidenceItem> {
-    let (application, draft) =
-        crate::applications::open_draft(state, actor, application_id).await?;
-    let limit = state.config.max_upload_bytes as usize;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut criterion: Option<String> = None;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::invalid(format!("上传格式错误 / malformed upload: {e}")))?
-    {
-        match field.name() {
-            Some("file") => {
-                let filename = sanitize_filename(field.file_name().unwrap_or("file"));
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field
-                    .chunk()
-                    .await
-                    .map_err(|e| AppError::invalid(format!("上传中断 / upload interrupted: {e}")))?
-                {
-                    if bytes.len() + chunk.len() > limit {
-                        return Err(AppError::new(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "file_too_large",
-                            format!(
-                                "文件超过 {} MB 的上限 / file exceeds the limit",
-                                limit / 1024 / 1024
-                            ),
-                        ));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                file = Some((filename, bytes));
-            }
-            Some("criterion") => {
-                let text = field
-                    .text()
-                    .await
-                    .map_err(|e| AppError::invalid(e.to_string()))?;
-                criterion = Some(text.trim().to_owned()).filter(|t| !t.is_empty());
-            }
-            _ => {}
-        }
+    actor.require(&[Role::Applicant])?;
+    let application = store::application(&state.db, &actor.scope(), application_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if upload.bytes.len() as u64 > state.config.max_upload_bytes {
+        return Err(too_large(state.config.max_upload_bytes));
     }
-    let (filename, bytes) =
-        file.ok_or_else(|| AppError::invalid("缺少文件字段 file / missing the file field"))?;
+    let filename = sanitize_filename(&upload.filename);
+    let Upload {
+        bytes, criterion, ..
+    } = upload;
     if bytes.is_empty() {
         return Err(AppError::invalid("文件为空 / empty file"));
     }
     let media_type = detect(&bytes).ok_or_else(|| {
         let accepted: Vec<&str> = ACCEPTED.iter().map(|(_, name)| *name).collect();
         AppError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            415,
             "unsupported_file_type",
             format!(
                 "仅接受 {} 文件（按内容识别）/ only {} files are accepted (checked by content)",
@@ -120,6 +105,8 @@ pub async fn upload(
             )));
         }
     }
+    let (application, draft) =
+        crate::services::applications::open_draft(state, actor, application_id).await?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let target = path_of(state, &sha256);
     if !tokio::fs::try_exists(&target).await.unwrap_or(false) {
@@ -128,7 +115,10 @@ pub async fn upload(
             .await
             .map_err(AppError::internal)?;
         // Write to a temporary name, then rename: a crash never leaves a partial file under the hash.
-        let temporary = directory.join(format!(".{sha256}.{}", crate::auth::random_token(4)));
+        let temporary = directory.join(format!(
+            ".{sha256}.{}",
+            crate::services::accounts::random_token(4)
+        ));
         tokio::fs::write(&temporary, &bytes)
             .await
             .map_err(AppError::internal)?;
@@ -182,11 +172,14 @@ pub async fn upload(
     let row = store::evidence(&state.db, id)
         .await?
         .ok_or_else(|| AppError::internal("evidence vanished"))?;
-    Ok(
-        crate::applications::evidence_items(state, &[row], application.organization_id)
-            .await?
-            .remove(0),
+    Ok(crate::services::applications::evidence_items(
+        state,
+        actor,
+        &[row],
+        application.organization_id,
     )
+    .await?
+    .remove(0))
 }
 
 /// The evidence row if the actor may see it: its application must be visible, and reviewers
@@ -214,22 +207,19 @@ async fn visible(
     Ok((evidence, version))
 }
 
-pub async fn download(state: &AppState, actor: &Actor, id: i64) -> AppResult<Response> {
+/// A file to send: its row (name, type) and its bytes.
+#[derive(Debug)]
+pub struct Download {
+    pub evidence: store::Evidence,
+    pub bytes: Vec<u8>,
+}
+
+pub async fn download(state: &AppState, actor: &Actor, id: i64) -> AppResult<Download> {
     let (evidence, _) = visible(state, actor, id).await?;
     let bytes = tokio::fs::read(path_of(state, &evidence.sha256))
         .await
         .map_err(AppError::internal)?;
-    let disposition = content_disposition(&evidence.filename);
-    Ok((
-        [
-            (header::CONTENT_TYPE, evidence.media_type.clone()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        Body::from(bytes),
-    )
-        .into_response())
+    Ok(Download { evidence, bytes })
 }
 
 pub async fn remove(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
@@ -256,31 +246,6 @@ pub async fn remove(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     )
     .await?;
     Ok(())
-}
-
-/// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 / 5987).
-pub fn content_disposition(filename: &str) -> String {
-    let ascii: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b".-_~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 /// Keeps the last path component, without control characters, at most 200 characters.
@@ -310,15 +275,9 @@ mod tests {
     }
 
     #[test]
-    fn filenames_are_safe_and_dispositions_encoded() {
+    fn filenames_are_safe() {
         assert_eq!(sanitize_filename("../../etc/passwd"), "passwd");
         assert_eq!(sanitize_filename("C:\\证明\\营业执照.pdf"), "营业执照.pdf");
         assert_eq!(sanitize_filename(".."), "file");
-        let disposition = content_disposition("营业执照.pdf");
-        assert!(
-            disposition
-                .starts_with("attachment; filename=\"____.pdf\"; filename*=UTF-8''%E8%90%A5"),
-            "{disposition}"
-        );
     }
 }

@@ -11,9 +11,11 @@ mod applications;
 mod english;
 mod form;
 
-use crate::app::AppState;
-use crate::auth::{self, Actor, MaybeActor, SignIn};
+use super::extract::{self as auth, MaybeActor};
+use crate::context::AppState;
 use crate::error::{AppError, AppResult};
+use crate::services::accounts::{self, SignIn};
+use crate::services::actor::Actor;
 use axum::extract::{Form, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -30,32 +32,44 @@ pub struct Templates {
 }
 
 const TEMPLATES: &[(&str, &str)] = &[
-    ("layout.html", include_str!("../../templates/layout.html")),
-    ("macros.html", include_str!("../../templates/macros.html")),
-    ("login.html", include_str!("../../templates/login.html")),
-    ("error.html", include_str!("../../templates/error.html")),
+    (
+        "layout.html",
+        include_str!("../../../templates/layout.html"),
+    ),
+    (
+        "macros.html",
+        include_str!("../../../templates/macros.html"),
+    ),
+    ("login.html", include_str!("../../../templates/login.html")),
+    ("error.html", include_str!("../../../templates/error.html")),
     (
         "applications.html",
-        include_str!("../../templates/applications.html"),
+        include_str!("../../../templates/applications.html"),
     ),
     (
         "application_new.html",
-        include_str!("../../templates/application_new.html"),
+        include_str!("../../../templates/application_new.html"),
     ),
     (
         "application.html",
-        include_str!("../../templates/application.html"),
+        include_str!("../../../templates/application.html"),
     ),
-    ("report.html", include_str!("../../templates/report.html")),
+    (
+        "report.html",
+        include_str!("../../../templates/report.html"),
+    ),
     (
         "organization.html",
-        include_str!("../../templates/organization.html"),
+        include_str!("../../../templates/organization.html"),
     ),
     (
         "password.html",
-        include_str!("../../templates/password.html"),
+        include_str!("../../../templates/password.html"),
     ),
-    ("tokens.html", include_str!("../../templates/tokens.html")),
+    (
+        "tokens.html",
+        include_str!("../../../templates/tokens.html"),
+    ),
 ];
 
 /// One environment for the process: the templates are compiled into the binary, and the error
@@ -216,7 +230,7 @@ pub fn routes() -> axum::Router<AppState> {
                         (header::CONTENT_TYPE, "text/css; charset=utf-8"),
                         (header::CACHE_CONTROL, "no-cache"),
                     ],
-                    include_str!("../../static/app.css"),
+                    include_str!("../../../static/app.css"),
                 )
             }),
         )
@@ -228,7 +242,7 @@ pub fn routes() -> axum::Router<AppState> {
                         (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
                         (header::CACHE_CONTROL, "no-cache"),
                     ],
-                    include_str!("../../static/app.js"),
+                    include_str!("../../../static/app.js"),
                 )
             }),
         )
@@ -415,7 +429,7 @@ impl PageActor {
                 display_name => actor.user.display_name.clone(),
                 role => actor.role.as_str(),
                 role_label => actor.role.label(),
-                applicant => actor.role == auth::Role::Applicant,
+                applicant => actor.role == crate::services::actor::Role::Applicant,
             },
         }
     }
@@ -549,12 +563,21 @@ struct Next {
     next: Option<String>,
 }
 
-/// Only local paths are followed after sign-in (no open redirect).
+/// Only a local path made of safe characters is followed after sign-in (no open redirect):
+/// it starts with one `/`, and every character is an ASCII letter, digit or one of
+/// `-._~/?=&%+`. Browsers drop tabs and newlines and read `\\` as `/`, so `/\t/evil.example`
+/// would leave the site: such characters are refused, never cleaned.
 fn safe_next(next: Option<&str>) -> String {
+    let safe = |path: &str| {
+        let mut chars = path.chars();
+        chars.next() == Some('/')
+            && !matches!(chars.next(), Some('/'))
+            && path
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~/?=&%+".contains(c))
+    };
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
+        Some(path) if safe(path) => path.to_owned(),
         _ => "/applications".to_owned(),
     }
 }
@@ -568,8 +591,8 @@ async fn login_page(
     if actor.is_some() {
         return Ok(Redirect::to(&safe_next(next.next.as_deref())).into_response());
     }
-    let csrf = auth::random_token(16);
-    let page = state.pages.render(
+    let csrf = accounts::random_token(16);
+    let page = render(
         "login.html",
         context! { lang => language(&headers), csrf => csrf.clone(), next => safe_next(next.next.as_deref()), error => Value::UNDEFINED },
     )?;
@@ -592,22 +615,19 @@ async fn login(
 ) -> Result<Response, AppError> {
     // Double-submit check: the form's token must match the cookie set with the form.
     let expected = auth::cookie(&headers, auth::LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !auth::constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
-        return Err(AppError::new(
-            StatusCode::FORBIDDEN,
-            "csrf_failed",
-            "请求校验失败，请刷新页面后重试 / CSRF check failed",
-        ));
+    if expected.is_empty() || !accounts::constant_time_eq(expected.as_bytes(), form.csrf.as_bytes())
+    {
+        return Err(crate::services::actor::csrf_failed());
     }
     let lang = language(&headers);
     let retry = |message: &str| -> Result<Response, AppError> {
-        let page = state.pages.render(
+        let page = render(
             "login.html",
             context! { lang => lang, csrf => form.csrf.clone(), next => safe_next(form.next.as_deref()), error => message, username => form.username.clone() },
         )?;
         Ok((StatusCode::UNAUTHORIZED, page).into_response())
     };
-    match auth::sign_in(&state, form.username.trim(), &form.password).await? {
+    match accounts::sign_in(&state, form.username.trim(), &form.password).await? {
         SignIn::Ok {
             cookie_value, user, ..
         } => {
@@ -628,7 +648,7 @@ async fn login(
         SignIn::Wrong => retry("用户名或密码错误"),
         SignIn::Throttled => retry(&message_in(
             lang,
-            &crate::api::too_many_attempts(&state).message,
+            &accounts::too_many_attempts(&state).message,
         )),
     }
 }
@@ -647,8 +667,8 @@ async fn logout(
 ) -> Result<Response, AppError> {
     if let Some(actor) = actor {
         actor.check_form_csrf(&form.csrf)?;
-        if let Some(session) = &actor.session {
-            crate::store::delete_session(&state.db, &session.token_hash).await?;
+        if actor.session.is_some() {
+            accounts::sign_out(&state, &actor).await?;
         }
     }
     let cookie = auth::set_cookie(&state, &headers, auth::SESSION_COOKIE, "", 0);
@@ -713,6 +733,23 @@ mod tests {
         );
         assert_eq!(safe_next(Some("//evil.example")), "/applications");
         assert_eq!(safe_next(Some("/organization")), "/organization");
+        assert_eq!(
+            safe_next(Some("/applications?page=2&state=county_review")),
+            "/applications?page=2&state=county_review"
+        );
+        // What a query string decodes `%09`, `%0a` and `%5c` to: browsers drop tabs and
+        // newlines and read a backslash as a slash, so each would lead off the site.
+        for hostile in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "https://evil.example",
+            " /evil",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/applications", "{hostile:?}");
+        }
     }
 
     #[test]

@@ -1,17 +1,58 @@
 //! Applications and their versions: create, read with the live assessment, autosave drafts,
 //! submit (freeze) — with ownership and state checked on every call.
 
-use crate::api::{ApplicationDetail, EvidenceItem, VersionSummary};
-use crate::app::AppState;
-use crate::assess::{self, Assessment};
-use crate::auth::{Actor, Role};
+use crate::context::AppState;
 use crate::error::{AppError, AppResult};
-use crate::store::{self, Scope};
+use crate::services::actor::{Actor, Role};
+use crate::services::assessment::{self as assess, Assessment};
+use crate::storage::{self as store, Scope};
 use pingjia_core::engine::Round;
+use serde::Serialize;
 use serde_json::{Value as Json, json};
+use utoipa::ToSchema;
 
 /// States in which the applicant may submit the open draft.
 const SUBMITTABLE: &[&str] = &["draft", "returned"];
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationDetail {
+    #[schema(value_type = Object)]
+    pub application: store::Application,
+    #[schema(value_type = Object)]
+    pub organization: store::Organization,
+    /// The latest version (the draft, if one is open).
+    #[schema(value_type = Object)]
+    pub version: store::Version,
+    /// Every version: number, submitted_at.
+    #[schema(value_type = Vec<Object>)]
+    pub versions: Vec<VersionSummary>,
+    pub evidence: Vec<EvidenceItem>,
+    pub assessment: Assessment,
+    /// Whether the caller may edit the draft.
+    pub editable: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionSummary {
+    pub number: i64,
+    pub submitted_at: Option<i64>,
+    pub grade: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceItem {
+    pub id: i64,
+    pub filename: String,
+    pub criterion_id: Option<String>,
+    pub sha256: String,
+    pub size: i64,
+    pub media_type: String,
+    pub uploaded_at: i64,
+    /// Other organisations have attached the same file: a fraud indicator, given to
+    /// reviewers only (absent for applicants).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_with_other_organizations: Option<bool>,
+}
 
 pub async fn create(
     state: &AppState,
@@ -27,7 +68,7 @@ pub async fn create(
     let (scheme, type_index) = assess::target(&state.catalog, scheme_id, provider_type)
         .ok_or_else(|| {
             AppError::new(
-                axum::http::StatusCode::NOT_FOUND,
+                404,
                 "unknown_scheme",
                 "未知的方案或服务商类型 / unknown scheme or provider type",
             )
@@ -78,7 +119,31 @@ pub fn grade_of(assessment: &Assessment) -> store::Grade<'_> {
     }
 }
 
+/// The one rule of who sees which version: the owner's applicants see every version, the open
+/// draft included; everyone else sees submitted versions only.
+pub fn version_visible(scope: &Scope, version: &store::Version) -> bool {
+    matches!(scope, Scope::Organization(_)) || version.submitted_at.is_some()
+}
+
+/// The one rule of when an applicant may change an application: while it is a draft or has
+/// been returned for correction, never while anyone reviews it.
+pub fn editable_state(state: &str) -> bool {
+    SUBMITTABLE.contains(&state)
+}
+
+/// An application with the latest version the actor may see.
 pub async fn detail(state: &AppState, actor: &Actor, id: i64) -> AppResult<ApplicationDetail> {
+    detail_at(state, actor, id, None).await
+}
+
+/// An application with one version (`number`, or the latest the actor may see), its evidence
+/// and its assessment.
+pub async fn detail_at(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    number: Option<i64>,
+) -> AppResult<ApplicationDetail> {
     let scope = actor.scope();
     let application = store::application(&state.db, &scope, id)
         .await?
@@ -86,27 +151,30 @@ pub async fn detail(state: &AppState, actor: &Actor, id: i64) -> AppResult<Appli
     let organization = store::organization(&state.db, application.organization_id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let all = store::versions(&state.db, id).await?;
-    let is_owner = matches!(scope, Scope::Organization(_));
-    // Reviewers see the latest submitted version; the owner sees the open draft too.
-    let version = all
-        .iter()
-        .rev()
-        .find(|v| is_owner || v.submitted_at.is_some())
-        .cloned()
-        .ok_or_else(AppError::not_found)?;
+    let visible: Vec<store::Version> = store::versions(&state.db, id)
+        .await?
+        .into_iter()
+        .filter(|v| version_visible(&scope, v))
+        .collect();
+    let version = match number {
+        Some(number) => visible.iter().find(|v| v.number == number),
+        None => visible.last(),
+    }
+    .cloned()
+    .ok_or_else(AppError::not_found)?;
     let assessment = assess_version(state, &application, &version.body)?;
     let evidence = evidence_items(
         state,
+        actor,
         &store::evidence_of_version(&state.db, version.id).await?,
         organization.id,
     )
     .await?;
+    let is_owner = matches!(scope, Scope::Organization(_));
     Ok(ApplicationDetail {
-        editable: is_owner && actor.role == Role::Applicant,
-        versions: all
+        editable: is_owner && actor.role == Role::Applicant && editable_state(&application.state),
+        versions: visible
             .iter()
-            .filter(|v| is_owner || v.submitted_at.is_some())
             .map(|v| VersionSummary {
                 number: v.number,
                 submitted_at: v.submitted_at,
@@ -121,20 +189,29 @@ pub async fn detail(state: &AppState, actor: &Actor, id: i64) -> AppResult<Appli
     })
 }
 
+/// Evidence rows as the actor may see them. Whether another organisation attached the same
+/// file is a fraud indicator for reviewers; an applicant is never told (it would reveal what
+/// other organisations hold).
 pub async fn evidence_items(
     state: &AppState,
+    actor: &Actor,
     rows: &[store::Evidence],
     organization_id: i64,
 ) -> AppResult<Vec<EvidenceItem>> {
-    let shared_contents = store::contents_shared_with_others(
-        &state.db,
-        rows.iter().map(|row| row.sha256.as_str()),
-        organization_id,
-    )
-    .await?;
+    let reviewer = matches!(actor.scope(), Scope::Region(_));
+    let shared_contents = if reviewer {
+        store::contents_shared_with_others(
+            &state.db,
+            rows.iter().map(|row| row.sha256.as_str()),
+            organization_id,
+        )
+        .await?
+    } else {
+        Default::default()
+    };
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        let shared = shared_contents.contains(&row.sha256);
+        let shared = reviewer.then(|| shared_contents.contains(&row.sha256));
         items.push(EvidenceItem {
             id: row.id,
             filename: row.filename.clone(),
@@ -184,6 +261,12 @@ pub async fn open_draft(
     let application = store::application(&state.db, &actor.scope(), id)
         .await?
         .ok_or_else(AppError::not_found)?;
+    if !editable_state(&application.state) {
+        return Err(AppError::conflict(
+            "not_editable",
+            "申报已提交，审核期间不能修改；退回修改后可再编辑 / the application is under review and cannot be changed",
+        ));
+    }
     let latest = store::latest_version(&state.db, id).await?;
     if latest.submitted_at.is_none() {
         return Ok((application, latest));
@@ -265,6 +348,36 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     )
     .await?;
     Ok(())
+}
+
+/// One page of the applications the actor may see, narrowed by `filter`, and their number.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    filter: &ListFilter,
+    page: store::Page,
+) -> AppResult<(Vec<store::ApplicationSummary>, i64)> {
+    let filter = filter.resolve(state).await?;
+    Ok(store::applications(&state.db, &actor.scope(), &filter, page).await?)
+}
+
+/// One version of a declaration: reviewers see submitted versions only, never an applicant's
+/// open draft.
+pub async fn version(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    number: i64,
+) -> AppResult<store::Version> {
+    let scope = actor.scope();
+    let application = store::application(&state.db, &scope, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    store::versions(&state.db, application.id)
+        .await?
+        .into_iter()
+        .find(|v| v.number == number && version_visible(&scope, v))
+        .ok_or_else(AppError::not_found)
 }
 
 /// Every state of an application's life (DESIGN.md §4), with its Chinese label.

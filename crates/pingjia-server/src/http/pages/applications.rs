@@ -4,20 +4,22 @@
 
 use super::form::{self, FormSource};
 use super::{PageActor, form_value, notice_text, parse_form, script_json, serde_value, tr};
-use crate::api::ApplicationDetail;
-use crate::app::AppState;
-use crate::assess;
-use crate::auth::Role;
+use crate::context::AppState;
 use crate::error::{AppError, AppResult};
-use crate::evidence;
-use crate::store::{self, Page, Scope};
+use crate::http::error::status_of;
+use crate::http::extract::{read_upload, require_file};
+use crate::services::actor::Role;
+use crate::services::applications::{self, ApplicationDetail, EvidenceItem, ListFilter};
+use crate::services::assessment as assess;
+use crate::services::evidence;
+use crate::services::organizations;
+use crate::services::records::{self as store, Page, Scope};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use minijinja::{Value, context};
-use pingjia_core::engine::Round;
 use pingjia_core::scheme::{Method, Scheme};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -71,7 +73,7 @@ pub const SCRIPT_STRINGS: &[&str] = &[
 
 /// The states of DESIGN.md §4 in Chinese.
 pub fn state_label(state: &str) -> &'static str {
-    crate::applications::STATES
+    applications::STATES
         .iter()
         .find(|(id, _)| *id == state)
         .map_or("其他", |(_, label)| label)
@@ -169,7 +171,7 @@ async fn list(
     State(state): State<AppState>,
     page: PageActor,
     Query(query): Query<ListQuery>,
-    Query(filter): Query<crate::applications::ListFilter>,
+    Query(filter): Query<ListFilter>,
 ) -> AppResult<Response> {
     let paging = Page::new(query.page, Some(PER_PAGE));
     // Reviewers narrow their region's list; an applicant's own few applications need no
@@ -179,18 +181,21 @@ async fn list(
         Scope::Region(path) => Some(path.as_str()),
         _ => None,
     };
-    let (resolved, filter_error) = if within.is_some() {
-        match filter.resolve(&state).await {
-            Ok(resolved) => (Some(resolved), None),
-            Err(error) => (None, Some(super::message_in(page.lang, &error.message))),
-        }
+    let applied = if within.is_some() {
+        filter.clone()
     } else {
-        (Some(store::ApplicationFilter::default()), None)
+        ListFilter::default()
     };
-    let (items, total) = match &resolved {
-        Some(resolved) => store::applications(&state.db, &scope, resolved, paging).await?,
-        None => (Vec::new(), 0),
-    };
+    let (items, total, filter_error) =
+        match applications::list(&state, &page.actor, &applied, paging).await {
+            Ok((items, total)) => (items, total, None),
+            Err(error) if error.status == 422 => (
+                Vec::new(),
+                0,
+                Some(super::message_in(page.lang, &error.message)),
+            ),
+            Err(error) => return Err(error),
+        };
     let rows: Vec<ListRow> = items
         .into_iter()
         .map(|a| ListRow {
@@ -216,7 +221,7 @@ async fn list(
         value(&filter.q),
     );
     let lang = page.lang;
-    let states: Vec<Choice> = crate::applications::STATES
+    let states: Vec<Choice> = applications::STATES
         .iter()
         // Reviewers never see drafts.
         .filter(|(id, _)| *id != "draft")
@@ -252,7 +257,7 @@ async fn list(
         })
         .collect();
     let regions: Vec<Choice> = match within {
-        Some(path) => store::regions(&state.db)
+        Some(path) => organizations::regions(&state)
             .await?
             .into_iter()
             .filter(|r| r.path.starts_with(path) && r.path != path)
@@ -411,7 +416,7 @@ async fn create(
         Some((scheme, kind)) => (scheme, Some(kind)),
         None => (form.target.trim(), None),
     };
-    let id = crate::applications::create(&state, &page.actor, scheme, provider_type).await?;
+    let id = applications::create(&state, &page.actor, scheme, provider_type).await?;
     Ok(Redirect::to(&format!("/applications/{id}?notice=created")).into_response())
 }
 
@@ -438,30 +443,10 @@ async fn show(
     Path(id): Path<i64>,
     Query(query): Query<ShowQuery>,
 ) -> AppResult<Response> {
-    let mut detail = crate::applications::detail(&state, &page.actor, id).await?;
-    let mut old_version = false;
-    if let Some(number) = query.version
-        && number != detail.version.number
-    {
-        let owner = matches!(page.actor.scope(), Scope::Organization(_));
-        let version = store::versions(&state.db, id)
-            .await?
-            .into_iter()
-            .find(|v| v.number == number && (owner || v.submitted_at.is_some()))
-            .ok_or_else(AppError::not_found)?;
-        let (scheme, provider_type) = target(&state, &detail.application)?;
-        let body: Json = serde_json::from_str(&version.body).map_err(AppError::internal)?;
-        detail.assessment =
-            assess::assess(scheme, provider_type, &body, &Round::from_scheme(scheme));
-        detail.evidence = crate::applications::evidence_items(
-            &state,
-            &store::evidence_of_version(&state.db, version.id).await?,
-            detail.organization.id,
-        )
-        .await?;
-        detail.version = version;
-        old_version = true;
-    }
+    let detail = applications::detail_at(&state, &page.actor, id, query.version).await?;
+    let old_version = query
+        .version
+        .is_some_and(|number| detail.versions.last().is_some_and(|v| v.number != number));
     let messages = Messages {
         notice: notice_text(query.notice.as_deref()),
         ..Messages::default()
@@ -499,7 +484,7 @@ struct EvidenceRow {
     shared: bool,
 }
 
-fn evidence_rows(scheme: &Scheme, items: &[crate::api::EvidenceItem]) -> Vec<EvidenceRow> {
+fn evidence_rows(scheme: &Scheme, items: &[EvidenceItem]) -> Vec<EvidenceRow> {
     items
         .iter()
         .map(|item| EvidenceRow {
@@ -517,7 +502,7 @@ fn evidence_rows(scheme: &Scheme, items: &[crate::api::EvidenceItem]) -> Vec<Evi
             size: item.size,
             media_type: item.media_type.clone(),
             uploaded_at: item.uploaded_at,
-            shared: item.shared_with_other_organizations,
+            shared: item.shared_with_other_organizations.unwrap_or(false),
         })
         .collect()
 }
@@ -528,7 +513,7 @@ async fn organization_context(
     organization: &store::Organization,
     lang: &str,
 ) -> AppResult<Value> {
-    let region = store::region(&state.db, organization.region_id)
+    let region = organizations::region(state, organization.region_id)
         .await?
         .map(|r| r.name)
         .unwrap_or_default();
@@ -652,7 +637,7 @@ async fn save(
     let pairs = parse_form(&body);
     page.check_csrf(form_value(&pairs, "csrf"))?;
     save_from_form(&state, &page, id, &pairs).await?;
-    let detail = crate::applications::detail(&state, &page.actor, id).await?;
+    let detail = applications::detail(&state, &page.actor, id).await?;
     let messages = Messages {
         notice: Some("已保存"),
         ..Messages::default()
@@ -666,7 +651,7 @@ async fn save_from_form(
     id: i64,
     pairs: &[(String, String)],
 ) -> AppResult<()> {
-    let detail = crate::applications::detail(state, &page.actor, id).await?;
+    let detail = applications::detail(state, &page.actor, id).await?;
     if !detail.editable || !EDITABLE_STATES.contains(&detail.application.state.as_str()) {
         return Err(AppError::conflict(
             "not_editable",
@@ -676,7 +661,7 @@ async fn save_from_form(
     let (scheme, provider_type) = target(state, &detail.application)?;
     let base: Json = serde_json::from_str(&detail.version.body).map_err(AppError::internal)?;
     let body = form::body_from_form(scheme, provider_type, &base, pairs, &detail.organization);
-    crate::applications::save_draft(state, &page.actor, id, body).await?;
+    applications::save_draft(state, &page.actor, id, body).await?;
     Ok(())
 }
 
@@ -693,49 +678,43 @@ async fn submit(
     if form_value(&pairs, "form") == "draft" {
         save_from_form(&state, &page, id, &pairs).await?;
     }
-    match crate::applications::submit(&state, &page.actor, id).await {
+    match applications::submit(&state, &page.actor, id).await {
         Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?notice=submitted")).into_response()),
-        Err(error) if error.status.is_client_error() && error.status != StatusCode::NOT_FOUND => {
-            let detail = crate::applications::detail(&state, &page.actor, id).await?;
+        Err(error) if (400..500).contains(&error.status) && error.status != 404 => {
+            let detail = applications::detail(&state, &page.actor, id).await?;
             let messages = Messages {
                 submit_error: Some(super::message_in(page.lang, &error.message)),
                 ..Messages::default()
             };
-            render_detail(&state, &page, detail, false, messages, error.status).await
+            render_detail(&state, &page, detail, false, messages, status_of(&error)).await
         }
         Err(error) => Err(error),
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct CsrfQuery {
-    #[serde(default)]
-    csrf: String,
-}
-
-/// The upload form without JavaScript. The token rides in the query: the multipart body is
-/// handed on unread, and `SameSite=Lax` already keeps cross-site posts from carrying the cookie.
+/// The upload form without JavaScript. The CSRF token travels in the multipart body (a
+/// `csrf` field), never in the URL, and is checked before anything is stored.
 async fn upload(
     State(state): State<AppState>,
     page: PageActor,
     Path(id): Path<i64>,
-    Query(query): Query<CsrfQuery>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
-    page.check_csrf(&query.csrf)?;
     let multipart =
         multipart.map_err(|_| AppError::invalid("请选择要上传的文件 / choose a file to upload"))?;
-    match evidence::upload(&state, &page.actor, id, multipart).await {
+    let (upload, csrf) = read_upload(multipart, state.config.max_upload_bytes).await?;
+    page.check_csrf(csrf.as_deref().unwrap_or_default())?;
+    match evidence::upload(&state, &page.actor, id, require_file(upload)?).await {
         Ok(_) => Ok(
             Redirect::to(&format!("/applications/{id}?notice=uploaded#evidence")).into_response(),
         ),
-        Err(error) if error.status.is_client_error() && error.status != StatusCode::NOT_FOUND => {
-            let detail = crate::applications::detail(&state, &page.actor, id).await?;
+        Err(error) if (400..500).contains(&error.status) && error.status != 404 => {
+            let detail = applications::detail(&state, &page.actor, id).await?;
             let messages = Messages {
                 evidence_error: Some(super::message_in(page.lang, &error.message)),
                 ..Messages::default()
             };
-            render_detail(&state, &page, detail, false, messages, error.status).await
+            render_detail(&state, &page, detail, false, messages, status_of(&error)).await
         }
         Err(error) => Err(error),
     }
@@ -765,7 +744,7 @@ async fn report(
     page: PageActor,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let detail = crate::applications::detail(&state, &page.actor, id).await?;
+    let detail = applications::detail(&state, &page.actor, id).await?;
     let (scheme, _) = target(&state, &detail.application)?;
     page.render(
         "report.html",

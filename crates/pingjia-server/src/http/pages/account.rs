@@ -2,11 +2,13 @@
 //! region), changing the password, and API tokens.
 
 use super::{PageActor, message_in, notice_text, serde_value, tr};
-use crate::api::OrganizationUpdate;
-use crate::app::AppState;
-use crate::auth::Role;
+use crate::context::AppState;
 use crate::error::{AppError, AppResult};
-use crate::store::{self, Page};
+use crate::http::error::status_of;
+use crate::services::accounts;
+use crate::services::actor::Role;
+use crate::services::organizations::{self, OrganizationUpdate};
+use crate::services::records::{self as store, Page};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -35,7 +37,7 @@ struct NoticeQuery {
 }
 
 fn kinds(lang: &str, selected: &str) -> Vec<Value> {
-    crate::account::ORGANIZATION_KINDS
+    organizations::ORGANIZATION_KINDS
         .iter()
         .map(|kind| {
             context! {
@@ -66,9 +68,7 @@ async fn organization(
 ) -> AppResult<Response> {
     let actor = &page.actor;
     if let (Role::Applicant, Some(id)) = (actor.role, actor.user.organization_id) {
-        let organization = store::organization(&state.db, id)
-            .await?
-            .ok_or_else(AppError::not_found)?;
+        let organization = organizations::visible_organization(&state, actor, id).await?;
         return render_profile(
             &state,
             &page,
@@ -83,8 +83,8 @@ async fn organization(
     let paging = Page::new(query.page, Some(PER_PAGE));
     let search = query.q.as_deref().map(str::trim).unwrap_or_default();
     let (organizations, total) =
-        crate::account::organizations(&state, actor, Some(search), paging).await?;
-    let regions: HashMap<i64, String> = store::regions(&state.db)
+        organizations::organizations(&state, actor, Some(search), paging).await?;
+    let regions: HashMap<i64, String> = organizations::regions(&state)
         .await?
         .into_iter()
         .map(|r| (r.id, r.name))
@@ -130,7 +130,7 @@ async fn render_profile(
     notice: Option<&'static str>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let region = store::region(&state.db, organization.region_id)
+    let region = organizations::region(state, organization.region_id)
         .await?
         .map(|r| r.name)
         .unwrap_or_default();
@@ -217,14 +217,12 @@ async fn update_organization(
     let result = if too_long {
         Err(AppError::invalid("内容过长（最多200字）/ too long"))
     } else {
-        crate::account::update_organization(&state, &page.actor, id, &update).await
+        organizations::update_organization(&state, &page.actor, id, &update).await
     };
     match result {
         Ok(()) => Ok(Redirect::to("/organization?notice=saved").into_response()),
-        Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let organization = store::organization(&state.db, id)
-                .await?
-                .ok_or_else(AppError::not_found)?;
+        Err(error) if error.status == 422 => {
+            let organization = organizations::visible_organization(&state, &page.actor, id).await?;
             let message = message_in(page.lang, &error.message);
             render_profile(
                 &state,
@@ -232,7 +230,7 @@ async fn update_organization(
                 &organization,
                 Some((&form, message)),
                 None,
-                error.status,
+                status_of(&error),
             )
             .await
         }
@@ -274,7 +272,7 @@ async fn change_password(
             "两次输入的新密码不一致 / the new passwords differ",
         ))
     } else {
-        crate::account::change_password(
+        accounts::change_password(
             &state,
             &page.actor,
             &form.current_password,
@@ -284,8 +282,8 @@ async fn change_password(
     };
     match result {
         Ok(()) => Ok(Redirect::to("/account/password?notice=password").into_response()),
-        Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => page.render_with_status(
-            error.status,
+        Err(error) if error.status == 422 => page.render_with_status(
+            status_of(&error),
             "password.html",
             "password",
             context! {
@@ -313,7 +311,7 @@ async fn render_tokens(
     extra: Value,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let rows: Vec<TokenRow> = store::tokens_of(&state.db, page.actor.user.id)
+    let rows: Vec<TokenRow> = accounts::tokens(state, &page.actor)
         .await?
         .into_iter()
         .rev()
@@ -365,7 +363,7 @@ async fn create_token(
     Form(form): Form<TokenForm>,
 ) -> AppResult<Response> {
     page.check_csrf(&form.csrf)?;
-    match crate::account::create_api_token(&state, &page.actor, &form.name, &form.scopes).await {
+    match accounts::create_api_token(&state, &page.actor, &form.name, &form.scopes).await {
         Ok((_, token)) => {
             render_tokens(
                 &state,
@@ -375,11 +373,11 @@ async fn create_token(
             )
             .await
         }
-        Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => render_tokens(
+        Err(error) if error.status == 422 => render_tokens(
             &state,
             &page,
             context! { error => message_in(page.lang, &error.message), name => form.name.clone() },
-            error.status,
+            status_of(&error),
         )
         .await,
         Err(error) => Err(error),
@@ -399,6 +397,6 @@ async fn revoke_token(
     Form(form): Form<CsrfForm>,
 ) -> AppResult<Response> {
     page.check_csrf(&form.csrf)?;
-    crate::account::revoke_api_token(&state, &page.actor, id).await?;
+    accounts::revoke_api_token(&state, &page.actor, id).await?;
     Ok(Redirect::to("/account/tokens?notice=revoked").into_response())
 }

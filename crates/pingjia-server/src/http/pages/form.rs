@@ -9,8 +9,9 @@
 //! body from the same names for the autosave.
 
 use super::tr;
-use crate::assess::{Assessment, FieldError};
-use crate::store;
+use crate::services::assessment::{Assessment, FieldError};
+use crate::services::organizations::{ORGANIZATION_KINDS, organization_kind};
+use crate::services::records as store;
 use pingjia_core::report::FindingReport;
 use pingjia_core::scheme::{
     Criterion, Field, FieldKind, ProfessionalRule, Scheme, Section, Test, normalize_label,
@@ -244,10 +245,10 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
     let declared_kind = body
         .pointer("/organization/kind")
         .and_then(Json::as_str)
-        .and_then(|k| crate::account::organization_kind(k).ok())
+        .and_then(|k| organization_kind(k).ok())
         .unwrap_or(source.organization_kind);
     model.org_kind = declared_kind.to_owned();
-    model.org_kinds = crate::account::ORGANIZATION_KINDS
+    model.org_kinds = ORGANIZATION_KINDS
         .iter()
         .map(|kind| Choice {
             value: (*kind).to_owned(),
@@ -745,16 +746,14 @@ pub fn body_from_form(
         .unwrap_or_default();
     let kind = values_of("org_kind")
         .first()
-        .and_then(|k| crate::account::organization_kind(k).ok())
+        .and_then(|k| organization_kind(k).ok())
         .or_else(|| {
             organization_tree
                 .get("kind")
                 .and_then(Json::as_str)
-                .and_then(|k| crate::account::organization_kind(k).ok())
+                .and_then(|k| organization_kind(k).ok())
         })
-        .unwrap_or_else(|| {
-            crate::account::organization_kind(&organization.kind).unwrap_or("enterprise")
-        });
+        .unwrap_or_else(|| organization_kind(&organization.kind).unwrap_or("enterprise"));
     organization_tree.insert("kind".into(), Json::from(kind));
     organization_tree.insert("name".into(), Json::from(organization.name.clone()));
     organization_tree.insert(
@@ -895,7 +894,7 @@ mod tests {
     #[test]
     fn a_posted_form_becomes_a_body_that_keeps_what_the_form_does_not_manage() {
         let catalog = Catalog::builtin().unwrap();
-        let (scheme, provider_type) = crate::assess::target(
+        let (scheme, provider_type) = crate::services::assessment::target(
             &catalog,
             "jiangsu-pool-2021",
             Some("comprehensive_platform"),
@@ -935,15 +934,19 @@ mod tests {
     #[test]
     fn the_form_groups_rows_and_places_errors_beside_their_field() {
         let catalog = Catalog::builtin().unwrap();
-        let (scheme, provider_type) = crate::assess::target(
+        let (scheme, provider_type) = crate::services::assessment::target(
             &catalog,
             "jiangsu-pool-2021",
             Some("comprehensive_platform"),
         )
         .unwrap();
         let body = json!({ "values": { "registered_capital": "很多", "itss_level": "三级" } });
-        let assessment =
-            crate::assess::assess(scheme, provider_type, &body, &Round::from_scheme(scheme));
+        let assessment = crate::services::assessment::assess(
+            scheme,
+            provider_type,
+            &body,
+            &Round::from_scheme(scheme),
+        );
         let model = build(&FormSource {
             scheme,
             provider_type,
@@ -994,7 +997,8 @@ mod tests {
     #[test]
     fn records_rows_are_read_in_order_and_empty_rows_dropped() {
         let catalog = Catalog::builtin().unwrap();
-        let (scheme, _) = crate::assess::target(&catalog, "miit-platform-2018", None).unwrap();
+        let (scheme, _) =
+            crate::services::assessment::target(&catalog, "miit-platform-2018", None).unwrap();
         let field = &scheme.fields[scheme.field("cross_regions").unwrap()];
         let FieldKind::Records(spec) = &field.kind else {
             panic!("records field")

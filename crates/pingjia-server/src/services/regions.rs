@@ -1,10 +1,9 @@
 //! The regions tree seeded at start-up (`data/regions.toml`): 江苏省 in full and 绍兴市.
 
-use crate::db::Db;
-use crate::store;
+use crate::storage::{self as store, Db};
 use serde::Deserialize;
 
-const REGIONS: &str = include_str!("../data/regions.toml");
+const REGIONS: &str = include_str!("../../data/regions.toml");
 
 #[derive(Debug, Deserialize)]
 struct Regions {

@@ -2,13 +2,17 @@
 //! `{"error": code, "message": …}` with stable codes; the OpenAPI document is built from the
 //! annotations here ([`ApiDoc`]).
 
-use crate::app::AppState;
-use crate::assess::{self, Assessment};
-use crate::auth::{self, Actor, Role, SignIn};
-use crate::credit_code::CreditCode;
-use crate::error::{AppError, AppResult, ErrorBody};
-use crate::evidence;
-use crate::store::{self, Page, Scope};
+use super::error::ErrorBody;
+use super::extract::{self, read_upload, require_file};
+use crate::context::AppState;
+use crate::error::{AppError, AppResult};
+use crate::services::accounts::{self, NewUserRequest, SignIn};
+use crate::services::actor::{Actor, Role};
+use crate::services::applications::{ApplicationDetail, EvidenceItem, ListFilter};
+use crate::services::assessment::{self as assess, Assessment};
+use crate::services::organizations::{self, OrganizationUpdate};
+use crate::services::records::{self as store, Page};
+use crate::services::{self, evidence};
 use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -136,16 +140,16 @@ async fn sign_in(
     headers: HeaderMap,
     Json(request): Json<SignInRequest>,
 ) -> AppResult<Response> {
-    match auth::sign_in(&state, request.username.trim(), &request.password).await? {
+    match accounts::sign_in(&state, request.username.trim(), &request.password).await? {
         SignIn::Ok {
             user,
             cookie_value,
             csrf,
         } => {
-            let cookie = auth::set_cookie(
+            let cookie = extract::set_cookie(
                 &state,
                 &headers,
-                auth::SESSION_COOKIE,
+                extract::SESSION_COOKIE,
                 &cookie_value,
                 state.config.session_hours * 3600,
             );
@@ -159,23 +163,12 @@ async fn sign_in(
                 .into_response())
         }
         SignIn::Wrong => Err(AppError::new(
-            StatusCode::UNAUTHORIZED,
+            401,
             "wrong_credentials",
             "用户名或密码错误 / wrong user name or password",
         )),
-        SignIn::Throttled => Err(too_many_attempts(&state)),
+        SignIn::Throttled => Err(accounts::too_many_attempts(&state)),
     }
-}
-
-pub fn too_many_attempts(state: &AppState) -> AppError {
-    AppError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
-        format!(
-            "登录失败次数过多，请 {} 分钟后再试 / too many failed sign-ins, try again later",
-            state.config.throttle_minutes
-        ),
-    )
 }
 
 /// Sign out: ends the session.
@@ -185,10 +178,8 @@ async fn sign_out(
     headers: HeaderMap,
     actor: Actor,
 ) -> AppResult<Response> {
-    if let Some(session) = &actor.session {
-        store::delete_session(&state.db, &session.token_hash).await?;
-    }
-    let cookie = auth::set_cookie(&state, &headers, auth::SESSION_COOKIE, "", 0);
+    accounts::sign_out(&state, &actor).await?;
+    let cookie = extract::set_cookie(&state, &headers, extract::SESSION_COOKIE, "", 0);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
@@ -212,7 +203,7 @@ async fn change_password(
     actor: Actor,
     Json(request): Json<PasswordChange>,
 ) -> AppResult<StatusCode> {
-    crate::account::change_password(
+    accounts::change_password(
         &state,
         &actor,
         &request.current_password,
@@ -242,7 +233,7 @@ async fn list_tokens(
     State(state): State<AppState>,
     actor: Actor,
 ) -> AppResult<Json<Vec<store::ApiToken>>> {
-    Ok(Json(store::tokens_of(&state.db, actor.user.id).await?))
+    Ok(Json(accounts::tokens(&state, &actor).await?))
 }
 
 /// Create an API token for machine clients.
@@ -252,40 +243,8 @@ async fn create_token(
     actor: Actor,
     Json(request): Json<TokenRequest>,
 ) -> AppResult<(StatusCode, Json<TokenCreated>)> {
-    if actor.token_scopes.is_some() {
-        return Err(AppError::forbidden(
-            "令牌不能创建令牌，请登录后操作 / tokens cannot create tokens",
-        ));
-    }
-    let scopes: Vec<&str> = request.scopes.split_whitespace().collect();
-    if scopes.is_empty()
-        || scopes.iter().any(|s| !matches!(*s, "read" | "write"))
-        || request.name.trim().is_empty()
-    {
-        return Err(AppError::invalid(
-            "scopes 应为 read 或 read write，name 不能为空 / scopes must be read or write, name required",
-        ));
-    }
-    let token = format!("pj_{}", auth::random_token(24));
-    let now = state.now();
-    let id = store::insert_token(
-        &state.db,
-        actor.user.id,
-        request.name.trim(),
-        &store::sha256_hex(token.as_bytes()),
-        &scopes.join(" "),
-        now,
-    )
-    .await?;
-    store::audit(
-        &state.db,
-        Some(actor.user.id),
-        "token_created",
-        &format!("token:{id}"),
-        &scopes.join(" "),
-        now,
-    )
-    .await?;
+    let (id, token) =
+        accounts::create_api_token(&state, &actor, &request.name, &request.scopes).await?;
     Ok((StatusCode::CREATED, Json(TokenCreated { id, token })))
 }
 
@@ -296,19 +255,7 @@ async fn revoke_token(
     actor: Actor,
     Path(id): Path<i64>,
 ) -> AppResult<StatusCode> {
-    let now = state.now();
-    if !store::revoke_token(&state.db, actor.user.id, id, now).await? {
-        return Err(AppError::not_found());
-    }
-    store::audit(
-        &state.db,
-        Some(actor.user.id),
-        "token_revoked",
-        &format!("token:{id}"),
-        "",
-        now,
-    )
-    .await?;
+    accounts::revoke_api_token(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -391,7 +338,7 @@ async fn assess_declaration(
 
 fn unknown_scheme() -> AppError {
     AppError::new(
-        StatusCode::NOT_FOUND,
+        404,
         "unknown_scheme",
         "未知的方案或服务商类型 / unknown scheme or provider type",
     )
@@ -403,7 +350,7 @@ async fn list_regions(
     State(state): State<AppState>,
     _actor: Actor,
 ) -> AppResult<Json<Vec<store::Region>>> {
-    Ok(Json(store::regions(&state.db).await?))
+    Ok(Json(organizations::regions(&state).await?))
 }
 
 // --- organisations ---------------------------------------------------------------------------
@@ -425,37 +372,13 @@ async fn list_organizations(
 ) -> AppResult<Json<Listing<store::Organization>>> {
     let page = Page::new(paging.page, paging.per_page);
     let (items, total) =
-        crate::account::organizations(&state, &actor, query.q.as_deref(), page).await?;
+        organizations::organizations(&state, &actor, query.q.as_deref(), page).await?;
     Ok(Json(Listing {
         items,
         page: page.number,
         per_page: page.size,
         total,
     }))
-}
-
-pub async fn visible_organization(
-    state: &AppState,
-    actor: &Actor,
-    id: i64,
-) -> AppResult<store::Organization> {
-    let organization = store::organization(&state.db, id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let visible = match actor.role {
-        Role::Applicant => actor.user.organization_id == Some(id),
-        Role::SystemAdmin => true,
-        role if role.is_regional() => actor
-            .region_path
-            .as_deref()
-            .is_some_and(|p| organization.region_path.starts_with(p)),
-        _ => false,
-    };
-    if visible {
-        Ok(organization)
-    } else {
-        Err(AppError::not_found())
-    }
 }
 
 /// One organisation.
@@ -465,20 +388,9 @@ async fn get_organization(
     actor: Actor,
     Path(id): Path<i64>,
 ) -> AppResult<Json<store::Organization>> {
-    Ok(Json(visible_organization(&state, &actor, id).await?))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct OrganizationUpdate {
-    pub name: String,
-    /// enterprise | public_institution | social_organization
-    pub kind: String,
-    #[serde(default)]
-    pub address: String,
-    #[serde(default)]
-    pub contact: String,
-    #[serde(default)]
-    pub phone: String,
+    Ok(Json(
+        organizations::visible_organization(&state, &actor, id).await?,
+    ))
 }
 
 /// Update the applicant's own organisation profile.
@@ -490,25 +402,26 @@ async fn update_organization(
     Path(id): Path<i64>,
     Json(update): Json<OrganizationUpdate>,
 ) -> AppResult<Json<store::Organization>> {
-    crate::account::update_organization(&state, &actor, id, &update).await?;
-    Ok(Json(visible_organization(&state, &actor, id).await?))
+    organizations::update_organization(&state, &actor, id, &update).await?;
+    Ok(Json(
+        organizations::visible_organization(&state, &actor, id).await?,
+    ))
 }
 
 // --- applications ----------------------------------------------------------------------------
 
 /// Applications the caller may see, most recently changed first, with their latest grade;
 /// optionally narrowed by state, scheme, provider type, region and organisation name.
-#[utoipa::path(get, path = "/api/v1/applications", tag = "applications", params(Paging, crate::applications::ListFilter),
+#[utoipa::path(get, path = "/api/v1/applications", tag = "applications", params(Paging, ListFilter),
     responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
 async fn list_applications(
     State(state): State<AppState>,
     actor: Actor,
     Query(paging): Query<Paging>,
-    Query(filter): Query<crate::applications::ListFilter>,
+    Query(filter): Query<ListFilter>,
 ) -> AppResult<Json<Listing<store::ApplicationSummary>>> {
     let page = Page::new(paging.page, paging.per_page);
-    let filter = filter.resolve(&state).await?;
-    let (items, total) = store::applications(&state.db, &actor.scope(), &filter, page).await?;
+    let (items, total) = services::applications::list(&state, &actor, &filter, page).await?;
     Ok(Json(Listing {
         items,
         page: page.number,
@@ -523,31 +436,6 @@ pub struct NewApplication {
     pub provider_type: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ApplicationDetail {
-    #[schema(value_type = Object)]
-    pub application: store::Application,
-    #[schema(value_type = Object)]
-    pub organization: store::Organization,
-    /// The latest version (the draft, if one is open).
-    #[schema(value_type = Object)]
-    pub version: store::Version,
-    /// Every version: number, submitted_at.
-    #[schema(value_type = Vec<Object>)]
-    pub versions: Vec<VersionSummary>,
-    pub evidence: Vec<EvidenceItem>,
-    pub assessment: Assessment,
-    /// Whether the caller may edit the draft.
-    pub editable: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct VersionSummary {
-    pub number: i64,
-    pub submitted_at: Option<i64>,
-    pub grade: Option<String>,
-}
-
 /// Start an application (applicants only) under a scheme and provider type.
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications", request_body = NewApplication,
     responses((status = 201, body = ApplicationDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -556,7 +444,7 @@ async fn create_application(
     actor: Actor,
     Json(request): Json<NewApplication>,
 ) -> AppResult<(StatusCode, Json<ApplicationDetail>)> {
-    let id = crate::applications::create(
+    let id = services::applications::create(
         &state,
         &actor,
         &request.scheme,
@@ -565,7 +453,7 @@ async fn create_application(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(crate::applications::detail(&state, &actor, id).await?),
+        Json(services::applications::detail(&state, &actor, id).await?),
     ))
 }
 
@@ -577,7 +465,9 @@ async fn get_application(
     actor: Actor,
     Path(id): Path<i64>,
 ) -> AppResult<Json<ApplicationDetail>> {
-    Ok(Json(crate::applications::detail(&state, &actor, id).await?))
+    Ok(Json(
+        services::applications::detail(&state, &actor, id).await?,
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -597,7 +487,8 @@ async fn save_draft(
     Path(id): Path<i64>,
     Json(body): Json<JsonValue>,
 ) -> AppResult<Json<DraftSaved>> {
-    let (version, assessment) = crate::applications::save_draft(&state, &actor, id, body).await?;
+    let (version, assessment) =
+        services::applications::save_draft(&state, &actor, id, body).await?;
     Ok(Json(DraftSaved {
         version,
         assessment,
@@ -612,8 +503,10 @@ async fn submit_application(
     actor: Actor,
     Path(id): Path<i64>,
 ) -> AppResult<Json<ApplicationDetail>> {
-    crate::applications::submit(&state, &actor, id).await?;
-    Ok(Json(crate::applications::detail(&state, &actor, id).await?))
+    services::applications::submit(&state, &actor, id).await?;
+    Ok(Json(
+        services::applications::detail(&state, &actor, id).await?,
+    ))
 }
 
 /// One version of a declaration.
@@ -624,35 +517,12 @@ async fn get_version(
     actor: Actor,
     Path((id, number)): Path<(i64, i64)>,
 ) -> AppResult<Json<store::Version>> {
-    let application = store::application(&state.db, &actor.scope(), id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let versions = store::versions(&state.db, application.id).await?;
-    let version = versions
-        .into_iter()
-        .find(|v| v.number == number)
-        .ok_or_else(AppError::not_found)?;
-    // Reviewers see submitted versions only, never an applicant's open draft.
-    if !matches!(actor.scope(), Scope::Organization(_)) && version.submitted_at.is_none() {
-        return Err(AppError::not_found());
-    }
-    Ok(Json(version))
+    Ok(Json(
+        services::applications::version(&state, &actor, id, number).await?,
+    ))
 }
 
 // --- evidence --------------------------------------------------------------------------------
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EvidenceItem {
-    pub id: i64,
-    pub filename: String,
-    pub criterion_id: Option<String>,
-    pub sha256: String,
-    pub size: i64,
-    pub media_type: String,
-    pub uploaded_at: i64,
-    /// Other organisations have attached the same file (flagged to reviewers).
-    pub shared_with_other_organizations: bool,
-}
 
 /// Evidence attached to the latest version.
 #[utoipa::path(get, path = "/api/v1/applications/{id}/evidence", tag = "evidence", params(("id" = i64, Path)),
@@ -662,7 +532,7 @@ async fn list_evidence(
     actor: Actor,
     Path(id): Path<i64>,
 ) -> AppResult<Json<Vec<EvidenceItem>>> {
-    let detail = crate::applications::detail(&state, &actor, id).await?;
+    let detail = services::applications::detail(&state, &actor, id).await?;
     Ok(Json(detail.evidence))
 }
 
@@ -677,7 +547,8 @@ async fn upload_evidence(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> AppResult<(StatusCode, Json<EvidenceItem>)> {
-    let item = evidence::upload(&state, &actor, id, multipart).await?;
+    let (upload, _) = read_upload(multipart, state.config.max_upload_bytes).await?;
+    let item = evidence::upload(&state, &actor, id, require_file(upload)?).await?;
     Ok((StatusCode::CREATED, Json(item)))
 }
 
@@ -689,7 +560,20 @@ async fn download_evidence(
     actor: Actor,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    evidence::download(&state, &actor, id).await
+    let download = evidence::download(&state, &actor, id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, download.evidence.media_type.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                extract::content_disposition(&download.evidence.filename),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        axum::body::Body::from(download.bytes),
+    )
+        .into_response())
 }
 
 /// Remove a file from the draft. Content another version references stays on disk.
@@ -706,19 +590,6 @@ async fn delete_evidence(
 
 // --- users (system administrator) ------------------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct NewUserRequest {
-    pub username: String,
-    pub display_name: String,
-    pub password: String,
-    pub role: Role,
-    /// For applicants: the organisation's 统一社会信用代码 (created if new, with `organization_name` and `region_code`).
-    pub credit_code: Option<String>,
-    pub organization_name: Option<String>,
-    /// For applicants (the organisation's region) and regional roles (the region reviewed).
-    pub region_code: Option<String>,
-}
-
 /// Users (system administrators only).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(Paging), responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
 async fn list_users(
@@ -726,10 +597,8 @@ async fn list_users(
     actor: Actor,
     Query(paging): Query<Paging>,
 ) -> AppResult<Json<Listing<store::User>>> {
-    actor.require(&[Role::SystemAdmin])?;
     let page = Page::new(paging.page, paging.per_page);
-    let items = store::users(&state.db, page).await?;
-    let total = store::count_users(&state.db).await?;
+    let (items, total) = accounts::users(&state, &actor, page).await?;
     Ok(Json(Listing {
         items,
         page: page.number,
@@ -747,11 +616,6 @@ async fn create_user(
     Json(request): Json<NewUserRequest>,
 ) -> AppResult<(StatusCode, Json<MeResponse>)> {
     actor.require(&[Role::SystemAdmin])?;
-    let user = crate::account::create_user(&state, Some(actor.user.id), &request).await?;
+    let user = accounts::create_user(&state, Some(actor.user.id), &request).await?;
     Ok((StatusCode::CREATED, Json(MeResponse::of(&user))))
-}
-
-/// Reads a credit code, as an API error when invalid.
-pub fn credit_code(text: &str) -> AppResult<CreditCode> {
-    CreditCode::parse(text).map_err(|e| AppError::invalid(e.to_string()))
 }

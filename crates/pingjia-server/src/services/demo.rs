@@ -1,10 +1,10 @@
 //! The demo data set of `pingjia serve --demo`: organisations in Jiangsu and Shaoxing, a user
 //! per role, and declarations at several stages, so a newcomer can look around at once.
 
-use crate::api::NewUserRequest;
-use crate::app::AppState;
-use crate::auth::Role;
-use crate::store;
+use crate::context::AppState;
+use crate::services::accounts::NewUserRequest;
+use crate::services::actor::Role;
+use crate::storage as store;
 use pingjia_core::declaration::{Format, parse_tree};
 use serde_json::Value as Json;
 
@@ -109,35 +109,35 @@ const DECLARATIONS: &[(&str, &str, Option<&str>, &str, bool)] = &[
         "zhilian",
         "jiangsu-pool-2021",
         Some("comprehensive_platform"),
-        include_str!("../../../examples/jiangsu/comprehensive_platform.toml"),
+        include_str!("../../../../examples/jiangsu/comprehensive_platform.toml"),
         false,
     ),
     (
         "zhilian",
         "jiangsu-pool-2021",
         Some("data_collection"),
-        include_str!("../../../examples/jiangsu/data_collection.toml"),
+        include_str!("../../../../examples/jiangsu/data_collection.toml"),
         true,
     ),
     (
         "yunshu",
         "jiangsu-pool-2021",
         Some("network"),
-        include_str!("../../../examples/jiangsu/network.toml"),
+        include_str!("../../../../examples/jiangsu/network.toml"),
         true,
     ),
     (
         "kqtex",
         "shaoxing-platform",
         None,
-        include_str!("../../../examples/shaoxing/eligible_platform.toml"),
+        include_str!("../../../../examples/shaoxing/eligible_platform.toml"),
         true,
     ),
 ];
 
 /// Loads the demo set unless it is already there. Returns the accounts created.
 pub async fn load(state: &AppState) -> anyhow::Result<Vec<(String, &'static str)>> {
-    crate::regions::seed(&state.db).await?;
+    crate::services::regions::seed(&state.db).await?;
     if store::user_by_username(&state.db, "js-admin")
         .await?
         .is_some()
@@ -155,7 +155,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<(String, &'static str)
     {
         let (credit_code, organization_name, organization_region) = match organization {
             Some((prefix, name, region)) => {
-                let code = crate::credit_code::CreditCode::with_check(prefix)
+                let code = crate::services::credit_code::CreditCode::with_check(prefix)
                     .ok_or_else(|| anyhow::anyhow!("bad demo credit code {prefix}"))?;
                 (
                     Some(code.to_string()),
@@ -174,7 +174,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<(String, &'static str)
             organization_name,
             region_code: region.map(str::to_owned).or(organization_region),
         };
-        crate::account::create_user(state, None, &request)
+        crate::services::accounts::create_user(state, None, &request)
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
         created.push(((*username).to_owned(), role.label()));
@@ -183,14 +183,14 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<(String, &'static str)
         let user = store::user_by_username(&state.db, username)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo user {username}"))?;
-        let actor = crate::auth::Actor {
+        let actor = crate::services::actor::Actor {
             role: Role::Applicant,
             region_path: None,
             session: None,
             token_scopes: None,
             user,
         };
-        let id = crate::applications::create(state, &actor, scheme, *provider_type)
+        let id = crate::services::applications::create(state, &actor, scheme, *provider_type)
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
         let mut body: Json = parse_tree(text, Format::Toml).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -198,11 +198,11 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<(String, &'static str)
             object.remove("scheme");
             object.remove("provider_type");
         }
-        crate::applications::save_draft(state, &actor, id, body)
+        crate::services::applications::save_draft(state, &actor, id, body)
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
         if *submit {
-            crate::applications::submit(state, &actor, id)
+            crate::services::applications::submit(state, &actor, id)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
         }

@@ -1,0 +1,64 @@
+//! What every layer shares: the database handle, the configuration, the catalogue of schemes
+//! and the clock. Below `http`, `services` and `storage`'s callers; names none of them but the
+//! storage handle it carries.
+
+use crate::config::Config;
+use crate::storage::Db;
+use pingjia_core::Catalog;
+use std::sync::Arc;
+
+/// The time source: Unix seconds. Tests inject a fixed or moving clock.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+#[expect(
+    missing_debug_implementations,
+    reason = "the clock is a closure; AppState's Debug shows the configuration"
+)]
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    pub catalog: Catalog,
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    })
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config, clock: Clock) -> anyhow::Result<AppState> {
+        let catalog = Catalog::builtin().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(AppState(Arc::new(Inner {
+            db,
+            config,
+            catalog,
+            clock,
+        })))
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
+}

@@ -1,0 +1,132 @@
+//! Who is acting: the roles of the application and an authenticated caller with what it may
+//! see. The HTTP layer builds an [`Actor`] from a session cookie or an API token; services take
+//! it and check role, region, ownership and state.
+
+use crate::error::AppError;
+use crate::storage::{Scope, User};
+
+/// The roles of the application (docs/web.md, Roles).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Applicant,
+    CountyReviewer,
+    CityReviewer,
+    AuthorityAdmin,
+    Expert,
+    SystemAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Applicant,
+        Role::CountyReviewer,
+        Role::CityReviewer,
+        Role::AuthorityAdmin,
+        Role::Expert,
+        Role::SystemAdmin,
+    ];
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Applicant => "applicant",
+            Role::CountyReviewer => "county_reviewer",
+            Role::CityReviewer => "city_reviewer",
+            Role::AuthorityAdmin => "authority_admin",
+            Role::Expert => "expert",
+            Role::SystemAdmin => "system_admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Applicant => "申报单位",
+            Role::CountyReviewer => "区县审核",
+            Role::CityReviewer => "设区市审核",
+            Role::AuthorityAdmin => "主管部门",
+            Role::Expert => "评审专家",
+            Role::SystemAdmin => "系统管理员",
+        }
+    }
+
+    /// Roles bound to a region (they see applications inside it).
+    pub fn is_regional(self) -> bool {
+        matches!(
+            self,
+            Role::CountyReviewer | Role::CityReviewer | Role::AuthorityAdmin
+        )
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: User,
+    pub role: Role,
+    /// The region path of a regional role (`/32/3205/`).
+    pub region_path: Option<String>,
+    /// Set when authenticated by session cookie.
+    pub session: Option<SessionInfo>,
+    /// Set when authenticated by API token: its scopes.
+    pub token_scopes: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub token_hash: String,
+    pub csrf: String,
+}
+
+impl Actor {
+    /// The applications this caller may see.
+    pub fn scope(&self) -> Scope {
+        match (self.role, self.user.organization_id, &self.region_path) {
+            (Role::Applicant, Some(organization), _) => Scope::Organization(organization),
+            (role, _, Some(path)) if role.is_regional() => Scope::Region(path.clone()),
+            _ => Scope::Nothing,
+        }
+    }
+
+    /// Checks a CSRF token submitted with a form (a session's forms carry it; an API token
+    /// caller has none to carry).
+    pub fn check_form_csrf(&self, submitted: &str) -> Result<(), AppError> {
+        match &self.session {
+            Some(session)
+                if crate::services::accounts::constant_time_eq(
+                    session.csrf.as_bytes(),
+                    submitted.as_bytes(),
+                ) =>
+            {
+                Ok(())
+            }
+            Some(_) => Err(csrf_failed()),
+            None => Ok(()),
+        }
+    }
+
+    pub fn csrf(&self) -> &str {
+        self.session.as_ref().map_or("", |s| s.csrf.as_str())
+    }
+
+    pub fn require(&self, allowed: &[Role]) -> Result<(), AppError> {
+        if allowed.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("无权执行此操作 / not permitted"))
+        }
+    }
+}
+
+pub fn csrf_failed() -> AppError {
+    AppError::new(
+        403,
+        "csrf_failed",
+        "请求校验失败，请刷新页面后重试 / CSRF check failed",
+    )
+}

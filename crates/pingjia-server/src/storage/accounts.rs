@@ -1,0 +1,255 @@
+//! Users, sessions, sign-in attempts and API tokens.
+
+use super::*;
+
+// --- users, sessions, sign-in attempts, tokens ----------------------------------------------
+
+const USER_COLUMNS: &str = "id, username, display_name, password_hash, role, organization_id, region_id, must_change_password, disabled, created_at";
+
+#[derive(Debug)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub organization_id: Option<i64>,
+    pub region_id: Option<i64>,
+    pub must_change_password: bool,
+}
+
+pub async fn insert_user(db: &Db, user: &NewUser<'_>, now: i64) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO users (username, display_name, password_hash, role, organization_id, region_id, must_change_password, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(user.username)
+    .bind(user.display_name)
+    .bind(user.password_hash)
+    .bind(user.role)
+    .bind(user.organization_id)
+    .bind(user.region_id)
+    .bind(i64::from(user.must_change_password))
+    .bind(now)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<User>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+    )))
+    .bind(username)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+pub async fn user(db: &Db, id: i64) -> Result<Option<User>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+pub async fn count_users(db: &Db) -> Result<i64> {
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(count)
+}
+
+pub async fn users(db: &Db, page: Page) -> Result<Vec<User>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users ORDER BY id LIMIT $1 OFFSET $2"
+    )))
+    .bind(page.size)
+    .bind(page.offset())
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub async fn set_password(
+    db: &Db,
+    user_id: i64,
+    password_hash: &str,
+    must_change: bool,
+) -> Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2 WHERE id = $3")
+        .bind(password_hash)
+        .bind(i64::from(must_change))
+        .bind(user_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_session(
+    db: &Db,
+    token_hash: &str,
+    user_id: i64,
+    csrf: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The user of a live session and its CSRF token.
+/// The users' columns as read through the alias `u`.
+const USER_COLUMNS_U: &str = "u.id, u.username, u.display_name, u.password_hash, u.role, u.organization_id, u.region_id, u.must_change_password, u.disabled, u.created_at";
+
+/// Who a session belongs to, with what every request needs of them, in one query.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionUser {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub csrf_token: String,
+    /// The path of the user's region (reviewers, authorities).
+    pub region_path: Option<String>,
+}
+
+/// The enabled user of a live session (one query: every authenticated request asks it).
+pub async fn session_user(db: &Db, token_hash: &str, now: i64) -> Result<Option<SessionUser>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS_U}, s.csrf_token, r.path AS region_path \
+         FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN regions r ON r.id = u.region_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0"
+    )))
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+pub async fn delete_session(db: &Db, token_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user except, optionally, one (after a password change).
+pub async fn delete_sessions_of(db: &Db, user_id: i64, keep: Option<&str>) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user_id)
+        .bind(keep.unwrap_or(""))
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn record_login_attempt(
+    db: &Db,
+    username: &str,
+    succeeded: bool,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO login_attempts (username, succeeded, at) VALUES ($1, $2, $3)")
+        .bind(username)
+        .bind(i64::from(succeeded))
+        .bind(now)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Failed sign-ins of a user name since `since`, not counting those before its last success.
+pub async fn recent_failures(db: &Db, username: &str, since: i64) -> Result<i64> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND succeeded = 0 AND at >= $2 \
+         AND at >= COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = $1 AND succeeded = 1), 0)",
+    )
+    .bind(username)
+    .bind(since)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(count)
+}
+
+pub async fn insert_token(
+    db: &Db,
+    user_id: i64,
+    name: &str,
+    token_hash: &str,
+    scopes: &str,
+    now: i64,
+) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as("INSERT INTO api_tokens (user_id, name, token_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind(user_id)
+        .bind(name)
+        .bind(token_hash)
+        .bind(scopes)
+        .bind(now)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(id)
+}
+
+/// The user of an unrevoked token and the token's scopes; records the use.
+/// Who an API token belongs to, with its scopes.
+#[derive(Debug, sqlx::FromRow)]
+pub struct TokenUser {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub token_id: i64,
+    pub scopes: String,
+    pub last_used_at: Option<i64>,
+    pub region_path: Option<String>,
+}
+
+/// How stale a token's `last_used_at` may be: recording every use would make each API call a
+/// write (and, on PostgreSQL, a flush of the log).
+const TOKEN_USE_RESOLUTION: i64 = 60;
+
+/// The enabled user of a live API token; records its use (to the minute).
+pub async fn token_user(db: &Db, token_hash: &str, now: i64) -> Result<Option<TokenUser>> {
+    let found: Option<TokenUser> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS_U}, t.id AS token_id, t.scopes, t.last_used_at, r.path AS region_path \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN regions r ON r.id = u.region_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
+    )))
+    .bind(token_hash)
+    .fetch_optional(&db.pool)
+    .await?;
+    if let Some(token) = &found
+        && token
+            .last_used_at
+            .is_none_or(|at| now - at >= TOKEN_USE_RESOLUTION)
+    {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(token.token_id)
+            .execute(&db.pool)
+            .await?;
+    }
+    Ok(found)
+}
+
+pub async fn tokens_of(db: &Db, user_id: i64) -> Result<Vec<ApiToken>> {
+    sqlx::query_as("SELECT id, user_id, name, scopes, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id")
+        .bind(user_id)
+        .fetch_all(&db.pool)
+        .await
+}
+
+/// Revokes a token of this user; false when there is no such token of theirs.
+pub async fn revoke_token(db: &Db, user_id: i64, token_id: i64, now: i64) -> Result<bool> {
+    let result = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(token_id)
+        .bind(user_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}

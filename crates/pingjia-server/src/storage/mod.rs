@@ -1,0 +1,173 @@
+//! Every query of the application, as typed functions over [`Db`]. One SQL dialect serves
+//! SQLite and PostgreSQL (`$1` placeholders, `RETURNING`, `ON CONFLICT`); timestamps are Unix
+//! seconds. Visibility is part of the queries: callers pass a [`Scope`], never filter later.
+
+mod accounts;
+mod applications;
+mod audit;
+mod db;
+mod evidence;
+mod organizations;
+mod query;
+mod regions;
+
+pub use accounts::*;
+pub use applications::*;
+pub use audit::*;
+pub use db::{Backend, Db, Totals};
+pub use evidence::*;
+pub use organizations::*;
+pub use query::path_range;
+pub use regions::*;
+
+use query::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Region {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub parent_id: Option<i64>,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Organization {
+    pub id: i64,
+    pub name: String,
+    pub credit_code: String,
+    pub kind: String,
+    pub region_id: i64,
+    pub region_path: String,
+    pub address: String,
+    pub contact: String,
+    pub phone: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub role: String,
+    pub organization_id: Option<i64>,
+    pub region_id: Option<i64>,
+    pub must_change_password: i64,
+    pub disabled: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Application {
+    pub id: i64,
+    pub organization_id: i64,
+    pub scheme_id: String,
+    pub provider_type: Option<String>,
+    pub round_id: Option<i64>,
+    pub state: String,
+    pub region_path: String,
+    pub created_by: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+}
+
+/// An application with what a list shows of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ApplicationSummary {
+    pub id: i64,
+    pub organization_id: i64,
+    pub organization_name: String,
+    pub scheme_id: String,
+    pub provider_type: Option<String>,
+    pub state: String,
+    pub updated_at: i64,
+    pub version: i64,
+    pub grade: Option<String>,
+    pub stars: Option<i64>,
+    pub score: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Version {
+    pub id: i64,
+    pub application_id: i64,
+    pub number: i64,
+    pub body: String,
+    pub stars: Option<i64>,
+    pub score: Option<String>,
+    pub grade: Option<String>,
+    pub created_by: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Evidence {
+    pub id: i64,
+    pub version_id: i64,
+    pub application_id: i64,
+    pub organization_id: i64,
+    pub criterion_id: Option<String>,
+    pub sha256: String,
+    pub filename: String,
+    pub uploaded_by: i64,
+    pub uploaded_at: i64,
+    pub size: i64,
+    pub media_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub scopes: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// Which applications a caller may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// An applicant: its own organisation's applications, drafts included.
+    Organization(i64),
+    /// A reviewer or authority: submitted applications of organisations inside a region.
+    Region(String),
+    /// Nothing (deny by default).
+    Nothing,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub number: i64,
+    pub size: i64,
+}
+
+impl Page {
+    pub fn new(number: Option<i64>, size: Option<i64>) -> Page {
+        Page {
+            number: number.unwrap_or(1).max(1),
+            size: size.unwrap_or(20).clamp(1, 200),
+        }
+    }
+    fn offset(self) -> i64 {
+        (self.number - 1) * self.size
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+type Result<T> = std::result::Result<T, sqlx::Error>;
