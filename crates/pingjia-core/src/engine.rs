@@ -413,14 +413,7 @@ impl<'a> Context<'a> {
                     (Some(_), _) => Status::NotMet,
                 };
             }
-            Test::OneOf { .. } => {
-                // A value outside the listed options is a failed criterion (docs/readings.md §1.4).
-                finding.statuses[0] = match used {
-                    None => Status::Missing,
-                    Some(Value::Choice(_)) => Status::Met,
-                    Some(_) => Status::NotMet,
-                };
-            }
+            Test::OneOf { .. } => finding.statuses[0] = one_of(used),
             Test::AnyOf { alternatives } => {
                 for slot in 0..criterion_slots {
                     let value_of = |field: usize| {
@@ -558,12 +551,27 @@ impl<'a> Context<'a> {
         let mut any_required = false;
         let mut any_value = false;
         let mut waiting = false;
+        let mut unselected = false;
+        let mut selected = false;
         for alternative in alternatives {
             let Some(requirement) = alternative.requirements.get(slot).and_then(Option::as_ref)
             else {
                 continue;
             };
             any_required = true;
+            // Only the alternative of the declared type counts (离散行业 → devices, 流程行业 →
+            // process data points; docs/readings.md §4.3).
+            if let Some((selector, option)) = alternative.when {
+                match value_of(selector) {
+                    None => {
+                        unselected = true;
+                        continue;
+                    }
+                    Some(Value::Choice(chosen)) if *chosen == option => {}
+                    Some(_) => continue,
+                }
+            }
+            selected = true;
             let value = value_of(alternative.field);
             any_value |= value.is_some();
             match self.check(requirement, value) {
@@ -572,7 +580,13 @@ impl<'a> Context<'a> {
                 _ => {}
             }
         }
-        any_required.then_some(if waiting {
+        any_required.then_some(if unselected {
+            // The type that picks the alternative is not declared.
+            Status::Missing
+        } else if !selected {
+            // The declared type is not one any alternative counts for.
+            Status::NotMet
+        } else if waiting {
             Status::MissingParameter
         } else if any_value {
             Status::NotMet
@@ -610,6 +624,7 @@ impl<'a> Context<'a> {
                     Test::AnyOf { alternatives } => self
                         .any_of(alternatives, 0, value_of)
                         .unwrap_or(Status::NotApplicable),
+                    Test::OneOf { field } => one_of(value_of(*field)),
                     _ => Status::NotMet,
                 };
                 if status == Status::MissingParameter {
@@ -639,6 +654,16 @@ impl<'a> Context<'a> {
             Some(_) => Status::NotMet,
         };
         (status, Some(qualifying), outcomes)
+    }
+}
+
+/// A choice row: met by a listed option. A value outside the listed options is a failed
+/// criterion, not an input error (docs/readings.md §1.4).
+fn one_of(value: Option<&Value>) -> Status {
+    match value {
+        None => Status::Missing,
+        Some(Value::Choice(_)) => Status::Met,
+        Some(_) => Status::NotMet,
     }
 }
 

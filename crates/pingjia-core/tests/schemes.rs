@@ -439,3 +439,172 @@ fn unreadable_requirements_and_shared_fields_are_errors() {
         "{errors:?}"
     );
 }
+
+/// A capability scheme whose any_of rows are picked by a declared kind (MIIT 二（一）, 五（一）).
+const SELECTED: &str = r#"
+[scheme]
+id = "selected"
+title = "测试"
+title_en = "Test"
+version = "1"
+method = "capability"
+document = "test"
+
+[[part]]
+id = "industry"
+title = "特定行业"
+title_en = "Industry"
+clause = "二"
+
+[[parameter]]
+id = "min_devices"
+label = "设备"
+label_en = "Devices"
+unit = "台/套"
+default = "100"
+
+[[parameter]]
+id = "min_points"
+label = "采集点"
+label_en = "Points"
+unit = "个"
+default = "100"
+
+[[criterion]]
+id = "industry.kind"
+part = "industry"
+section = "capability"
+kind = "choice"
+field = "industry_kind"
+label = "行业类型"
+label_en = "Kind"
+clause = "二（一）"
+options = ["离散行业", "流程行业"]
+
+[[criterion]]
+id = "industry.devices"
+part = "industry"
+section = "capability"
+kind = "any_of"
+select_by = "industry_kind"
+label = "设备接入"
+label_en = "Devices"
+clause = "二（一）"
+
+[[criterion.alternative]]
+id = "devices"
+section = "capability"
+kind = "number"
+unit = "台/套"
+when = "离散行业"
+label = "设备（离散行业）"
+label_en = "Devices"
+clause = "二（一）"
+param = "min_devices"
+
+[[criterion.alternative]]
+id = "points"
+section = "capability"
+kind = "number"
+unit = "个"
+when = "流程行业"
+label = "采集点（流程行业）"
+label_en = "Points"
+clause = "二（一）"
+param = "min_points"
+"#;
+
+#[test]
+fn select_by_picks_the_alternative_of_the_declared_kind() {
+    let scheme = parse_scheme("selected.toml", SELECTED).unwrap();
+    let pingjia_core::scheme::Test::AnyOf { alternatives } = &scheme.criteria[1].test else {
+        panic!("any_of")
+    };
+    let kind = scheme.field("industry_kind").unwrap();
+    assert_eq!(alternatives[0].when, Some((kind, 0)));
+    assert_eq!(alternatives[1].when, Some((kind, 1)));
+    let status = |values: &str| {
+        let text = format!("scheme = \"selected\"\n[values]\n{values}\n");
+        let tree =
+            pingjia_core::declaration::parse_tree(&text, pingjia_core::Format::Toml).unwrap();
+        let declaration = pingjia_core::read_declaration(&tree, &scheme, None).unwrap();
+        let round = pingjia_core::Round::from_scheme(&scheme);
+        pingjia_core::evaluate(&scheme, &declaration, &round).findings[1].status(0)
+    };
+    use pingjia_core::Status::{Met, Missing, NotMet};
+    // 离散行业: only the devices count, however many points.
+    assert_eq!(
+        status("industry_kind = \"离散行业\"\ndevices = 50\npoints = 500"),
+        NotMet
+    );
+    assert_eq!(
+        status("industry_kind = \"离散行业\"\ndevices = 150\npoints = 5"),
+        Met
+    );
+    // 流程行业: only the points count.
+    assert_eq!(
+        status("industry_kind = \"流程行业\"\ndevices = 500\npoints = 50"),
+        NotMet
+    );
+    assert_eq!(status("industry_kind = \"流程行业\"\npoints = 100"), Met);
+    // Without a kind, the count that counts is unknown; a kind outside the list counts nothing.
+    assert_eq!(status("devices = 500\npoints = 500"), Missing);
+    assert_eq!(
+        status("industry_kind = \"化工\"\ndevices = 500\npoints = 500"),
+        NotMet
+    );
+}
+
+#[test]
+fn select_by_and_when_are_checked() {
+    for (from, to, expected) in [
+        (
+            "select_by = \"industry_kind\"",
+            "select_by = \"nope\"",
+            "select_by `nope` must name a choice field",
+        ),
+        (
+            "when = \"离散行业\"",
+            "when = \"装备制造\"",
+            "when `装备制造` is not an option",
+        ),
+        ("when = \"流程行业\"\n", "", "needs `when`"),
+        (
+            "select_by = \"industry_kind\"\n",
+            "",
+            "`when` needs `select_by`",
+        ),
+        (
+            "options = [\"离散行业\", \"流程行业\"]",
+            "options = [\"离散行业\", \"流程行业\"]\nwhen = \"离散行业\"",
+            "`when` belongs to a [[criterion.alternative]]",
+        ),
+        (
+            "field = \"industry_kind\"",
+            "field = \"industry_kind\"\nselect_by = \"industry_kind\"",
+            "only any_of rows take `select_by`",
+        ),
+    ] {
+        let text = SELECTED.replacen(from, to, 1);
+        assert_ne!(text, SELECTED, "replacement {from:?} did not apply");
+        let errors = errors_of(&text);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.message.contains(expected) && e.line.is_some()),
+            "{expected}: {errors:?}"
+        );
+    }
+    // The selecting field must be a choice, and defined before the row that uses it.
+    let text = SELECTED.replace(
+        "kind = \"choice\"\nfield = \"industry_kind\"",
+        "kind = \"yes_no\"\nfield = \"industry_kind\"\nrequirement = \"是\"",
+    );
+    let errors = errors_of(&text);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("must name a choice field")),
+        "{errors:?}"
+    );
+}

@@ -711,6 +711,20 @@ impl<'s> Loader<'s> {
             self.error(span.clone(), Some(id), "capability rows need `part`".into());
         }
 
+        if raw.select_by.is_some() && raw.kind.get_ref() != "any_of" {
+            self.error(
+                span.clone(),
+                Some(id),
+                "only any_of rows take `select_by`".into(),
+            );
+        }
+        if raw.when.is_some() {
+            self.error(
+                span.clone(),
+                Some(id),
+                "`when` belongs to a [[criterion.alternative]] of a select_by row".into(),
+            );
+        }
         let slots = if per_level { context.slots } else { 1 };
         let field_id = raw
             .field
@@ -830,9 +844,82 @@ impl<'s> Loader<'s> {
                         "any_of needs at least two [[criterion.alternative]]".into(),
                     );
                 }
+                // `select_by`: a choice declared earlier (in the same record, for a condition)
+                // picks the alternative that counts (离散行业 → devices, 流程行业 → data points).
+                let selector = match &raw.select_by {
+                    None => None,
+                    Some(name) => {
+                        let found = match record.as_deref() {
+                            Some(fields) => fields
+                                .iter()
+                                .position(|f| &f.id == name.get_ref())
+                                .map(|index| (index, &fields[index].kind)),
+                            None => self
+                                .field_index
+                                .get(name.get_ref())
+                                .map(|&index| (index, &self.fields[index].kind)),
+                        };
+                        match found {
+                            Some((index, FieldKind::Choice(options))) => {
+                                Some((index, options.clone()))
+                            }
+                            _ => {
+                                self.error(
+                                    Some(name.span()),
+                                    Some(id),
+                                    format!(
+                                        "select_by `{}` must name a choice field defined by an earlier row{}",
+                                        name.get_ref(),
+                                        if record.is_some() { " of the same record" } else { "" }
+                                    ),
+                                );
+                                return None;
+                            }
+                        }
+                    }
+                };
                 let mut alternatives = Vec::new();
                 for alternative in &raw.alternative {
                     let alt_id = alternative.id.get_ref().as_str();
+                    let when = match (&selector, &alternative.when) {
+                        (Some((field, options)), Some(option)) => {
+                            match options
+                                .iter()
+                                .position(|o| normalize_label(o) == normalize_label(option))
+                            {
+                                Some(index) => Some((*field, index as u16)),
+                                None => {
+                                    self.error(
+                                        Some(alternative.id.span()),
+                                        Some(alt_id),
+                                        format!(
+                                            "when `{option}` is not an option of the select_by field: {}",
+                                            options.join(", ")
+                                        ),
+                                    );
+                                    None
+                                }
+                            }
+                        }
+                        (Some(_), None) => {
+                            self.error(
+                                Some(alternative.id.span()),
+                                Some(alt_id),
+                                "an alternative of a select_by row needs `when` (the option it counts for)"
+                                    .into(),
+                            );
+                            None
+                        }
+                        (None, Some(_)) => {
+                            self.error(
+                                Some(alternative.id.span()),
+                                Some(alt_id),
+                                "`when` needs `select_by` on the row".into(),
+                            );
+                            None
+                        }
+                        (None, None) => None,
+                    };
                     let unit = self.unit(alternative, alt_id)?;
                     let alt_field_id = alternative
                         .field
@@ -853,6 +940,7 @@ impl<'s> Loader<'s> {
                         label: alternative.label.clone(),
                         field,
                         requirements,
+                        when,
                     });
                 }
                 wording = match (&raw.levels, &raw.requirement) {

@@ -353,6 +353,10 @@ pub struct Alternative {
     pub label: String,
     pub field: usize,
     pub requirements: Vec<Option<Requirement>>,
+    /// The alternative counts only when this choice field (of the declaration, or of the same
+    /// record for a records condition) holds this option: a 离散行业 qualifies on devices, a
+    /// 流程行业 on process data points (MIIT 二（一）, 五（一）). `None`: it always counts.
+    pub when: Option<(usize, u16)>,
 }
 
 /// A value a declaration carries.

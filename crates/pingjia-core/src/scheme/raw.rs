@@ -203,6 +203,10 @@ pub(crate) struct RawCriterion {
     #[serde(default)]
     pub alternative: Vec<RawCriterion>,
     #[serde(default)]
+    pub select_by: Option<Spanned<String>>,
+    #[serde(default)]
+    pub when: Option<String>,
+    #[serde(default)]
     pub condition: Vec<RawCriterion>,
     #[serde(default)]
     pub key_options: Vec<String>,
