@@ -28,6 +28,9 @@ pub struct Round {
     pub aggregation: Aggregation,
     /// Expert scores of an item diverge when max − min exceeds this share of its maximum.
     pub divergence_ratio: Decimal,
+    /// The round asks for the materials a scheme marks `optional` (绍兴 第七条（八）「认定主管
+    /// 部门要求提供的其他材料」): their absence is then a finding like any other material's.
+    pub request_optional_materials: bool,
 }
 
 /// A parameter value that could not be set.
@@ -48,6 +51,7 @@ impl Round {
             params: scheme.parameters.iter().map(|p| p.default).collect(),
             aggregation: scheme.round.aggregation,
             divergence_ratio: scheme.round.divergence_ratio,
+            request_optional_materials: scheme.round.request_optional_materials,
         }
     }
 
@@ -372,8 +376,9 @@ impl<'a> Context<'a> {
             .map(|(note, _)| *note);
         let used = confirmed.or(declared);
         match &criterion.test {
-            Test::Levels { .. } if criterion.optional => {
-                // Requested only when the round asks for it: provided counts, absent is no finding.
+            Test::Levels { .. } if criterion.optional && !self.round.request_optional_materials => {
+                // Requested only when the round asks for it (docs/readings.md §3.3): provided
+                // counts, absent is no finding. A round that asks reads the row like any other.
                 finding.statuses[0] = match used {
                     Some(Value::Bool(true)) => Status::Met,
                     _ => Status::NotApplicable,
@@ -874,7 +879,9 @@ fn score_rubric(evaluation: &mut Evaluation<'_>) {
         .enumerate()
         .filter(|(_, f)| match f.criterion.section {
             Section::Gate => true,
-            Section::Material => !f.criterion.optional,
+            Section::Material => {
+                !f.criterion.optional || evaluation.round.request_optional_materials
+            }
             _ => false,
         })
         .filter(|(_, f)| !f.status(0).holds())

@@ -54,6 +54,9 @@ pub struct RoundReport {
     pub reference_year: Option<i32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub params: Vec<(String, String)>,
+    /// The round asks for the materials the scheme marks optional (第七条（八）).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub request_optional_materials: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -194,6 +197,7 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
                 .zip(&evaluation.round.params)
                 .filter_map(|(p, v)| v.map(|v| (p.id.clone(), p.unit.display(v))))
                 .collect(),
+            request_optional_materials: evaluation.round.request_optional_materials,
         },
         stars: None,
         grade: String::new(),
@@ -454,6 +458,14 @@ fn finding_report(
             scheme.notes[note].id,
             evaluation.org_kind.label()
         )),
+        _ if criterion.optional => Some(
+            if evaluation.round.request_optional_materials {
+                "本批次要求提供此项材料"
+            } else {
+                "仅在批次要求时提供；本批次未要求"
+            }
+            .to_owned(),
+        ),
         _ => bar_explanation(finding),
     };
     FindingReport {

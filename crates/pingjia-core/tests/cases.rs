@@ -29,6 +29,8 @@ struct CaseRound {
     #[serde(default)]
     params: BTreeMap<String, String>,
     aggregation: Option<String>,
+    /// The round asks for the materials the scheme marks optional (第七条（八）).
+    request_optional_materials: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +131,9 @@ fn check(catalog: &Catalog, path: &Path) -> Vec<String> {
     }
     if let Some(rule) = &case.round.aggregation {
         round.aggregation = pingjia_core::scheme::Aggregation::parse(rule).expect("aggregation");
+    }
+    if let Some(requested) = case.round.request_optional_materials {
+        round.request_optional_materials = requested;
     }
     for (key, value) in &case.round.params {
         if let Err(error) = round.set_param(scheme, key, value) {

@@ -608,3 +608,40 @@ fn select_by_and_when_are_checked() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn optional_materials_are_requested_by_the_round() {
+    let catalog = catalog();
+    let scheme = &catalog.schemes[catalog.resolve("shaoxing-platform").unwrap().scheme];
+    // 第七条（八）: only the round's notice asks for it; the scheme does not by default.
+    assert!(!scheme.round.request_optional_materials);
+    assert!(!pingjia_core::Round::from_scheme(scheme).request_optional_materials);
+    let other = scheme
+        .criteria
+        .iter()
+        .find(|c| c.id == "material.other")
+        .unwrap();
+    assert!(other.optional);
+    // A scheme may make its rounds ask by default.
+    let text = MINIMAL.replace(
+        "[[level]]\nstars = 3",
+        "[round]\nrequest_optional_materials = true\n\n[[level]]\nstars = 3",
+    );
+    assert!(
+        parse_scheme("new.toml", &text)
+            .unwrap()
+            .round
+            .request_optional_materials
+    );
+    // Only materials can be optional.
+    let errors = errors_of(&MINIMAL.replace(
+        "field = \"capital\"",
+        "field = \"capital\"\noptional = true",
+    ));
+    assert!(
+        errors.iter().any(|e| e
+            .message
+            .contains("only yes_no material rows can be `optional`")),
+        "{errors:?}"
+    );
+}

@@ -185,6 +185,9 @@ fn build_round(scheme: &pingjia_core::Scheme, args: &RoundArgs) -> Result<Round,
     if args.example_params {
         round.use_examples(scheme);
     }
+    if args.request_optional_materials {
+        round.request_optional_materials = true;
+    }
     Ok(round)
 }
 

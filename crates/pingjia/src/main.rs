@@ -80,6 +80,9 @@ pub struct RoundArgs {
     /// 专家评分汇总方式 / expert score aggregation: mean or trimmed_mean
     #[arg(long, value_name = "RULE")]
     pub aggregation: Option<String>,
+    /// 本批次要求提供可选材料（如绍兴第七条（八））/ the round asks for the optional materials
+    #[arg(long)]
+    pub request_optional_materials: bool,
 }
 
 /// A failure with its exit code and a message for the terminal.

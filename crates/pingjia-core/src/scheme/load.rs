@@ -264,6 +264,7 @@ impl<'s> Loader<'s> {
             reference_year: raw.round.reference_year,
             aggregation,
             divergence_ratio,
+            request_optional_materials: raw.round.request_optional_materials,
         }
     }
 
@@ -711,6 +712,14 @@ impl<'s> Loader<'s> {
             self.error(span.clone(), Some(id), "capability rows need `part`".into());
         }
 
+        if raw.optional && (section != Section::Material || raw.kind.get_ref() != "yes_no") {
+            self.error(
+                span.clone(),
+                Some(id),
+                "only yes_no material rows can be `optional` (requested when the round asks)"
+                    .into(),
+            );
+        }
         if raw.select_by.is_some() && raw.kind.get_ref() != "any_of" {
             self.error(
                 span.clone(),

@@ -111,6 +111,8 @@ pub struct RoundDefaults {
     pub reference_year: Option<i32>,
     pub aggregation: Aggregation,
     pub divergence_ratio: Decimal,
+    /// Whether a round asks for the `optional` materials unless it says otherwise.
+    pub request_optional_materials: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -288,7 +290,8 @@ pub struct Criterion {
     /// Subclasses through which this row is not required (注4), and the note.
     pub exempt_via_subclasses: Option<(usize, Vec<usize>)>,
     pub overrides: Vec<Override>,
-    /// A material that is requested only when the round asks for it.
+    /// A material that is requested only when the round asks for it
+    /// ([`Round::request_optional_materials`](crate::engine::Round::request_optional_materials)).
     pub optional: bool,
 }
 

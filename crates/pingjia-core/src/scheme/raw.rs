@@ -56,6 +56,8 @@ pub(crate) struct RawRound {
     pub aggregation: Option<String>,
     #[serde(default)]
     pub divergence_ratio: Option<toml::Value>,
+    #[serde(default)]
+    pub request_optional_materials: bool,
 }
 
 #[derive(Debug, Deserialize)]
