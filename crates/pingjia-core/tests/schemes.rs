@@ -645,3 +645,106 @@ fn optional_materials_are_requested_by_the_round() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn jiangsu_financial_status_may_be_prefilled_from_the_basic_condition() {
+    use pingjia_core::declaration::Value;
+    let catalog = catalog();
+    let scheme = &catalog.schemes[catalog.resolve("jiangsu-pool-2021").unwrap().scheme];
+    let target = scheme.field("financial_status").unwrap();
+    let source = scheme.field("sound_finance").unwrap();
+    // 一（二）2 「运营和财务状况良好」 and the 财务状况 rows overlap: both rows stay, one field names
+    // the other so a form can offer its value.
+    assert_eq!(scheme.fields[target].prefill_from, Some(source));
+    assert_eq!(scheme.fields[source].prefill_from, None);
+    assert_eq!(
+        scheme
+            .criteria
+            .iter()
+            .filter(|c| c.id.ends_with(".financial_status"))
+            .count(),
+        8,
+        "every table keeps its 财务状况 row"
+    );
+    assert!(
+        scheme
+            .criteria
+            .iter()
+            .any(|c| c.id == "basic_conditions.sound_finance")
+    );
+    // 是 offers 财务状况良好 (the scale's lowest level, which the yes states); 否 offers 无.
+    let FieldKind::Ordinal(scale) = scheme.fields[target].kind else {
+        panic!("ordinal")
+    };
+    let offered = scheme.prefill(target, &Value::Bool(true));
+    assert_eq!(offered, Some(Value::Level(Some(0))));
+    assert_eq!(scheme.scales[scale].levels[0].label, "财务状况良好");
+    assert_eq!(
+        scheme.prefill(target, &Value::Bool(false)),
+        Some(Value::Level(None))
+    );
+    // Nothing is offered for a field without prefill_from.
+    assert_eq!(scheme.prefill(source, &Value::Level(Some(1))), None);
+}
+
+#[test]
+fn prefill_from_is_checked() {
+    let with = |from: &str, to: &str| MINIMAL.replacen(from, to, 1);
+    let yes_no = MINIMAL
+        .replace(
+            "kind = \"number\"\nunit = \"个\"\nfield = \"count\"",
+            "kind = \"yes_no\"\nfield = \"count\"",
+        )
+        .replace("levels = [\"-\", \"5个\"]", "levels = [\"-\", \"是\"]");
+    for (text, expected) in [
+        (
+            with(
+                "field = \"count\"",
+                "field = \"count\"\nprefill_from = \"nope\"",
+            ),
+            "prefill_from names unknown field `nope`",
+        ),
+        (
+            with(
+                "field = \"count\"",
+                "field = \"count\"\nprefill_from = \"count\"",
+            ),
+            "cannot be pre-filled from itself",
+        ),
+        (
+            // A count and an amount are different facts.
+            with(
+                "field = \"count\"",
+                "field = \"count\"\nprefill_from = \"capital\"",
+            ),
+            "cannot be pre-filled from `capital`",
+        ),
+        (
+            yes_no.replacen(
+                "field = \"count\"",
+                "field = \"count\"\nprefill_from = \"capital\"",
+                1,
+            ),
+            "cannot be pre-filled from `capital`",
+        ),
+    ] {
+        let errors = errors_of(&text);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.message.contains(expected) && e.line.is_some()),
+            "{expected}: {errors:?}"
+        );
+    }
+    // Two number fields of one unit may name each other.
+    let same_unit = with("unit = \"个\"", "unit = \"元\"")
+        .replacen("levels = [\"-\", \"5个\"]", "levels = [\"-\", \"5万\"]", 1)
+        .replacen(
+            "field = \"count\"",
+            "field = \"count\"\nprefill_from = \"capital\"",
+            1,
+        );
+    let scheme = parse_scheme("new.toml", &same_unit).unwrap();
+    let count = scheme.field("count").unwrap();
+    assert_eq!(scheme.fields[count].prefill_from, scheme.field("capital"));
+}

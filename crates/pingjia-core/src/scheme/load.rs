@@ -164,6 +164,7 @@ impl<'s> Loader<'s> {
             }
         }
         self.check_coverage(&raw, &context, &criteria);
+        self.prefills(&raw, &criteria);
 
         let max_score = header.max_score.as_ref().and_then(|value| {
             let parsed = decimal_of(value.get_ref());
@@ -550,6 +551,89 @@ impl<'s> Loader<'s> {
             );
         }
         parts
+    }
+
+    /// Resolves `prefill_from`: the source is another top-level field stating an overlapping
+    /// fact, of the same kind or yes/no ↔ ordinal; rows sharing a field must agree on it.
+    fn prefills(&mut self, raw: &RawScheme, criteria: &[Criterion]) {
+        for raw_criterion in &raw.criterion {
+            for condition in &raw_criterion.condition {
+                if let Some(source) = &condition.prefill_from {
+                    self.error(
+                        Some(source.span()),
+                        Some(condition.id.get_ref()),
+                        "prefill_from is for fields of the declaration, not of a record".into(),
+                    );
+                }
+            }
+            let Some(source) = &raw_criterion.prefill_from else {
+                continue;
+            };
+            let id = raw_criterion.id.get_ref();
+            let span = Some(source.span());
+            let Some(criterion) = criteria.iter().find(|c| &c.id == id) else {
+                continue;
+            };
+            let target = match &criterion.test {
+                Test::Levels { field, .. }
+                | Test::OneOf { field }
+                | Test::NotWithinYears { field, .. } => *field,
+                _ => {
+                    self.error(
+                        span,
+                        Some(id),
+                        "prefill_from needs a row that reads one field".into(),
+                    );
+                    continue;
+                }
+            };
+            let Some(&from) = self.field_index.get(source.get_ref()) else {
+                self.error(
+                    span,
+                    Some(id),
+                    format!("prefill_from names unknown field `{}`", source.get_ref()),
+                );
+                continue;
+            };
+            if from == target {
+                self.error(
+                    span,
+                    Some(id),
+                    "a field cannot be pre-filled from itself".into(),
+                );
+                continue;
+            }
+            let compatible = matches!(
+                (&self.fields[from].kind, &self.fields[target].kind),
+                (FieldKind::YesNo, FieldKind::Ordinal(_))
+                    | (FieldKind::Ordinal(_), FieldKind::YesNo)
+            ) || same_kind(&self.fields[from].kind, &self.fields[target].kind);
+            if !compatible {
+                self.error(
+                    span,
+                    Some(id),
+                    format!(
+                        "field `{}` cannot be pre-filled from `{}`: expected the same kind, or yes/no and an ordinal",
+                        self.fields[target].id,
+                        source.get_ref()
+                    ),
+                );
+                continue;
+            }
+            match self.fields[target].prefill_from {
+                Some(existing) if existing != from => self.error(
+                    span,
+                    Some(id),
+                    format!(
+                        "rows sharing field `{}` give different prefill_from: `{}` and `{}`",
+                        self.fields[target].id,
+                        self.fields[existing].id,
+                        source.get_ref()
+                    ),
+                ),
+                _ => self.fields[target].prefill_from = Some(from),
+            }
+        }
     }
 
     /// Every provider type needs rows, and every subclass of it at least one professional row.
@@ -1229,6 +1313,7 @@ impl<'s> Loader<'s> {
             label_en: raw.label_en.clone(),
             kind,
             help: raw.help.clone(),
+            prefill_from: None,
         };
         match record {
             Some(fields) => match fields.iter().position(|f| f.id == field_id) {
@@ -1479,7 +1564,7 @@ fn easier(lower: &Requirement, higher: &Requirement) -> bool {
     }
 }
 
-fn same_kind(a: &FieldKind, b: &FieldKind) -> bool {
+pub(super) fn same_kind(a: &FieldKind, b: &FieldKind) -> bool {
     match (a, b) {
         (FieldKind::Number(x), FieldKind::Number(y)) => x == y,
         (FieldKind::Ordinal(x), FieldKind::Ordinal(y)) => x == y,

@@ -370,6 +370,10 @@ pub struct Field {
     pub label_en: String,
     pub kind: FieldKind,
     pub help: Option<String>,
+    /// Another field (an index into [`Scheme::fields`]) that states an overlapping fact, so a
+    /// form may offer its value here as a starting point ([`Scheme::prefill`]); the applicant
+    /// still declares this field (Jiangsu 财务状况 from 一（二）2 运营和财务状况良好).
+    pub prefill_from: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -401,6 +405,31 @@ impl Scheme {
 
     pub fn field(&self, id: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.id == id)
+    }
+
+    /// The value a form may offer for field `target` when its `prefill_from` field holds
+    /// `source`: the same value when both fields have the same kind; from a yes/no field, 是
+    /// offers the lowest level of the target's scale (the level that yes states) and 否 offers
+    /// 无; from an ordinal field, any level offers 是 and 无 offers 否. `None` when the field has
+    /// no `prefill_from` or the value does not fit.
+    pub fn prefill(
+        &self,
+        target: usize,
+        source: &crate::declaration::Value,
+    ) -> Option<crate::declaration::Value> {
+        use crate::declaration::Value;
+        let target_field = self.fields.get(target)?;
+        let source_field = self.fields.get(target_field.prefill_from?)?;
+        match (&source_field.kind, &target_field.kind, source) {
+            (FieldKind::YesNo, FieldKind::Ordinal(_), Value::Bool(yes)) => {
+                Some(Value::Level(yes.then_some(0)))
+            }
+            (FieldKind::Ordinal(_), FieldKind::YesNo, Value::Level(level)) => {
+                Some(Value::Bool(level.is_some()))
+            }
+            (from, to, value) if load::same_kind(from, to) => Some(value.clone()),
+            _ => None,
+        }
     }
 
     /// Number of requirement slots per criterion: one per star level, or one.

@@ -209,6 +209,8 @@ pub(crate) struct RawCriterion {
     #[serde(default)]
     pub when: Option<String>,
     #[serde(default)]
+    pub prefill_from: Option<Spanned<String>>,
+    #[serde(default)]
     pub condition: Vec<RawCriterion>,
     #[serde(default)]
     pub key_options: Vec<String>,
