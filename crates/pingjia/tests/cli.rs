@@ -124,6 +124,34 @@ fn a_later_round_counts_to_its_own_cut_off() {
 }
 
 #[test]
+fn a_round_that_asks_for_the_optional_materials_finds_them_missing() {
+    // The eligible Shaoxing example leaves out 第七条（八）: fine unless the round asks for it.
+    let evaluate = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "evaluate",
+            "shaoxing-platform",
+            "examples/shaoxing/eligible_platform.toml",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let output = pingjia(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let ordinary = evaluate(&[]);
+    assert_eq!(ordinary["eligible"], true);
+    assert!(
+        ordinary["round"]
+            .get("request_optional_materials")
+            .is_none()
+    );
+    let asking = evaluate(&["--request-optional-materials"]);
+    assert_eq!(asking["eligible"], false);
+    assert_eq!(asking["round"]["request_optional_materials"], true);
+    assert_eq!(asking["gaps"][0]["changes"][0]["id"], "material.other");
+}
+
+#[test]
 fn bad_declarations_exit_3_naming_field_given_and_expected() {
     let file = temp_file(
         "bad.toml",
