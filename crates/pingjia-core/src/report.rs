@@ -466,7 +466,9 @@ fn finding_report(
             }
             .to_owned(),
         ),
-        _ => bar_explanation(finding),
+        _ => {
+            bar_explanation(finding).or_else(|| selection_explanation(scheme, evaluation, finding))
+        }
     };
     FindingReport {
         id: criterion.id.clone(),
@@ -506,6 +508,51 @@ fn bar_explanation(finding: &Finding<'_>) -> Option<String> {
     Some(format!(
         "{years}年期限自 {first} 起算，至 {last} 止（含当日）"
     ))
+}
+
+/// For an `any_of` row picked by a declared kind (离散行业/流程行业): which alternative counts
+/// (docs/readings.md §4.3).
+fn selection_explanation(
+    scheme: &Scheme,
+    evaluation: &Evaluation<'_>,
+    finding: &Finding<'_>,
+) -> Option<String> {
+    let Test::AnyOf { alternatives } = &finding.criterion.test else {
+        return None;
+    };
+    let selector = alternatives
+        .iter()
+        .find_map(|a| a.when.map(|(field, _)| field))?;
+    let field = &scheme.fields[selector];
+    let FieldKind::Choice(options) = &field.kind else {
+        return None;
+    };
+    let declaration = evaluation.declaration;
+    let value = declaration.confirmed[selector]
+        .as_ref()
+        .or(declaration.declared[selector].as_ref());
+    Some(match value {
+        Some(Value::Choice(chosen)) => {
+            let counted: Vec<&str> = alternatives
+                .iter()
+                .filter(|a| a.when.is_some_and(|(_, option)| option == *chosen))
+                .map(|a| a.label.as_str())
+                .collect();
+            format!(
+                "{}为{}：只计{}",
+                field.label,
+                options[*chosen as usize],
+                counted.join("、")
+            )
+        }
+        Some(other) => format!(
+            "{}为{}，不是{}之一：没有可计入的数量",
+            field.label,
+            display_value(scheme, &field.kind, other),
+            options.join("、")
+        ),
+        None => format!("未填写{}，无法确定计入哪一项", field.label),
+    })
 }
 
 /// Full years from `start` to the cut-off (the N-th anniversary counts).
@@ -620,6 +667,20 @@ fn requirement_text(
         } => vec![*p],
         Test::AnyOf { alternatives } => alternatives
             .iter()
+            // With a declared kind, only the parameter of the alternative that counts matters.
+            .filter(|a| match a.when {
+                None => true,
+                Some((selector, option)) => {
+                    let declaration = evaluation.declaration;
+                    match declaration.confirmed[selector]
+                        .as_ref()
+                        .or(declaration.declared[selector].as_ref())
+                    {
+                        Some(Value::Choice(chosen)) => *chosen == option,
+                        _ => true,
+                    }
+                }
+            })
             .filter_map(|a| match a.requirements.first() {
                 Some(Some(Requirement::AtLeast(crate::scheme::Need::Param(p)))) => Some(*p),
                 _ => None,
