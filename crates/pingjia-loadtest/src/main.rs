@@ -268,8 +268,9 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         }
     }
+    let mut tx = db.begin().await?;
     store::audit(
-        &db,
+        &mut tx,
         None,
         "loadtest_loaded",
         "database",
@@ -277,6 +278,7 @@ async fn main() -> anyhow::Result<()> {
         now,
     )
     .await?;
+    tx.commit().await?;
     let mut analyze_seconds = 0.0;
     if args.analyze {
         let started = Instant::now();

@@ -19,9 +19,18 @@ pub struct Config {
     /// (`X-Forwarded-Proto: https`).
     pub secure_cookies: bool,
     pub session_hours: i64,
-    /// Failed sign-ins per user name within `throttle_minutes` before sign-in is refused.
+    /// Failed sign-ins of one user name from one client address within `throttle_minutes`
+    /// before that address may not try that name again (docs/security.md, "Sign-in").
     pub max_failed_logins: i64,
+    /// Failed sign-ins of one user name from all addresses within `throttle_minutes` before
+    /// the name is refused everywhere (a guesser spread over many addresses).
+    pub max_failed_logins_per_name: i64,
+    /// Failed sign-ins from one client address, whatever the names, within `throttle_minutes`.
+    pub max_failed_logins_per_address: i64,
     pub throttle_minutes: i64,
+    /// Read the client address from the last `X-Forwarded-For` entry (behind a reverse proxy
+    /// that sets it); otherwise the connection's peer address is used.
+    pub trust_forwarded_for: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -46,7 +55,10 @@ impl Default for Config {
             secure_cookies: false,
             session_hours: 12,
             max_failed_logins: 5,
+            max_failed_logins_per_name: 50,
+            max_failed_logins_per_address: 100,
             throttle_minutes: 15,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -93,6 +105,9 @@ impl Config {
                     config.secure_cookies = matches!(value.as_str(), "1" | "true" | "yes")
                 }
                 "SESSION_HOURS" => config.session_hours = value.parse()?,
+                "TRUST_FORWARDED_FOR" => {
+                    config.trust_forwarded_for = matches!(value.as_str(), "1" | "true" | "yes")
+                }
                 _ => {}
             }
         }

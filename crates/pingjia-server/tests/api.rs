@@ -1077,6 +1077,13 @@ async fn every_page_of_a_list_holds_the_next_rows_however_the_page_is_read() {
                 )
                 .await;
             assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+            // Closed (as a rejection would close it; its time unchanged), so that the
+            // organisation may open the next application of the same type.
+            sqlx::query("UPDATE applications SET state = 'rejected' WHERE id = $1")
+                .bind(id)
+                .execute(&app.state.db.pool)
+                .await
+                .unwrap();
             submitted.push((id, is_a, provider_type));
         }
     }

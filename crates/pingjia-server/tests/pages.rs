@@ -686,15 +686,30 @@ async fn an_application_is_created_from_the_form() {
         "添加一行",
     ]);
 
-    // The Shaoxing rubric: gates and materials as fields, a self score per item.
-    let shaoxing = browser
+    // At most one open application per scheme and type: the organisation's Shaoxing
+    // application is under review, so a second one is refused in the form, with the reason.
+    let second = browser
         .post_form(
             &app,
             "/applications/new",
             &[("csrf", &csrf), ("target", "shaoxing-platform")],
         )
         .await;
-    let page = browser.get(&app, shaoxing.location()).await;
+    assert_eq!(second.status, StatusCode::CONFLICT);
+    second.assert_contains(&["已有同一方案、同一类型的申报在办"]);
+
+    // The Shaoxing rubric: gates and materials as fields, a self score per item.
+    let mut other = Browser::sign_in(&app, "zhilian").await;
+    let other_csrf = other.get(&app, "/applications/new").await.csrf();
+    let shaoxing = other
+        .post_form(
+            &app,
+            "/applications/new",
+            &[("csrf", &other_csrf), ("target", "shaoxing-platform")],
+        )
+        .await;
+    assert_eq!(shaoxing.status, StatusCode::SEE_OTHER, "{}", shaoxing.body);
+    let page = other.get(&app, shaoxing.location()).await;
     page.assert_contains(&[
         "申报材料",
         "评审指标",

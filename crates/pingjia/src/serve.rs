@@ -105,20 +105,8 @@ pub fn admin(args: AdminArgs) -> Result<(), Failure> {
         let state = AppState::new(db, config, pingjia_server::context::system_clock()).map_err(|e| Failure::new(1, format!("{e:#}")))?;
         match args.command {
             AdminCommand::Create { username } => {
-                let password = format!("Pj-{}", pingjia_server::services::accounts::random_token(8));
-                let request = pingjia_server::services::accounts::NewUserRequest {
-                    username: username.clone(),
-                    display_name: "系统管理员".into(),
-                    password: password.clone(),
-                    role: pingjia_server::services::actor::Role::SystemAdmin,
-                    credit_code: None,
-                    organization_name: None,
-                    region_code: None,
-                };
-                let user = pingjia_server::services::accounts::create_user(&state, None, &request).await.map_err(|e| Failure::new(1, e.message))?;
                 // The password is shown once here; it must be changed at the first sign-in.
-                let hash = pingjia_server::services::accounts::hash_password(&password).map_err(|e| Failure::new(1, e.message))?;
-                pingjia_server::storage::set_password(&state.db, user.id, &hash, true).await.map_err(|e| Failure::new(1, e.to_string()))?;
+                let (_, password) = pingjia_server::services::accounts::create_system_admin(&state, &username).await.map_err(|e| Failure::new(1, e.message))?;
                 println!("已创建系统管理员 {username}，一次性密码 {password}（登录后须修改）/ created; one-time password shown once");
                 Ok(())
             }

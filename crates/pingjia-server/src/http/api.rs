@@ -3,10 +3,10 @@
 //! annotations here ([`ApiDoc`]).
 
 use super::error::ErrorBody;
-use super::extract::{self, read_upload, require_file};
+use super::extract::{self, ClientAddress, read_upload, require_file};
 use crate::context::AppState;
 use crate::error::{AppError, AppResult};
-use crate::services::accounts::{self, NewUserRequest, SignIn};
+use crate::services::accounts::{self, NewUserRequest, SignIn, TokenRequest};
 use crate::services::actor::{Actor, Role};
 use crate::services::applications::{ApplicationDetail, EvidenceItem, ListFilter};
 use crate::services::assessment::{self as assess, Assessment};
@@ -138,9 +138,10 @@ impl MeResponse {
 async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientAddress(address): ClientAddress,
     Json(request): Json<SignInRequest>,
 ) -> AppResult<Response> {
-    match accounts::sign_in(&state, request.username.trim(), &request.password).await? {
+    match accounts::sign_in(&state, request.username.trim(), &request.password, &address).await? {
         SignIn::Ok {
             user,
             cookie_value,
@@ -195,11 +196,12 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-/// Change the password; ends the user's other sessions.
+/// Change the password; ends the user's other sessions and revokes all of the user's API tokens.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "session", request_body = PasswordChange,
     responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn change_password(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     actor: Actor,
     Json(request): Json<PasswordChange>,
 ) -> AppResult<StatusCode> {
@@ -208,16 +210,10 @@ async fn change_password(
         &actor,
         &request.current_password,
         &request.new_password,
+        &address,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct TokenRequest {
-    pub name: String,
-    /// `read` or `read write`.
-    pub scopes: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -243,8 +239,7 @@ async fn create_token(
     actor: Actor,
     Json(request): Json<TokenRequest>,
 ) -> AppResult<(StatusCode, Json<TokenCreated>)> {
-    let (id, token) =
-        accounts::create_api_token(&state, &actor, &request.name, &request.scopes).await?;
+    let (id, token) = accounts::create_api_token(&state, &actor, &request).await?;
     Ok((StatusCode::CREATED, Json(TokenCreated { id, token })))
 }
 

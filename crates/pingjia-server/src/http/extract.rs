@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::services::accounts::{self, constant_time_eq};
 use crate::services::actor::{Actor, csrf_failed};
 use crate::services::evidence::{self, Upload};
-use axum::extract::{FromRequestParts, Multipart};
+use axum::extract::{ConnectInfo, FromRequestParts, Multipart};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 
@@ -29,6 +29,39 @@ impl FromRequestParts<AppState> for Actor {
             .ok_or_else(AppError::unauthenticated)?;
         parts.extensions.insert(actor.clone());
         Ok(actor)
+    }
+}
+
+/// The client's address, for sign-in throttling: the connection's peer, or the last
+/// `X-Forwarded-For` entry when the configuration says a reverse proxy sets it. Empty when
+/// neither is known (requests made in-process, as in tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddress(pub String);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<ClientAddress, Self::Rejection> {
+        if state.config.trust_forwarded_for
+            && let Some(forwarded) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .map(str::trim)
+                .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
+        {
+            return Ok(ClientAddress(forwarded.to_owned()));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip().to_string())
+            .unwrap_or_default();
+        Ok(ClientAddress(peer))
     }
 }
 

@@ -26,30 +26,59 @@ pub struct NewUserRequest {
     pub region_code: Option<String>,
 }
 
+/// Creates a user (and an applicant's organisation when new). A user created by someone else
+/// must change the password at the first sign-in.
 pub async fn create_user(
     state: &AppState,
     created_by: Option<i64>,
     request: &NewUserRequest,
 ) -> AppResult<store::User> {
+    create_user_with(state, created_by, request, created_by.is_some()).await
+}
+
+/// Creates a system administrator from the command line, with a one-time password that must
+/// be changed at the first sign-in. Returns the user and the password, to be shown once.
+pub async fn create_system_admin(
+    state: &AppState,
+    username: &str,
+) -> AppResult<(store::User, String)> {
+    let password = format!("Pj-{}", random_token(8));
+    let request = NewUserRequest {
+        username: username.to_owned(),
+        display_name: "系统管理员".into(),
+        password: password.clone(),
+        role: Role::SystemAdmin,
+        credit_code: None,
+        organization_name: None,
+        region_code: None,
+    };
+    let user = create_user_with(state, None, &request, true).await?;
+    Ok((user, password))
+}
+
+async fn create_user_with(
+    state: &AppState,
+    created_by: Option<i64>,
+    request: &NewUserRequest,
+    must_change_password: bool,
+) -> AppResult<store::User> {
     let username = request.username.trim();
     if username.is_empty()
-        || username.chars().count() > 64
-        || username.chars().any(char::is_whitespace)
+        || username.chars().count() > MAX_USERNAME
+        || username
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
     {
         return Err(AppError::invalid(
             "用户名不能为空、不含空格、最长64字符 / invalid user name",
         ));
     }
-    check_password_strength(&request.password)?;
-    if store::user_by_username(&state.db, username)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::conflict(
-            "username_taken",
-            "用户名已存在 / user name taken",
-        ));
+    check_password(&request.password, username)?;
+    if request.display_name.chars().count() > 100 {
+        return Err(AppError::invalid("姓名最长100字 / display name too long"));
     }
+    // Hashing takes tens of milliseconds: done before the transaction, not inside it.
+    let hash = hash_password(&request.password)?;
     let now = state.now();
     let region = match &request.region_code {
         Some(code) => Some(
@@ -61,13 +90,23 @@ pub async fn create_user(
         ),
         None => None,
     };
+    let mut tx = state.db.begin().await?;
+    if store::user_by_username_in(&mut tx, username)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::conflict(
+            "username_taken",
+            "用户名已存在 / user name taken",
+        ));
+    }
     let (organization_id, region_id) = match request.role {
         Role::Applicant => {
             let code = crate::services::organizations::credit_code(
                 request.credit_code.as_deref().unwrap_or_default(),
             )?;
             let organization =
-                match store::organization_by_credit_code(&state.db, code.as_str()).await? {
+                match store::organization_by_credit_code_in(&mut tx, code.as_str()).await? {
                     Some(organization) => organization.id,
                     None => {
                         let name = request
@@ -86,7 +125,7 @@ pub async fn create_user(
                             )
                         })?;
                         store::insert_organization(
-                            &state.db,
+                            &mut tx,
                             name,
                             code.as_str(),
                             "enterprise",
@@ -106,9 +145,8 @@ pub async fn create_user(
         }
         _ => (None, None),
     };
-    let hash = hash_password(&request.password)?;
     let id = store::insert_user(
-        &state.db,
+        &mut tx,
         &NewUser {
             username,
             display_name: request.display_name.trim(),
@@ -116,13 +154,13 @@ pub async fn create_user(
             role: request.role.as_str(),
             organization_id,
             region_id,
-            must_change_password: created_by.is_some(),
+            must_change_password,
         },
         now,
     )
     .await?;
     store::audit(
-        &state.db,
+        &mut tx,
         created_by,
         "user_created",
         &format!("user:{id}"),
@@ -130,17 +168,24 @@ pub async fn create_user(
         now,
     )
     .await?;
+    tx.commit().await?;
     store::user(&state.db, id)
         .await?
-        .ok_or_else(|| AppError::internal("user vanished after insert"))
+        .ok_or_else(AppError::not_found)
 }
 
+/// Changes the caller's password. Wrong current passwords count as failed sign-ins (the form
+/// is a password oracle too). Every other session and every API token of the user ends: a
+/// password is changed because it may be known to someone else.
 pub async fn change_password(
     state: &AppState,
     actor: &Actor,
     current: &str,
     new: &str,
+    address: &str,
 ) -> AppResult<()> {
+    let username = actor.user.username.as_str();
+    let attempt = reserve_attempt(state, username, address).await?;
     if !verify_password(current, &actor.user.password_hash) {
         return Err(AppError::new(
             422,
@@ -148,29 +193,34 @@ pub async fn change_password(
             "当前密码不正确 / current password is wrong",
         ));
     }
-    check_password_strength(new)?;
+    check_password(new, username)?;
     if new == current {
         return Err(AppError::invalid(
             "新密码不能与当前密码相同 / choose a different password",
         ));
     }
     let hash = hash_password(new)?;
-    store::set_password(&state.db, actor.user.id, &hash, false).await?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    store::login_succeeded(&mut tx, attempt).await?;
+    store::set_password(&mut tx, actor.user.id, &hash, false).await?;
     store::delete_sessions_of(
-        &state.db,
+        &mut tx,
         actor.user.id,
         actor.session.as_ref().map(|s| s.token_hash.as_str()),
     )
     .await?;
+    let revoked = store::revoke_tokens_of(&mut tx, actor.user.id, now).await?;
     store::audit(
-        &state.db,
+        &mut tx,
         Some(actor.user.id),
         "password_changed",
         &format!("user:{}", actor.user.id),
-        "",
-        state.now(),
+        &format!("other sessions ended, {revoked} API tokens revoked"),
+        now,
     )
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -183,7 +233,18 @@ pub async fn sign_out(state: &AppState, actor: &Actor) -> AppResult<()> {
             "以 API 令牌调用时没有会话可退出；如需停用请撤销令牌 / a token caller has no session; revoke the token instead",
         ));
     };
-    store::delete_session(&state.db, &session.token_hash).await?;
+    let mut tx = state.db.begin().await?;
+    store::delete_session(&mut tx, &session.token_hash).await?;
+    store::audit(
+        &mut tx,
+        Some(actor.user.id),
+        "sign_out",
+        &format!("user:{}", actor.user.id),
+        "",
+        state.now(),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -207,14 +268,15 @@ pub async fn users(
 /// Creates the first system administrator with a one-time password, if there is no user yet.
 /// Returns the password to print.
 pub async fn bootstrap_admin(state: &AppState) -> AppResult<Option<String>> {
-    if store::count_users(&state.db).await? > 0 {
-        return Ok(None);
-    }
     let password = format!("Pj-{}", random_token(8));
     let hash = hash_password(&password)?;
     let now = state.now();
+    let mut tx = state.db.begin().await?;
+    if store::count_users_in(&mut tx).await? > 0 {
+        return Ok(None);
+    }
     let id = store::insert_user(
-        &state.db,
+        &mut tx,
         &NewUser {
             username: "admin",
             display_name: "系统管理员",
@@ -228,7 +290,7 @@ pub async fn bootstrap_admin(state: &AppState) -> AppResult<Option<String>> {
     )
     .await?;
     store::audit(
-        &state.db,
+        &mut tx,
         None,
         "user_created",
         &format!("user:{id}"),
@@ -236,6 +298,7 @@ pub async fn bootstrap_admin(state: &AppState) -> AppResult<Option<String>> {
         now,
     )
     .await?;
+    tx.commit().await?;
     Ok(Some(password))
 }
 
@@ -244,56 +307,64 @@ pub async fn bootstrap_admin(state: &AppState) -> AppResult<Option<String>> {
 pub async fn create_api_token(
     state: &AppState,
     actor: &Actor,
-    name: &str,
-    scopes: &str,
+    request: &TokenRequest,
 ) -> AppResult<(i64, String)> {
     if actor.token_scopes.is_some() {
         return Err(AppError::forbidden(
             "令牌不能创建令牌，请登录后操作 / tokens cannot create tokens",
         ));
     }
-    let scopes: Vec<&str> = scopes.split_whitespace().collect();
-    let name = name.trim();
-    if scopes.is_empty()
-        || scopes.iter().any(|s| !matches!(*s, "read" | "write"))
-        || name.is_empty()
-        || name.chars().count() > 100
-    {
-        return Err(AppError::invalid(
-            "权限应为 read 或 read write，名称不能为空 / scopes must be read or write, name required",
-        ));
+    let scopes = TokenScopes::parse(&request.scopes)?;
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME {
+        return Err(AppError::invalid(format!(
+            "令牌名称不能为空，最长 {MAX_TOKEN_NAME} 字 / name required, at most {MAX_TOKEN_NAME} characters"
+        )));
     }
-    let token = format!("pj_{}", random_token(24));
     let now = state.now();
+    let expires_at = match request.expires_in_days {
+        None => None,
+        Some(days) if (1..=MAX_TOKEN_DAYS).contains(&days) => Some(now + days * 86_400),
+        Some(_) => {
+            return Err(AppError::invalid(format!(
+                "有效期应为 1–{MAX_TOKEN_DAYS} 天 / expiry must be 1–{MAX_TOKEN_DAYS} days"
+            )));
+        }
+    };
+    let token = format!("pj_{}", random_token(24));
+    let mut tx = state.db.begin().await?;
     let id = store::insert_token(
-        &state.db,
+        &mut tx,
         actor.user.id,
         name,
         &store::sha256_hex(token.as_bytes()),
-        &scopes.join(" "),
+        scopes.as_str(),
+        expires_at,
         now,
     )
     .await?;
     store::audit(
-        &state.db,
+        &mut tx,
         Some(actor.user.id),
         "token_created",
         &format!("token:{id}"),
-        &scopes.join(" "),
+        scopes.as_str(),
         now,
     )
     .await?;
+    tx.commit().await?;
     Ok((id, token))
 }
 
 /// Revokes one of the user's own tokens; "not found" for anyone else's.
 pub async fn revoke_api_token(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     let now = state.now();
-    if !store::revoke_token(&state.db, actor.user.id, id, now).await? {
+    let mut tx = state.db.begin().await?;
+    if !store::revoke_token(&mut tx, actor.user.id, id, now).await? {
         return Err(AppError::not_found());
     }
     store::audit(
-        &state.db,
+        &mut tx,
         Some(actor.user.id),
         "token_revoked",
         &format!("token:{id}"),
@@ -301,7 +372,63 @@ pub async fn revoke_api_token(state: &AppState, actor: &Actor, id: i64) -> AppRe
         now,
     )
     .await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// The longest user name.
+pub const MAX_USERNAME: usize = 64;
+/// The longest API token name (the API and the form alike).
+pub const MAX_TOKEN_NAME: usize = 100;
+/// The longest validity of an API token, in days.
+pub const MAX_TOKEN_DAYS: i64 = 3650;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// 1–100 characters.
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    /// `read`, or `read write`: a token with `write` may also change what its user may change.
+    #[schema(example = "read write")]
+    pub scopes: String,
+    /// Days until the token expires (1–3650); none: until revoked.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
+    pub expires_in_days: Option<i64>,
+}
+
+/// What a token may do. `write` alone is refused: a token that may write must say that it
+/// reads too (`read write`), so that no scope implies one it does not name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenScopes {
+    Read,
+    ReadWrite,
+}
+
+impl TokenScopes {
+    pub fn parse(text: &str) -> AppResult<TokenScopes> {
+        let mut scopes: Vec<&str> = text.split_whitespace().collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        match scopes.as_slice() {
+            ["read"] => Ok(TokenScopes::Read),
+            ["read", "write"] => Ok(TokenScopes::ReadWrite),
+            _ => Err(AppError::invalid(
+                "权限应为 read 或 read write / scopes must be `read` or `read write`",
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScopes::Read => "read",
+            TokenScopes::ReadWrite => "read write",
+        }
+    }
+
+    pub fn may_write(self) -> bool {
+        self == TokenScopes::ReadWrite
+    }
 }
 
 /// The caller behind an API token; a token that may only read is refused an unsafe method.
@@ -319,7 +446,8 @@ pub async fn actor_by_token(
             "API 令牌无效或已撤销 / invalid or revoked token",
         ));
     };
-    if unsafe_method && !found.scopes.split_whitespace().any(|s| s == "write") {
+    let scopes = TokenScopes::parse(&found.scopes)?;
+    if unsafe_method && !scopes.may_write() {
         return Err(AppError::forbidden(
             "该令牌只有读取权限 / the token is read-only",
         ));
@@ -387,26 +515,60 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
-/// Password rules: at least 10 characters, not all of one kind.
-pub fn check_password_strength(password: &str) -> Result<(), AppError> {
-    let long_enough = password.chars().count() >= 10;
-    let kinds = [
-        password.chars().any(|c| c.is_ascii_lowercase()),
-        password.chars().any(|c| c.is_ascii_uppercase()),
-        password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ]
-    .iter()
-    .filter(|k| **k)
-    .count();
-    if long_enough && kinds >= 2 {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            "密码至少10位，且包含字母、数字、符号中的两类 / at least 10 characters of two kinds",
-        ))
-    }
+/// The shortest password accepted (OWASP ASVS 5.0 V6.2.1).
+pub const MIN_PASSWORD: usize = 8;
+/// The longest password accepted: long passphrases are welcome (ASVS asks for at least 64).
+pub const MAX_PASSWORD: usize = 128;
+
+const COMMON_PASSWORDS: &str = include_str!("../../data/common-passwords.txt");
+
+/// Whether a password is among the 3,000 most common (compared without case).
+fn is_common(password: &str) -> bool {
+    static SET: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| {
+            COMMON_PASSWORDS
+                .lines()
+                .filter(|line| !line.starts_with('#') && !line.is_empty())
+                .collect()
+        });
+    SET.contains(password.to_lowercase().as_str())
 }
+
+/// The password rules of OWASP ASVS 5.0 V6.2: 8 to 128 characters of any kind, no
+/// composition rules, not one of the 3,000 most common passwords, not the user name. The hint
+/// shown beside the field says the same (`PASSWORD_HINT`).
+pub fn check_password(password: &str, username: &str) -> Result<(), AppError> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD {
+        return Err(AppError::invalid(
+            "密码至少8个字符 / the password needs at least 8 characters",
+        ));
+    }
+    if length > MAX_PASSWORD {
+        return Err(AppError::invalid(
+            "密码最长128个字符 / the password may have at most 128 characters",
+        ));
+    }
+    if password.contains('\0') {
+        return Err(AppError::invalid(
+            "密码不能包含空字符 / the password may not contain NUL",
+        ));
+    }
+    if is_common(password) {
+        return Err(AppError::invalid(
+            "该密码过于常见，请换一个 / this password is among the most common ones; choose another",
+        ));
+    }
+    if !username.is_empty() && password.to_lowercase() == username.to_lowercase() {
+        return Err(AppError::invalid(
+            "密码不能与用户名相同 / the password may not be the user name",
+        ));
+    }
+    Ok(())
+}
+
+/// What the password fields say, in the words of [`check_password`].
+pub const PASSWORD_HINT: &str = "至少8个字符，可用长句；不能是常见密码或用户名";
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -438,13 +600,20 @@ pub enum SignIn {
 
 /// Checks credentials with throttling, and opens a session on success. The same work is done
 /// for unknown user names, so timing does not reveal which names exist.
-pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result<SignIn, AppError> {
-    let now = state.now();
-    let config = &state.config;
-    let since = now - config.throttle_minutes * 60;
-    if store::recent_failures(&state.db, username, since).await? >= config.max_failed_logins {
-        return Ok(SignIn::Throttled);
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    address: &str,
+) -> Result<SignIn, AppError> {
+    if username.chars().count() > MAX_USERNAME || username.contains('\0') {
+        return Ok(SignIn::Wrong);
     }
+    let attempt = match reserve_attempt(state, username, address).await {
+        Ok(attempt) => attempt,
+        Err(error) if error.code == "too_many_attempts" => return Ok(SignIn::Throttled),
+        Err(error) => return Err(error),
+    };
     let user = store::user_by_username(&state.db, username).await?;
     let valid = match &user {
         Some(user) => verify_password(password, &user.password_hash) && user.disabled == 0,
@@ -453,23 +622,25 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
             false
         }
     };
-    store::record_login_attempt(&state.db, username, valid, now).await?;
     let (true, Some(user)) = (valid, user) else {
         return Ok(SignIn::Wrong);
     };
+    let now = state.now();
     let cookie_value = random_token(32);
     let csrf = random_token(16);
+    let mut tx = state.db.begin().await?;
+    store::login_succeeded(&mut tx, attempt).await?;
     store::insert_session(
-        &state.db,
+        &mut tx,
         &store::sha256_hex(cookie_value.as_bytes()),
         user.id,
         &csrf,
         now,
-        now + config.session_hours * 3600,
+        now + state.config.session_hours * 3600,
     )
     .await?;
     store::audit(
-        &state.db,
+        &mut tx,
         Some(user.id),
         "sign_in",
         &format!("user:{}", user.id),
@@ -477,11 +648,39 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
         now,
     )
     .await?;
+    tx.commit().await?;
     Ok(SignIn::Ok {
         user: Box::new(user),
         cookie_value,
         csrf,
     })
+}
+
+/// Counts a password check before it is made: refuses it when the name, the name from this
+/// address, or this address has failed too often within the window, and otherwise records it
+/// as a failure (turned into a success by the caller when the password is right). The count
+/// and the record are one step, so parallel guesses cannot slip past the limit.
+async fn reserve_attempt(state: &AppState, username: &str, address: &str) -> AppResult<i64> {
+    let config = &state.config;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    store::lock_username(&mut tx, username).await?;
+    let failures = store::recent_failures(
+        &mut tx,
+        username,
+        address,
+        now - config.throttle_minutes * 60,
+    )
+    .await?;
+    if failures.pair >= config.max_failed_logins
+        || failures.name >= config.max_failed_logins_per_name
+        || failures.address >= config.max_failed_logins_per_address
+    {
+        return Err(too_many_attempts(state));
+    }
+    let attempt = store::record_login_attempt(&mut tx, username, address, now).await?;
+    tx.commit().await?;
+    Ok(attempt)
 }
 
 /// An argon2id hash of a random password, verified against for unknown user names.
@@ -501,9 +700,49 @@ mod tests {
     }
 
     #[test]
-    fn password_strength() {
-        assert!(check_password_strength("short1").is_err());
-        assert!(check_password_strength("alllowercaseletters").is_err());
-        assert!(check_password_strength("lowercase123").is_ok());
+    fn passwords_follow_asvs_v6() {
+        // Length: 8 characters is enough, 7 is not; a long passphrase of one kind is fine.
+        assert!(check_password("k3#Lq9z", "wang").is_err());
+        assert!(check_password("k3#Lq9zx", "wang").is_ok());
+        assert!(check_password("correct horse battery staple", "wang").is_ok());
+        assert!(check_password("运营和财务状况良好的平台", "wang").is_ok());
+        assert!(check_password(&"a".repeat(128), "wang").is_ok());
+        assert!(check_password(&"a".repeat(129), "wang").is_err());
+        // Common passwords, whatever their case: "password" is the 2nd of the list,
+        // "trustno1" and "qwertyuiop" are in its first thousand.
+        for common in ["password", "PassWord", "12345678", "trustno1", "qwertyuiop"] {
+            let error = check_password(common, "wang").unwrap_err();
+            assert!(
+                error.message.contains("常见"),
+                "{common}: {}",
+                error.message
+            );
+        }
+        // The user name.
+        assert!(check_password("zhang.san.2026", "Zhang.San.2026").is_err());
+        assert!(check_password("zhang.san.2026", "wang").is_ok());
+        assert!(check_password("abc\0defgh", "wang").is_err());
+    }
+
+    #[test]
+    fn the_list_holds_three_thousand_passwords() {
+        let entries = COMMON_PASSWORDS
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.is_empty())
+            .count();
+        assert_eq!(entries, 3000);
+    }
+
+    #[test]
+    fn token_scopes_imply_nothing_unsaid() {
+        assert_eq!(TokenScopes::parse("read").unwrap(), TokenScopes::Read);
+        assert_eq!(
+            TokenScopes::parse("write read").unwrap(),
+            TokenScopes::ReadWrite
+        );
+        assert!(TokenScopes::parse("write").is_err());
+        assert!(TokenScopes::parse("read admin").is_err());
+        assert!(TokenScopes::parse("").is_err());
+        assert!(!TokenScopes::Read.may_write());
     }
 }

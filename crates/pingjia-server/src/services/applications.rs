@@ -11,6 +11,9 @@ use serde::Serialize;
 use serde_json::{Value as Json, json};
 use utoipa::ToSchema;
 
+/// The largest declaration body, in bytes of JSON.
+pub const MAX_DECLARATION_BYTES: usize = 1_000_000;
+
 /// States in which the applicant may submit the open draft.
 const SUBMITTABLE: &[&str] = &["draft", "returned"];
 
@@ -81,8 +84,15 @@ pub async fn create(
     let assessment = assess::assess(scheme, type_index, &body, &Round::from_scheme(scheme));
     let now = state.now();
     let provider_type = type_index.map(|t| scheme.provider_types[t].id.as_str());
+    let mut tx = state.db.begin().await?;
+    if let Some(open) =
+        store::open_application_of(&mut tx, organization.id, &scheme.id, provider_type, None)
+            .await?
+    {
+        return Err(already_open(open));
+    }
     let (id, version_id) = store::insert_application(
-        &state.db,
+        &mut tx,
         &organization,
         &scheme.id,
         provider_type,
@@ -90,9 +100,14 @@ pub async fn create(
         actor.user.id,
         now,
     )
-    .await?;
+    .await
+    .map_err(|error| match error {
+        // The same application created at the same moment by another request.
+        sqlx::Error::Database(e) if e.is_unique_violation() => already_open(0),
+        other => other.into(),
+    })?;
     store::save_draft(
-        &state.db,
+        &mut tx,
         version_id,
         &body.to_string(),
         &grade_of(&assessment),
@@ -100,7 +115,7 @@ pub async fn create(
     )
     .await?;
     store::audit(
-        &state.db,
+        &mut tx,
         Some(actor.user.id),
         "application_created",
         &format!("application:{id}"),
@@ -108,7 +123,23 @@ pub async fn create(
         now,
     )
     .await?;
+    tx.commit().await?;
     Ok(id)
+}
+
+/// At most one open application per organisation, scheme, provider type and round.
+fn already_open(id: i64) -> AppError {
+    let which = if id > 0 {
+        format!("（申报 #{id}）")
+    } else {
+        String::new()
+    };
+    AppError::conflict(
+        "already_open",
+        format!(
+            "本单位已有同一方案、同一类型的申报在办{which}，请继续该申报 / an open application for this scheme and type exists"
+        ),
+    )
 }
 
 pub fn grade_of(assessment: &Assessment) -> store::Grade<'_> {
@@ -162,6 +193,7 @@ pub async fn detail_at(
     }
     .cloned()
     .ok_or_else(AppError::not_found)?;
+    let organization = as_submitted(organization, &version);
     let assessment = assess_version(state, &application, &version.body)?;
     let evidence = evidence_items(
         state,
@@ -251,37 +283,54 @@ fn assess_version(
     ))
 }
 
-/// The open draft of an application the actor owns, opening a new one after a submission.
+/// The open draft of an application the actor owns, opening a new one (audited, in the
+/// caller's transaction) after a submission; refused unless the application is editable.
 pub async fn open_draft(
-    state: &AppState,
+    tx: &mut store::Tx,
     actor: &Actor,
-    id: i64,
-) -> AppResult<(store::Application, store::Version)> {
-    actor.require(&[Role::Applicant])?;
-    let application = store::application(&state.db, &actor.scope(), id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    application: &store::Application,
+    now: i64,
+) -> AppResult<store::Version> {
     if !editable_state(&application.state) {
         return Err(AppError::conflict(
             "not_editable",
             "申报已提交，审核期间不能修改；退回修改后可再编辑 / the application is under review and cannot be changed",
         ));
     }
-    let latest = store::latest_version(&state.db, id).await?;
+    let latest = store::latest_version_in(tx, application.id).await?;
     if latest.submitted_at.is_none() {
-        return Ok((application, latest));
+        return Ok(latest);
     }
-    let draft = store::new_draft_version(&state.db, &latest, actor.user.id, state.now()).await?;
+    let draft = store::new_draft_version(tx, &latest, actor.user.id, now).await?;
     store::audit(
-        &state.db,
+        tx,
         Some(actor.user.id),
         "draft_opened",
-        &format!("application:{id}"),
+        &format!("application:{}", application.id),
         &format!("version {}", draft.number),
-        state.now(),
+        now,
     )
     .await?;
-    Ok((application, draft))
+    Ok(draft)
+}
+
+/// Begins a command on an application the applicant owns: checks role and visibility, then
+/// takes the application's lock in a new transaction and reads it again (its state may have
+/// changed since).
+pub async fn begin_on_own(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<(store::Tx, store::Application)> {
+    actor.require(&[Role::Applicant])?;
+    store::application(&state.db, &actor.scope(), id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let mut tx = state.db.begin().await?;
+    let application = store::lock_application(&mut tx, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    Ok((tx, application))
 }
 
 /// Autosave: keeps the body as typed, returns the assessment and field errors.
@@ -297,27 +346,31 @@ pub async fn save_draft(
         ));
     }
     let text = body.to_string();
-    if text.len() > 1_000_000 {
+    if text.len() > MAX_DECLARATION_BYTES {
         return Err(AppError::invalid("申报内容过大 / declaration too large"));
     }
-    let (application, draft) = open_draft(state, actor, id).await?;
+    if text.contains("\\u0000") {
+        return Err(AppError::invalid(
+            "申报内容不能包含空字符 / the declaration may not contain NUL characters",
+        ));
+    }
+    let (mut tx, application) = begin_on_own(state, actor, id).await?;
     let assessment = assess_version(state, &application, &text)?;
     let now = state.now();
-    if !store::save_draft(&state.db, draft.id, &text, &grade_of(&assessment), now).await? {
+    let draft = open_draft(&mut tx, actor, &application, now).await?;
+    if !store::save_draft(&mut tx, draft.id, &text, &grade_of(&assessment), now).await? {
         return Err(AppError::conflict(
             "version_frozen",
             "该版本已提交，不能修改 / this version was submitted",
         ));
     }
+    tx.commit().await?;
     Ok((draft.number, assessment))
 }
 
 pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
-    actor.require(&[Role::Applicant])?;
-    let application = store::application(&state.db, &actor.scope(), id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let latest = store::latest_version(&state.db, id).await?;
+    let (mut tx, application) = begin_on_own(state, actor, id).await?;
+    let latest = store::latest_version_in(&mut tx, id).await?;
     if latest.submitted_at.is_some() || !SUBMITTABLE.contains(&application.state.as_str()) {
         return Err(AppError::conflict(
             "not_submittable",
@@ -331,15 +384,18 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
             assessment.field_errors.len()
         )));
     }
+    let organization = store::organization(&state.db, application.organization_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let now = state.now();
-    if !store::submit(&state.db, id, latest.id, now).await? {
+    if !store::submit(&mut tx, id, latest.id, &snapshot(&organization), now).await? {
         return Err(AppError::conflict(
             "not_submittable",
             "该版本已提交 / already submitted",
         ));
     }
     store::audit(
-        &state.db,
+        &mut tx,
         Some(actor.user.id),
         "submitted",
         &format!("application:{id}"),
@@ -347,7 +403,52 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
         now,
     )
     .await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// The organisation's facts a submitted version keeps: what reviewers see of that version,
+/// whatever the organisation is renamed to later.
+fn snapshot(organization: &store::Organization) -> String {
+    json!({
+        "name": organization.name,
+        "credit_code": organization.credit_code,
+        "kind": organization.kind,
+        "region_id": organization.region_id,
+        "region_path": organization.region_path,
+    })
+    .to_string()
+}
+
+/// The organisation as a version shows it: as frozen at its submission, if it was submitted.
+fn as_submitted(
+    mut organization: store::Organization,
+    version: &store::Version,
+) -> store::Organization {
+    let Some(frozen) = version
+        .organization
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<Json>(text).ok())
+    else {
+        return organization;
+    };
+    let text = |key: &str| frozen.get(key).and_then(Json::as_str).map(str::to_owned);
+    if let Some(name) = text("name") {
+        organization.name = name;
+    }
+    if let Some(code) = text("credit_code") {
+        organization.credit_code = code;
+    }
+    if let Some(kind) = text("kind") {
+        organization.kind = kind;
+    }
+    if let Some(path) = text("region_path") {
+        organization.region_path = path;
+    }
+    if let Some(region) = frozen.get("region_id").and_then(Json::as_i64) {
+        organization.region_id = region;
+    }
+    organization
 }
 
 /// One page of the applications the actor may see, narrowed by `filter`, and their number.

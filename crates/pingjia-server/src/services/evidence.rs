@@ -6,7 +6,7 @@ use crate::context::AppState;
 use crate::error::{AppError, AppResult};
 use crate::services::actor::{Actor, Role};
 use crate::services::applications::EvidenceItem;
-use crate::storage::{self as store, NewEvidence, Scope};
+use crate::storage::{self as store, NewEvidence};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
@@ -105,31 +105,18 @@ pub async fn upload(
             )));
         }
     }
-    let (application, draft) =
-        crate::services::applications::open_draft(state, actor, application_id).await?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    let target = path_of(state, &sha256);
-    if !tokio::fs::try_exists(&target).await.unwrap_or(false) {
-        let directory = target.parent().expect("content paths have a parent");
-        tokio::fs::create_dir_all(directory)
-            .await
-            .map_err(AppError::internal)?;
-        // Write to a temporary name, then rename: a crash never leaves a partial file under the hash.
-        let temporary = directory.join(format!(
-            ".{sha256}.{}",
-            crate::services::accounts::random_token(4)
-        ));
-        tokio::fs::write(&temporary, &bytes)
-            .await
-            .map_err(AppError::internal)?;
-        tokio::fs::rename(&temporary, &target)
-            .await
-            .map_err(AppError::internal)?;
-    }
+    let (mut tx, application) =
+        crate::services::applications::begin_on_own(state, actor, application_id).await?;
     let now = state.now();
-    store::insert_blob(&state.db, &sha256, bytes.len() as i64, media_type, now).await?;
+    let draft =
+        crate::services::applications::open_draft(&mut tx, actor, &application, now).await?;
+    // The content's row lock first, then the file: a removal's clean-up holds the same lock
+    // while it deletes an unreferenced file, so the file checked here stays until this commits.
+    store::insert_blob(&mut tx, &sha256, bytes.len() as i64, media_type, now).await?;
+    write_content(state, &sha256, &bytes).await?;
     let id = store::insert_evidence(
-        &state.db,
+        &mut tx,
         &NewEvidence {
             version_id: draft.id,
             application_id,
@@ -161,7 +148,7 @@ pub async fn upload(
         ),
     };
     store::audit(
-        &state.db,
+        &mut tx,
         Some(actor.user.id),
         "evidence_uploaded",
         &format!("application:{application_id}"),
@@ -169,6 +156,7 @@ pub async fn upload(
         now,
     )
     .await?;
+    tx.commit().await?;
     let row = store::evidence(&state.db, id)
         .await?
         .ok_or_else(|| AppError::internal("evidence vanished"))?;
@@ -182,29 +170,36 @@ pub async fn upload(
     .remove(0))
 }
 
-/// The evidence row if the actor may see it: its application must be visible, and reviewers
-/// see only submitted versions.
-async fn visible(
-    state: &AppState,
-    actor: &Actor,
-    id: i64,
-) -> AppResult<(store::Evidence, store::Version)> {
-    let evidence = store::evidence(&state.db, id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let scope = actor.scope();
-    store::application(&state.db, &scope, evidence.application_id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let version = store::versions(&state.db, evidence.application_id)
-        .await?
-        .into_iter()
-        .find(|v| v.id == evidence.version_id)
-        .ok_or_else(AppError::not_found)?;
-    if !matches!(scope, Scope::Organization(_)) && version.submitted_at.is_none() {
-        return Err(AppError::not_found());
+/// Stores a content under its hash unless it is there: written to a temporary name, then
+/// renamed, so a crash never leaves a partial file under the hash.
+async fn write_content(state: &AppState, sha256: &str, bytes: &[u8]) -> AppResult<()> {
+    let target = path_of(state, sha256);
+    if tokio::fs::try_exists(&target).await.unwrap_or(false) {
+        return Ok(());
     }
-    Ok((evidence, version))
+    let directory = target.parent().expect("content paths have a parent");
+    tokio::fs::create_dir_all(directory)
+        .await
+        .map_err(AppError::internal)?;
+    let temporary = directory.join(format!(
+        ".{sha256}.{}",
+        crate::services::accounts::random_token(4)
+    ));
+    tokio::fs::write(&temporary, bytes)
+        .await
+        .map_err(AppError::internal)?;
+    tokio::fs::rename(&temporary, &target)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(())
+}
+
+/// The evidence row if the actor may see it (one query: its application must be visible,
+/// and reviewers see only submitted versions).
+async fn visible(state: &AppState, actor: &Actor, id: i64) -> AppResult<store::VisibleEvidence> {
+    store::evidence_visible(&state.db, &actor.scope(), id)
+        .await?
+        .ok_or_else(AppError::not_found)
 }
 
 /// A file to send: its row (name, type) and its bytes.
@@ -215,7 +210,7 @@ pub struct Download {
 }
 
 pub async fn download(state: &AppState, actor: &Actor, id: i64) -> AppResult<Download> {
-    let (evidence, _) = visible(state, actor, id).await?;
+    let evidence = visible(state, actor, id).await?.evidence;
     let bytes = tokio::fs::read(path_of(state, &evidence.sha256))
         .await
         .map_err(AppError::internal)?;
@@ -224,20 +219,26 @@ pub async fn download(state: &AppState, actor: &Actor, id: i64) -> AppResult<Dow
 
 pub async fn remove(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     actor.require(&[Role::Applicant])?;
-    let (evidence, version) = visible(state, actor, id).await?;
-    if version.submitted_at.is_some() {
-        return Err(AppError::conflict(
+    let found = visible(state, actor, id).await?;
+    let evidence = found.evidence;
+    let frozen = || {
+        AppError::conflict(
             "version_frozen",
             "已提交版本的材料不能删除 / files of a submitted version cannot be removed",
-        ));
+        )
+    };
+    if found.version_submitted_at.is_some() {
+        return Err(frozen());
     }
+    let (mut tx, _) =
+        crate::services::applications::begin_on_own(state, actor, evidence.application_id).await?;
     let now = state.now();
-    store::delete_evidence(&state.db, id, now).await?;
-    if !store::blob_referenced(&state.db, &evidence.sha256).await? {
-        let _ = tokio::fs::remove_file(path_of(state, &evidence.sha256)).await;
+    if !store::delete_evidence(&mut tx, id, now).await? {
+        // Submitted or removed since it was read.
+        return Err(frozen());
     }
     store::audit(
-        &state.db,
+        &mut tx,
         Some(actor.user.id),
         "evidence_removed",
         &format!("application:{}", evidence.application_id),
@@ -245,6 +246,19 @@ pub async fn remove(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
         now,
     )
     .await?;
+    tx.commit().await?;
+    // Clean-up, its own step: the file goes only while no live attachment names it, under
+    // the content's lock (see `upload`). A crash here leaves an unreferenced file, never a
+    // reference without its file.
+    let mut tx = state.db.begin().await?;
+    if store::lock_unreferenced_blob(&mut tx, &evidence.sha256).await? {
+        match tokio::fs::remove_file(path_of(state, &evidence.sha256)).await {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => tracing::warn!(%error, "unreferenced evidence file not removed"),
+        }
+    }
+    tx.commit().await?;
     Ok(())
 }
 

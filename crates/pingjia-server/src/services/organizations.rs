@@ -53,10 +53,24 @@ pub async fn update_organization(
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::invalid("单位名称不能为空 / name required"));
     }
+    for (label, value) in [
+        ("单位名称 / name", update.name.as_str()),
+        ("地址 / address", update.address.as_str()),
+        ("联系人 / contact", update.contact.as_str()),
+        ("电话 / phone", update.phone.as_str()),
+    ] {
+        if value.chars().count() > 200 || value.chars().any(char::is_control) {
+            return Err(AppError::invalid(format!(
+                "{label}：最多200字，不能包含控制字符 / at most 200 characters, no control characters"
+            )));
+        }
+    }
+    check_phone(update.phone.trim())?;
     let kind = organization_kind(&update.kind)?;
     let now = state.now();
+    let mut tx = state.db.begin().await?;
     store::update_organization(
-        &state.db,
+        &mut tx,
         id,
         &store::OrganizationUpdate {
             name,
@@ -69,7 +83,7 @@ pub async fn update_organization(
     )
     .await?;
     store::audit(
-        &state.db,
+        &mut tx,
         Some(actor.user.id),
         "organization_updated",
         &format!("organization:{id}"),
@@ -77,7 +91,35 @@ pub async fn update_organization(
         now,
     )
     .await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// A telephone number as people write them in China: a mobile (138 0013 8000), a fixed line
+/// with its area code (0512-5788 1234, (0575)8512 3456), optionally with +86 and an extension
+/// (转 801 or -801). Empty is allowed (the field is optional).
+pub fn check_phone(phone: &str) -> AppResult<()> {
+    if phone.is_empty() {
+        return Ok(());
+    }
+    let main = phone.split_once('转').map_or(phone, |(number, extension)| {
+        if extension.trim().chars().all(|c| c.is_ascii_digit()) {
+            number
+        } else {
+            ""
+        }
+    });
+    let allowed = main
+        .chars()
+        .all(|c| c.is_ascii_digit() || " -()（）+".contains(c));
+    let digits = main.chars().filter(char::is_ascii_digit).count();
+    if allowed && !main.is_empty() && (7..=20).contains(&digits) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "电话号码格式不正确，如 0512-57881234 或 13800138000 / malformed phone number",
+        ))
+    }
 }
 
 /// The organisations an actor may see, by name: its own (applicant), those inside its region
@@ -146,4 +188,35 @@ pub async fn regions(state: &AppState) -> AppResult<Vec<store::Region>> {
 /// One region by id.
 pub async fn region(state: &AppState, id: i64) -> AppResult<Option<store::Region>> {
     Ok(store::region(&state.db, id).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_as_written_in_china() {
+        for good in [
+            "",
+            "13800138000",
+            "138 0013 8000",
+            "0512-57881234",
+            "(0575)85123456",
+            "（0575）8512 3456",
+            "+86 512 5788 1234",
+            "0512-57881234转801",
+        ] {
+            assert!(check_phone(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "abc",
+            "12345",
+            "0512-5788x1234",
+            "电话",
+            "0512-57881234转abc",
+            "1".repeat(21).as_str(),
+        ] {
+            assert!(check_phone(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -31,21 +31,23 @@ pub async fn seed(db: &Db) -> anyhow::Result<usize> {
         return Ok(0);
     }
     let mut count = 0;
+    let mut tx = db.begin().await?;
     for province in &regions.province {
         let province_row =
-            store::insert_region(db, &province.code, &province.name, "province", None).await?;
+            store::insert_region(&mut tx, &province.code, &province.name, "province", None).await?;
         count += 1;
         for city in &province.city {
             let city_row =
-                store::insert_region(db, &city.code, &city.name, "city", Some(&province_row))
+                store::insert_region(&mut tx, &city.code, &city.name, "city", Some(&province_row))
                     .await?;
             count += 1;
             for (code, name) in &city.counties {
-                store::insert_region(db, code, name, "county", Some(&city_row)).await?;
+                store::insert_region(&mut tx, code, name, "county", Some(&city_row)).await?;
                 count += 1;
             }
         }
     }
+    tx.commit().await?;
     Ok(count)
 }
 

@@ -17,7 +17,7 @@ pub struct NewUser<'a> {
     pub must_change_password: bool,
 }
 
-pub async fn insert_user(db: &Db, user: &NewUser<'_>, now: i64) -> Result<i64> {
+pub async fn insert_user(tx: &mut Tx, user: &NewUser<'_>, now: i64) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO users (username, display_name, password_hash, role, organization_id, region_id, must_change_password, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -30,7 +30,7 @@ pub async fn insert_user(db: &Db, user: &NewUser<'_>, now: i64) -> Result<i64> {
     .bind(user.region_id)
     .bind(i64::from(user.must_change_password))
     .bind(now)
-    .fetch_one(&db.pool)
+    .fetch_one(tx.conn())
     .await?;
     Ok(id)
 }
@@ -42,6 +42,23 @@ pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<User>> {
     .bind(username)
     .fetch_optional(&db.pool)
     .await
+}
+
+/// A user by name, read inside a command's transaction.
+pub async fn user_by_username_in(tx: &mut Tx, username: &str) -> Result<Option<User>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+    )))
+    .bind(username)
+    .fetch_optional(tx.conn())
+    .await
+}
+
+pub async fn count_users_in(tx: &mut Tx) -> Result<i64> {
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(count)
 }
 
 pub async fn user(db: &Db, id: i64) -> Result<Option<User>> {
@@ -71,7 +88,7 @@ pub async fn users(db: &Db, page: Page) -> Result<Vec<User>> {
 }
 
 pub async fn set_password(
-    db: &Db,
+    tx: &mut Tx,
     user_id: i64,
     password_hash: &str,
     must_change: bool,
@@ -80,13 +97,13 @@ pub async fn set_password(
         .bind(password_hash)
         .bind(i64::from(must_change))
         .bind(user_id)
-        .execute(&db.pool)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
 
 pub async fn insert_session(
-    db: &Db,
+    tx: &mut Tx,
     token_hash: &str,
     user_id: i64,
     csrf: &str,
@@ -99,7 +116,7 @@ pub async fn insert_session(
         .bind(csrf)
         .bind(now)
         .bind(expires_at)
-        .execute(&db.pool)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
@@ -131,67 +148,119 @@ pub async fn session_user(db: &Db, token_hash: &str, now: i64) -> Result<Option<
     .await
 }
 
-pub async fn delete_session(db: &Db, token_hash: &str) -> Result<()> {
+pub async fn delete_session(tx: &mut Tx, token_hash: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(&db.pool)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
 
 /// Ends every session of a user except, optionally, one (after a password change).
-pub async fn delete_sessions_of(db: &Db, user_id: i64, keep: Option<&str>) -> Result<()> {
+pub async fn delete_sessions_of(tx: &mut Tx, user_id: i64, keep: Option<&str>) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
         .bind(user_id)
         .bind(keep.unwrap_or(""))
-        .execute(&db.pool)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
 
+/// Records a sign-in attempt as failed before the password is checked, so that parallel
+/// guesses all count; [`login_succeeded`] turns it into a success. Returns its id.
 pub async fn record_login_attempt(
-    db: &Db,
+    tx: &mut Tx,
     username: &str,
-    succeeded: bool,
+    address: &str,
     now: i64,
-) -> Result<()> {
-    sqlx::query("INSERT INTO login_attempts (username, succeeded, at) VALUES ($1, $2, $3)")
-        .bind(username)
-        .bind(i64::from(succeeded))
-        .bind(now)
-        .execute(&db.pool)
+) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO login_attempts (username, address, succeeded, at) VALUES ($1, $2, 0, $3) RETURNING id",
+    )
+    .bind(username)
+    .bind(address)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+pub async fn login_succeeded(tx: &mut Tx, attempt_id: i64) -> Result<()> {
+    sqlx::query("UPDATE login_attempts SET succeeded = 1 WHERE id = $1")
+        .bind(attempt_id)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
 
-/// Failed sign-ins of a user name since `since`, not counting those before its last success.
-pub async fn recent_failures(db: &Db, username: &str, since: i64) -> Result<i64> {
-    let (count,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND succeeded = 0 AND at >= $2 \
+/// Failed sign-ins since `since`: for the user name (since its last success), for the name
+/// from this address (likewise), and from this address for any name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failures {
+    pub name: i64,
+    pub pair: i64,
+    pub address: i64,
+}
+
+pub async fn recent_failures(
+    tx: &mut Tx,
+    username: &str,
+    address: &str,
+    since: i64,
+) -> Result<Failures> {
+    let (name, pair): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN address = $3 THEN 1 ELSE 0 END), 0) FROM login_attempts \
+         WHERE username = $1 AND succeeded = 0 AND at >= $2 \
          AND at >= COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = $1 AND succeeded = 1), 0)",
     )
     .bind(username)
     .bind(since)
-    .fetch_one(&db.pool)
+    .bind(address)
+    .fetch_one(tx.conn())
     .await?;
-    Ok(count)
+    let (by_address,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM login_attempts WHERE address = $1 AND succeeded = 0 AND at >= $2",
+    )
+    .bind(address)
+    .bind(since)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(Failures {
+        name,
+        pair,
+        address: by_address,
+    })
+}
+
+/// Serialises the sign-in attempts of one user name on PostgreSQL (SQLite has one writer):
+/// the count and the new attempt are then one step.
+pub async fn lock_username(tx: &mut Tx, username: &str) -> Result<()> {
+    if tx.backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(username)
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(())
 }
 
 pub async fn insert_token(
-    db: &Db,
+    tx: &mut Tx,
     user_id: i64,
     name: &str,
     token_hash: &str,
     scopes: &str,
+    expires_at: Option<i64>,
     now: i64,
 ) -> Result<i64> {
-    let (id,): (i64,) = sqlx::query_as("INSERT INTO api_tokens (user_id, name, token_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+    let (id,): (i64,) = sqlx::query_as("INSERT INTO api_tokens (user_id, name, token_hash, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
         .bind(user_id)
         .bind(name)
         .bind(token_hash)
         .bind(scopes)
         .bind(now)
-        .fetch_one(&db.pool)
+        .bind(expires_at)
+        .fetch_one(tx.conn())
         .await?;
     Ok(id)
 }
@@ -217,9 +286,11 @@ pub async fn token_user(db: &Db, token_hash: &str, now: i64) -> Result<Option<To
     let found: Option<TokenUser> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {USER_COLUMNS_U}, t.id AS token_id, t.scopes, t.last_used_at, r.path AS region_path \
          FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN regions r ON r.id = u.region_id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0 \
+         AND (t.expires_at IS NULL OR t.expires_at > $2)"
     )))
     .bind(token_hash)
+    .bind(now)
     .fetch_optional(&db.pool)
     .await?;
     if let Some(token) = &found
@@ -227,13 +298,29 @@ pub async fn token_user(db: &Db, token_hash: &str, now: i64) -> Result<Option<To
             .last_used_at
             .is_none_or(|at| now - at >= TOKEN_USE_RESOLUTION)
     {
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        // Best effort, outside any command: a busy database delays the mark, never the call.
+        if let Err(error) = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(now)
             .bind(token.token_id)
             .execute(&db.pool)
-            .await?;
+            .await
+        {
+            tracing::warn!(%error, "token use not recorded");
+        }
     }
     Ok(found)
+}
+
+/// Revokes every live token of a user (after a password change).
+pub async fn revoke_tokens_of(tx: &mut Tx, user_id: i64, now: i64) -> Result<u64> {
+    let result = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(result.rows_affected())
 }
 
 pub async fn tokens_of(db: &Db, user_id: i64) -> Result<Vec<ApiToken>> {
@@ -244,12 +331,12 @@ pub async fn tokens_of(db: &Db, user_id: i64) -> Result<Vec<ApiToken>> {
 }
 
 /// Revokes a token of this user; false when there is no such token of theirs.
-pub async fn revoke_token(db: &Db, user_id: i64, token_id: i64, now: i64) -> Result<bool> {
+pub async fn revoke_token(tx: &mut Tx, user_id: i64, token_id: i64, now: i64) -> Result<bool> {
     let result = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
         .bind(now)
         .bind(token_id)
         .bind(user_id)
-        .execute(&db.pool)
+        .execute(tx.conn())
         .await?;
     Ok(result.rows_affected() == 1)
 }

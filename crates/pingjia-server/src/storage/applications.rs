@@ -5,11 +5,11 @@ use super::*;
 // --- applications and versions --------------------------------------------------------------
 
 const APPLICATION_COLUMNS: &str = "id, organization_id, scheme_id, provider_type, round_id, state, region_path, created_by, created_at, updated_at, submitted_at";
-const VERSION_COLUMNS: &str = "id, application_id, number, body, stars, score, grade, created_by, created_at, updated_at, submitted_at";
+const VERSION_COLUMNS: &str = "id, application_id, number, body, stars, score, grade, created_by, created_at, updated_at, submitted_at, organization";
 
 /// Creates an application in `draft` with its first (empty) version.
 pub async fn insert_application(
-    db: &Db,
+    tx: &mut Tx,
     organization: &Organization,
     scheme_id: &str,
     provider_type: Option<&str>,
@@ -17,7 +17,6 @@ pub async fn insert_application(
     user_id: i64,
     now: i64,
 ) -> Result<(i64, i64)> {
-    let mut tx = db.pool.begin().await?;
     let (application_id,): (i64,) = sqlx::query_as(
         "INSERT INTO applications (organization_id, scheme_id, provider_type, state, region_path, created_by, created_at, updated_at) \
          VALUES ($1, $2, $3, 'draft', $4, $5, $6, $6) RETURNING id",
@@ -28,7 +27,7 @@ pub async fn insert_application(
     .bind(&organization.region_path)
     .bind(user_id)
     .bind(now)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     let (version_id,): (i64,) = sqlx::query_as(
         "INSERT INTO declaration_versions (application_id, number, body, created_by, created_at, updated_at) VALUES ($1, 1, $2, $3, $4, $4) RETURNING id",
@@ -37,14 +36,36 @@ pub async fn insert_application(
     .bind(body)
     .bind(user_id)
     .bind(now)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
-    tx.commit().await?;
-    db.totals.invalidate();
+    tx.changes_totals();
     Ok((application_id, version_id))
 }
 
 /// An application, if the scope may see it. A denied request and a missing one look the same.
+/// The open application (not in a final state) of an organisation under a scheme, provider
+/// type and round, if there is one.
+pub async fn open_application_of(
+    tx: &mut Tx,
+    organization_id: i64,
+    scheme_id: &str,
+    provider_type: Option<&str>,
+    round_id: Option<i64>,
+) -> Result<Option<i64>> {
+    let found: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM applications WHERE organization_id = $1 AND scheme_id = $2 \
+         AND COALESCE(provider_type, '') = $3 AND COALESCE(round_id, 0) = $4 \
+         AND state NOT IN ('published', 'rejected', 'revoked', 'removed', 'withdrawn', 'not_graded')",
+    )
+    .bind(organization_id)
+    .bind(scheme_id)
+    .bind(provider_type.unwrap_or(""))
+    .bind(round_id.unwrap_or(0))
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(found.map(|(id,)| id))
+}
+
 pub async fn application(db: &Db, scope: &Scope, id: i64) -> Result<Option<Application>> {
     let mut sql = Conditions::new();
     sql.push_int("id = ", id);
@@ -169,6 +190,31 @@ pub async fn versions(db: &Db, application_id: i64) -> Result<Vec<Version>> {
         .await
 }
 
+/// Takes the application's row lock for the rest of the transaction (a no-op update, which
+/// both databases lock; SQLite's one writer already serialises) and reads it. Commands that
+/// look at an application's state and then change it begin here, so two of them never both
+/// act on the same state.
+pub async fn lock_application(tx: &mut Tx, id: i64) -> Result<Option<Application>> {
+    sqlx::query("UPDATE applications SET updated_at = updated_at WHERE id = $1")
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await
+}
+
+/// The latest version, read inside a command's transaction.
+pub async fn latest_version_in(tx: &mut Tx, application_id: i64) -> Result<Version> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {VERSION_COLUMNS} FROM declaration_versions WHERE application_id = $1 ORDER BY number DESC LIMIT 1")))
+        .bind(application_id)
+        .fetch_one(tx.conn())
+        .await
+}
+
 pub async fn latest_version(db: &Db, application_id: i64) -> Result<Version> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {VERSION_COLUMNS} FROM declaration_versions WHERE application_id = $1 ORDER BY number DESC LIMIT 1")))
         .bind(application_id)
@@ -188,13 +234,12 @@ pub struct Grade<'a> {
 /// so one flush of the log); refuses (returns false, changing nothing) if the version is
 /// already submitted.
 pub async fn save_draft(
-    db: &Db,
+    tx: &mut Tx,
     version_id: i64,
     body: &str,
     grade: &Grade<'_>,
     now: i64,
 ) -> Result<bool> {
-    let mut tx = db.pool.begin().await?;
     let result = sqlx::query(
         "UPDATE declaration_versions SET body = $1, stars = $2, score = $3, grade = $4, updated_at = $5 WHERE id = $6 AND submitted_at IS NULL",
     )
@@ -204,7 +249,7 @@ pub async fn save_draft(
     .bind(grade.grade)
     .bind(now)
     .bind(version_id)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     if result.rows_affected() != 1 {
         return Ok(false);
@@ -214,15 +259,18 @@ pub async fn save_draft(
     )
     .bind(now)
     .bind(version_id)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
-    tx.commit().await?;
     Ok(true)
 }
 
 /// Starts a new draft version from the latest submitted one, carrying its evidence along.
-pub async fn new_draft_version(db: &Db, from: &Version, user_id: i64, now: i64) -> Result<Version> {
-    let mut tx = db.pool.begin().await?;
+pub async fn new_draft_version(
+    tx: &mut Tx,
+    from: &Version,
+    user_id: i64,
+    now: i64,
+) -> Result<Version> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO declaration_versions (application_id, number, body, stars, score, grade, created_by, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
@@ -235,7 +283,7 @@ pub async fn new_draft_version(db: &Db, from: &Version, user_id: i64, now: i64) 
     .bind(&from.grade)
     .bind(user_id)
     .bind(now)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     sqlx::query(
         "INSERT INTO evidence (version_id, application_id, organization_id, criterion_id, sha256, filename, uploaded_by, uploaded_at) \
@@ -244,22 +292,27 @@ pub async fn new_draft_version(db: &Db, from: &Version, user_id: i64, now: i64) 
     )
     .bind(id)
     .bind(from.id)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
-    tx.commit().await?;
-    latest_version(db, from.application_id).await
+    latest_version_in(tx, from.application_id).await
 }
 
 /// Freezes a draft version and moves the application to county review. False if the version
 /// was not a draft any more (a concurrent submission).
-pub async fn submit(db: &Db, application_id: i64, version_id: i64, now: i64) -> Result<bool> {
-    let mut tx = db.pool.begin().await?;
+pub async fn submit(
+    tx: &mut Tx,
+    application_id: i64,
+    version_id: i64,
+    organization: &str,
+    now: i64,
+) -> Result<bool> {
     let frozen = sqlx::query(
-        "UPDATE declaration_versions SET submitted_at = $1 WHERE id = $2 AND submitted_at IS NULL",
+        "UPDATE declaration_versions SET submitted_at = $1, organization = $3 WHERE id = $2 AND submitted_at IS NULL",
     )
     .bind(now)
     .bind(version_id)
-    .execute(&mut *tx)
+    .bind(organization)
+    .execute(tx.conn())
     .await?;
     if frozen.rows_affected() != 1 {
         return Ok(false);
@@ -267,9 +320,8 @@ pub async fn submit(db: &Db, application_id: i64, version_id: i64, now: i64) -> 
     sqlx::query("UPDATE applications SET state = 'county_review', submitted_at = $1, updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(application_id)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-    tx.commit().await?;
-    db.totals.invalidate();
+    tx.changes_totals();
     Ok(true)
 }

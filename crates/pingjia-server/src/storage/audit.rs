@@ -7,22 +7,21 @@ use super::*;
 /// Appends an entry to the hash chain: hash = SHA-256(previous hash, time, actor, action,
 /// object, details). Anyone holding the table can recompute the chain.
 pub async fn audit(
-    db: &Db,
+    tx: &mut Tx,
     actor: Option<i64>,
     action: &str,
     object: &str,
     details: &str,
     now: i64,
 ) -> Result<()> {
-    let mut tx = db.pool.begin().await?;
-    if db.backend == Backend::Postgres {
+    if tx.backend == Backend::Postgres {
         sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
     }
     let previous: Option<(String,)> =
         sqlx::query_as("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
+            .fetch_optional(tx.conn())
             .await?;
     let previous = previous.map(|(hash,)| hash).unwrap_or_default();
     let hash = audit_hash(&previous, now, actor, action, object, details);
@@ -34,9 +33,8 @@ pub async fn audit(
         .bind(details)
         .bind(&previous)
         .bind(&hash)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -21,6 +21,43 @@ pub struct Db {
     pub backend: Backend,
     /// Totals of region-wide lists, shared by the clones of this handle.
     pub totals: Arc<Totals>,
+    /// SQLite has one writer at a time: writing transactions of this process queue here, in
+    /// order, instead of polling the database lock (`BEGIN IMMEDIATE` still guards against
+    /// other processes). Unused on PostgreSQL.
+    writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// One command's transaction: every change of the command and its audit entry commit
+/// together or not at all. Storage functions that change what list totals count mark it
+/// ([`Tx::changes_totals`]); the totals are forgotten when, and only when, it commits.
+#[derive(Debug)]
+pub struct Tx {
+    inner: sqlx::Transaction<'static, sqlx::Any>,
+    pub(super) backend: Backend,
+    totals: Arc<Totals>,
+    changes_totals: bool,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    /// The connection to run the transaction's statements on.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+
+    /// The transaction creates organisations or applications or changes an application's
+    /// state: remembered list totals are stale once it commits.
+    pub fn changes_totals(&mut self) {
+        self.changes_totals = true;
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await?;
+        if self.changes_totals {
+            self.totals.invalidate();
+        }
+        Ok(())
+    }
 }
 
 /// How long a region-wide list total is reused at most. Within one process a total is dropped
@@ -114,7 +151,7 @@ impl Db {
         let options = match backend {
             Backend::Sqlite => options.after_connect(|connection, _| {
                 Box::pin(async move {
-                    connection.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;").await?;
+                    connection.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL;").await?;
                     Ok(())
                 })
             }),
@@ -129,6 +166,28 @@ impl Db {
             pool,
             backend,
             totals: Arc::default(),
+            writer: Arc::default(),
+        })
+    }
+
+    /// Begins a command's transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`, after this process's earlier writers): a transaction that read
+    /// first and wrote later could otherwise fail with `database is locked` when another
+    /// writer got in between, which no waiting can resolve.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let (inner, writer) = match self.backend {
+            Backend::Sqlite => {
+                let guard = self.writer.clone().lock_owned().await;
+                (self.pool.begin_with("BEGIN IMMEDIATE").await?, Some(guard))
+            }
+            Backend::Postgres => (self.pool.begin().await?, None),
+        };
+        Ok(Tx {
+            inner,
+            backend: self.backend,
+            totals: self.totals.clone(),
+            changes_totals: false,
+            _writer: writer,
         })
     }
 

@@ -6,19 +6,22 @@ use super::*;
 
 const EVIDENCE_COLUMNS: &str = "e.id, e.version_id, e.application_id, e.organization_id, e.criterion_id, e.sha256, e.filename, e.uploaded_by, e.uploaded_at, b.size, b.media_type";
 
+/// Records a content, or takes the lock of its existing row: an upload holds it until it
+/// commits, so that a removal's clean-up ([`delete_blob_if_unreferenced`]) cannot delete the
+/// file between the upload's check that it is on disk and its commit.
 pub async fn insert_blob(
-    db: &Db,
+    tx: &mut Tx,
     sha256: &str,
     size: i64,
     media_type: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO evidence_blobs (sha256, size, media_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
+    sqlx::query("INSERT INTO evidence_blobs (sha256, size, media_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO UPDATE SET size = excluded.size")
         .bind(sha256)
         .bind(size)
         .bind(media_type)
         .bind(now)
-        .execute(&db.pool)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
@@ -34,7 +37,7 @@ pub struct NewEvidence<'a> {
     pub uploaded_by: i64,
 }
 
-pub async fn insert_evidence(db: &Db, evidence: &NewEvidence<'_>, now: i64) -> Result<i64> {
+pub async fn insert_evidence(tx: &mut Tx, evidence: &NewEvidence<'_>, now: i64) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO evidence (version_id, application_id, organization_id, criterion_id, sha256, filename, uploaded_by, uploaded_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -47,7 +50,7 @@ pub async fn insert_evidence(db: &Db, evidence: &NewEvidence<'_>, now: i64) -> R
     .bind(evidence.filename)
     .bind(evidence.uploaded_by)
     .bind(now)
-    .fetch_one(&db.pool)
+    .fetch_one(tx.conn())
     .await?;
     Ok(id)
 }
@@ -68,13 +71,18 @@ pub async fn evidence(db: &Db, id: i64) -> Result<Option<Evidence>> {
         .await
 }
 
-pub async fn delete_evidence(db: &Db, id: i64, now: i64) -> Result<()> {
-    sqlx::query("UPDATE evidence SET deleted_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+/// Removes an attachment of a draft version; false (changing nothing) if the row is gone
+/// or its version was submitted meanwhile.
+pub async fn delete_evidence(tx: &mut Tx, id: i64, now: i64) -> Result<bool> {
+    let result = sqlx::query(
+        "UPDATE evidence SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL \
+         AND version_id IN (SELECT id FROM declaration_versions WHERE submitted_at IS NULL)",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(result.rows_affected() == 1)
 }
 
 /// Other organisations that attached the same content (to be flagged to reviewers).
@@ -132,4 +140,58 @@ pub async fn blob_referenced(db: &Db, sha256: &str) -> Result<bool> {
             .fetch_one(&db.pool)
             .await?;
     Ok(count > 0)
+}
+
+/// Whether no live attachment references the content, holding the content row's lock (taken
+/// first, in its own statement, so that the count below sees every upload that held the lock
+/// before). While the caller holds it, no upload can attach the content: the caller may
+/// remove the file, then commit. The row stays (removed attachments still name it); an upload
+/// that comes later finds the file missing and writes it again.
+pub async fn lock_unreferenced_blob(tx: &mut Tx, sha256: &str) -> Result<bool> {
+    let locked = sqlx::query("UPDATE evidence_blobs SET size = size WHERE sha256 = $1")
+        .bind(sha256)
+        .execute(tx.conn())
+        .await?;
+    if locked.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM evidence WHERE sha256 = $1 AND deleted_at IS NULL")
+            .bind(sha256)
+            .fetch_one(tx.conn())
+            .await?;
+    Ok(count == 0)
+}
+
+/// An evidence row with the submission time of its version.
+#[derive(Debug, sqlx::FromRow)]
+pub struct VisibleEvidence {
+    #[sqlx(flatten)]
+    pub evidence: Evidence,
+    pub version_submitted_at: Option<i64>,
+}
+
+/// An evidence row if the scope may see it, in one query whatever the answer, so that an
+/// existing but forbidden row costs what a missing one does. Others than the owner see only
+/// rows of submitted versions (`services::applications::version_visible` in SQL).
+pub async fn evidence_visible(db: &Db, scope: &Scope, id: i64) -> Result<Option<VisibleEvidence>> {
+    let mut sql = Conditions::new();
+    sql.push_int("e.id = ", id);
+    sql.parts.push("e.deleted_at IS NULL".to_owned());
+    if !sql.push_scope(scope, "a.") {
+        // Nothing may be seen: still one query of the same shape, answering nothing.
+        sql.parts.push("1 = 0".to_owned());
+    }
+    if !matches!(scope, Scope::Organization(_)) {
+        sql.parts.push("v.submitted_at IS NOT NULL".to_owned());
+    }
+    let text = format!(
+        "SELECT {EVIDENCE_COLUMNS}, v.submitted_at AS version_submitted_at FROM evidence e \
+         JOIN evidence_blobs b ON b.sha256 = e.sha256 JOIN applications a ON a.id = e.application_id \
+         JOIN declaration_versions v ON v.id = e.version_id WHERE {}",
+        sql.clause()
+    );
+    sql.bind(sqlx::query_as(sqlx::AssertSqlSafe(text)))
+        .fetch_optional(&db.pool)
+        .await
 }

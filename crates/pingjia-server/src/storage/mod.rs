@@ -14,7 +14,7 @@ mod regions;
 pub use accounts::*;
 pub use applications::*;
 pub use audit::*;
-pub use db::{Backend, Db, Totals};
+pub use db::{Backend, Db, Totals, Tx};
 pub use evidence::*;
 pub use organizations::*;
 pub use query::path_range;
@@ -108,6 +108,10 @@ pub struct Version {
     pub created_at: i64,
     pub updated_at: i64,
     pub submitted_at: Option<i64>,
+    /// The organisation's facts frozen at submission (JSON); shown through the application's
+    /// organisation, not on its own.
+    #[serde(skip)]
+    pub organization: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]

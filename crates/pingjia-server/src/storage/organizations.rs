@@ -7,7 +7,7 @@ use super::*;
 const ORGANIZATION_COLUMNS: &str = "id, name, credit_code, kind, region_id, region_path, address, contact, phone, created_at, updated_at";
 
 pub async fn insert_organization(
-    db: &Db,
+    tx: &mut Tx,
     name: &str,
     credit_code: &str,
     kind: &str,
@@ -23,9 +23,9 @@ pub async fn insert_organization(
     .bind(region.id)
     .bind(&region.path)
     .bind(now)
-    .fetch_one(&db.pool)
+    .fetch_one(tx.conn())
     .await?;
-    db.totals.invalidate();
+    tx.changes_totals();
     Ok(id)
 }
 
@@ -44,6 +44,19 @@ pub async fn organization_by_credit_code(db: &Db, code: &str) -> Result<Option<O
     )))
     .bind(code)
     .fetch_optional(&db.pool)
+    .await
+}
+
+/// An organisation by credit code, read inside a command's transaction.
+pub async fn organization_by_credit_code_in(
+    tx: &mut Tx,
+    code: &str,
+) -> Result<Option<Organization>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE credit_code = $1"
+    )))
+    .bind(code)
+    .fetch_optional(tx.conn())
     .await
 }
 
@@ -105,7 +118,7 @@ pub struct OrganizationUpdate<'a> {
 }
 
 pub async fn update_organization(
-    db: &Db,
+    tx: &mut Tx,
     id: i64,
     update: &OrganizationUpdate<'_>,
     now: i64,
@@ -118,7 +131,7 @@ pub async fn update_organization(
         .bind(update.phone)
         .bind(now)
         .bind(id)
-        .execute(&db.pool)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use super::*;
 // --- regions -------------------------------------------------------------------------------
 
 pub async fn insert_region(
-    db: &Db,
+    tx: &mut Tx,
     code: &str,
     name: &str,
     level: &str,
@@ -21,11 +21,12 @@ pub async fn insert_region(
         .bind(level)
         .bind(parent.map(|p| p.id))
         .bind(&path)
-        .execute(&db.pool)
+        .execute(tx.conn())
         .await?;
-    region_by_code(db, code)
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)
+    sqlx::query_as("SELECT id, code, name, level, parent_id, path FROM regions WHERE code = $1")
+        .bind(code)
+        .fetch_one(tx.conn())
+        .await
 }
 
 pub async fn region_by_code(db: &Db, code: &str) -> Result<Option<Region>> {

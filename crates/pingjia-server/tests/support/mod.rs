@@ -188,8 +188,9 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap();
+        let mut tx = db.begin().await.unwrap();
         let a = pingjia_server::storage::insert_organization(
-            db,
+            &mut tx,
             "甲公司",
             &credit_code("91320583MA1P7K2X0"),
             "enterprise",
@@ -199,7 +200,7 @@ impl TestApp {
         .await
         .unwrap();
         let b = pingjia_server::storage::insert_organization(
-            db,
+            &mut tx,
             "乙公司",
             &credit_code("91320115MA1Q3D8H1"),
             "enterprise",
@@ -229,7 +230,7 @@ impl TestApp {
                 None => None,
             };
             pingjia_server::storage::insert_user(
-                db,
+                &mut tx,
                 &pingjia_server::storage::NewUser {
                     username,
                     display_name: username,
@@ -244,6 +245,7 @@ impl TestApp {
             .await
             .unwrap();
         }
+        tx.commit().await.unwrap();
     }
 
     pub fn advance(&self, seconds: i64) {

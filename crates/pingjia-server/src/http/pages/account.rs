@@ -5,6 +5,7 @@ use super::{PageActor, message_in, notice_text, serde_value, tr};
 use crate::context::AppState;
 use crate::error::{AppError, AppResult};
 use crate::http::error::status_of;
+use crate::http::extract::ClientAddress;
 use crate::services::accounts;
 use crate::services::actor::Role;
 use crate::services::organizations::{self, OrganizationUpdate};
@@ -263,6 +264,7 @@ struct PasswordForm {
 
 async fn change_password(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     page: PageActor,
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
@@ -277,6 +279,7 @@ async fn change_password(
             &page.actor,
             &form.current_password,
             &form.new_password,
+            &address,
         )
         .await
     };
@@ -354,6 +357,8 @@ struct TokenForm {
     name: String,
     #[serde(default)]
     scopes: String,
+    #[serde(default)]
+    expires_in_days: String,
 }
 
 /// Creates a token and shows it once, in the response body (never in a URL).
@@ -363,7 +368,17 @@ async fn create_token(
     Form(form): Form<TokenForm>,
 ) -> AppResult<Response> {
     page.check_csrf(&form.csrf)?;
-    match accounts::create_api_token(&state, &page.actor, &form.name, &form.scopes).await {
+    let request = accounts::TokenRequest {
+        name: form.name.clone(),
+        scopes: form.scopes.clone(),
+        expires_in_days: form
+            .expires_in_days
+            .trim()
+            .parse()
+            .ok()
+            .filter(|days: &i64| *days > 0),
+    };
+    match accounts::create_api_token(&state, &page.actor, &request).await {
         Ok((_, token)) => {
             render_tokens(
                 &state,

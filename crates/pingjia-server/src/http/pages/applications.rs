@@ -416,8 +416,19 @@ async fn create(
         Some((scheme, kind)) => (scheme, Some(kind)),
         None => (form.target.trim(), None),
     };
-    let id = applications::create(&state, &page.actor, scheme, provider_type).await?;
-    Ok(Redirect::to(&format!("/applications/{id}?notice=created")).into_response())
+    match applications::create(&state, &page.actor, scheme, provider_type).await {
+        Ok(id) => Ok(Redirect::to(&format!("/applications/{id}?notice=created")).into_response()),
+        Err(error) if error.code == "already_open" => page.render_with_status(
+            StatusCode::CONFLICT,
+            "application_new.html",
+            "applications",
+            context! {
+                schemes => serde_value(&scheme_options(&state)),
+                error => super::message_in(page.lang, &error.message),
+            },
+        ),
+        Err(error) => Err(error),
+    }
 }
 
 // --- one application --------------------------------------------------------------------------

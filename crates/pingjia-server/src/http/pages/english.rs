@@ -380,10 +380,15 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("新密码", "New password"),
     ("再次输入新密码", "New password again"),
     (
-        "至少10位，且包含大写字母、小写字母、数字、符号中的两类。修改后其他设备上的登录将失效。",
-        "At least 10 characters of two kinds (upper case, lower case, digits, symbols). Other sessions end after the change.",
+        "至少8个字符，可用长句；不能是常见密码或用户名。修改后其他设备上的登录和全部 API 令牌将失效。",
+        "At least 8 characters; passphrases welcome; not a common password nor the user name. Other sessions and all API tokens end after the change.",
     ),
     // tokens
+    ("有效期", "Valid for"),
+    ("直至撤销", "Until revoked"),
+    ("30天", "30 days"),
+    ("90天", "90 days"),
+    ("1年", "1 year"),
     (
         "供程序调用 JSON API（/api/v1）使用，如平台运行数据推送。请求头：Authorization: Bearer 令牌。",
         "For programs calling the JSON API (/api/v1), such as pushing platform metrics. Header: Authorization: Bearer <token>.",

@@ -611,6 +611,7 @@ struct LoginForm {
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    auth::ClientAddress(address): auth::ClientAddress,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     // Double-submit check: the form's token must match the cookie set with the form.
@@ -627,7 +628,7 @@ async fn login(
         )?;
         Ok((StatusCode::UNAUTHORIZED, page).into_response())
     };
-    match accounts::sign_in(&state, form.username.trim(), &form.password).await? {
+    match accounts::sign_in(&state, form.username.trim(), &form.password, &address).await? {
         SignIn::Ok {
             cookie_value, user, ..
         } => {
