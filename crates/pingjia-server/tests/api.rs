@@ -1142,3 +1142,47 @@ async fn every_page_of_a_list_holds_the_next_rows_however_the_page_is_read() {
         (vec![], 12)
     );
 }
+
+#[tokio::test]
+async fn reviewers_lists_show_the_submitted_version_never_the_draft() {
+    let app = TestApp::new().await;
+    let a = app.sign_in("applicant_a").await;
+    let id = app.new_application(&a, "network").await;
+    let submitted = app
+        .post(&a, &format!("/api/v1/applications/{id}/submit"), json!({}))
+        .await;
+    assert_eq!(submitted.status, StatusCode::OK);
+    let reviewer = app.sign_in("county_ks").await;
+    let before = app.get(&reviewer, "/api/v1/applications").await.json();
+    let row = before["items"][0].clone();
+    assert_eq!(row["version"], 1);
+    // Returned for correction (the review chain's action, set here directly); the applicant
+    // types into the new draft three hours later.
+    sqlx::query("UPDATE applications SET state = 'returned' WHERE id = $1")
+        .bind(id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    app.advance(3 * 3600);
+    let saved = app
+        .put(
+            &a,
+            &format!("/api/v1/applications/{id}/draft"),
+            json!({ "values": { "registered_capital": "5000万", "employees": 300 } }),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    assert_eq!(saved.json()["version"], 2);
+    let after = app.get(&reviewer, "/api/v1/applications").await.json();
+    let seen = &after["items"][0];
+    assert_eq!(seen["version"], 1, "{seen}");
+    assert_eq!(seen["grade"], row["grade"]);
+    assert_eq!(
+        seen["updated_at"], row["updated_at"],
+        "the draft's time is not shown"
+    );
+    // The owner sees the draft and when it changed.
+    let own = app.get(&a, "/api/v1/applications").await.json();
+    assert_eq!(own["items"][0]["version"], 2);
+    assert!(own["items"][0]["updated_at"].as_i64() > row["updated_at"].as_i64());
+}

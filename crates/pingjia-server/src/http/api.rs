@@ -14,7 +14,9 @@ use crate::services::organizations::{self, OrganizationUpdate};
 use crate::services::records::{self as store, Page};
 use crate::services::{self, evidence};
 use axum::Json;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Multipart, Path, Query, State};
+use axum::handler::Handler as _;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -69,7 +71,7 @@ pub fn routes() -> axum::Router<AppState> {
         )
         .route(
             "/api/v1/applications/{id}/evidence",
-            get(list_evidence).post(upload_evidence),
+            get(list_evidence).post(upload_evidence.layer(DefaultBodyLimit::disable())),
         )
         .route("/api/v1/evidence/{id}", delete(delete_evidence))
         .route("/api/v1/evidence/{id}/download", get(download_evidence))
@@ -78,10 +80,18 @@ pub fn routes() -> axum::Router<AppState> {
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct Paging {
-    /// 1-based page number.
-    pub page: Option<i64>,
+    /// 1-based page number (1–1,000,000).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000)]
+    pub page: Option<String>,
     /// Items per page (1–200, default 20).
-    pub per_page: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    pub per_page: Option<String>,
+}
+
+impl Paging {
+    fn page(&self) -> AppResult<Page> {
+        services::page(self.page.as_deref(), self.per_page.as_deref())
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -365,7 +375,7 @@ async fn list_organizations(
     Query(paging): Query<Paging>,
     Query(query): Query<OrganizationQuery>,
 ) -> AppResult<Json<Listing<store::Organization>>> {
-    let page = Page::new(paging.page, paging.per_page);
+    let page = paging.page()?;
     let (items, total) =
         organizations::organizations(&state, &actor, query.q.as_deref(), page).await?;
     Ok(Json(Listing {
@@ -415,7 +425,7 @@ async fn list_applications(
     Query(paging): Query<Paging>,
     Query(filter): Query<ListFilter>,
 ) -> AppResult<Json<Listing<store::ApplicationSummary>>> {
-    let page = Page::new(paging.page, paging.per_page);
+    let page = paging.page()?;
     let (items, total) = services::applications::list(&state, &actor, &filter, page).await?;
     Ok(Json(Listing {
         items,
@@ -592,7 +602,7 @@ async fn list_users(
     actor: Actor,
     Query(paging): Query<Paging>,
 ) -> AppResult<Json<Listing<store::User>>> {
-    let page = Page::new(paging.page, paging.per_page);
+    let page = paging.page()?;
     let (items, total) = accounts::users(&state, &actor, page).await?;
     Ok(Json(Listing {
         items,

@@ -27,6 +27,19 @@ impl FromRequestParts<AppState> for Actor {
         let actor = authenticate(&parts.headers, &parts.method, parts.uri.path(), state)
             .await?
             .ok_or_else(AppError::unauthenticated)?;
+        // A one-time password (set by an administrator) is changed before anything else is
+        // done through the API; the pages send the user to the form instead (`PageActor`).
+        let path = parts.uri.path();
+        let allowed = path == "/api/v1/me/password"
+            || (path == "/api/v1/me" && parts.method == Method::GET)
+            || (path == "/api/v1/session" && parts.method == Method::DELETE);
+        if actor.user.must_change_password != 0 && path.starts_with("/api/") && !allowed {
+            return Err(AppError::new(
+                403,
+                "password_change_required",
+                "请先修改一次性密码（POST /api/v1/me/password）/ change the one-time password first",
+            ));
+        }
         parts.extensions.insert(actor.clone());
         Ok(actor)
     }
@@ -215,24 +228,31 @@ pub async fn read_upload(
                 found_file = true;
             }
             Some("criterion") => {
-                let text = field
-                    .text()
-                    .await
-                    .map_err(|e| AppError::invalid(e.to_string()))?;
+                let text = small_field(field).await?;
                 upload.criterion = Some(text.trim().to_owned()).filter(|t| !t.is_empty());
             }
-            Some("csrf") => {
-                csrf = Some(
-                    field
-                        .text()
-                        .await
-                        .map_err(|e| AppError::invalid(e.to_string()))?,
-                );
-            }
+            Some("csrf") => csrf = Some(small_field(field).await?),
             _ => {}
         }
     }
     Ok((found_file.then_some(upload), csrf))
+}
+
+/// A short text field of a multipart form, read up to 1 KB.
+async fn small_field(mut field: axum::extract::multipart::Field<'_>) -> Result<String, AppError> {
+    const LIMIT: usize = 1024;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| AppError::invalid(format!("上传中断 / upload interrupted: {e}")))?
+    {
+        if bytes.len() + chunk.len() > LIMIT {
+            return Err(AppError::invalid("表单字段过长 / form field too long"));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| AppError::invalid("表单字段不是 UTF-8 / not UTF-8"))
 }
 
 /// The upload's file, or the error that says it is missing.

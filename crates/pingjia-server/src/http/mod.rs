@@ -14,8 +14,17 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi as _;
 
 /// The whole application as one router.
+/// The largest request body of any route but the uploads (JSON and forms): a declaration is
+/// at most 1 MB of JSON (`services::applications::MAX_DECLARATION_BYTES`), with room for the
+/// rest of a request. Upload routes lift it and count the file's bytes as they arrive
+/// (`extract::read_upload`).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// The Content-Security-Policy of every page: scripts and styles only from this origin (the
+/// pages carry no inline script or style attribute), no framing, forms only to this origin.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 pub fn router(state: AppState) -> axum::Router {
-    let upload_limit = state.config.max_upload_bytes as usize + 1024 * 1024;
     let swagger = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
         .url("/api/openapi.json", api::ApiDoc::openapi());
     axum::Router::new()
@@ -23,7 +32,9 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(pages::routes())
         .with_state(state)
         .merge(swagger)
-        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(axum::middleware::from_fn(api_errors))
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -36,6 +47,81 @@ pub fn router(state: AppState) -> axum::Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+}
+
+/// Headers that depend on the request: the Content-Security-Policy (the interactive API
+/// documentation under `/api/docs` runs its own inline script and is left without one), and
+/// `Cache-Control: no-store` on every answer to an authenticated request (a session cookie or
+/// a bearer token), unless the handler chose its own.
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let documentation = request.uri().path().starts_with("/api/docs");
+    let authenticated = request.headers().contains_key(header::AUTHORIZATION)
+        || extract::cookie(request.headers(), extract::SESSION_COOKIE).is_some();
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if !documentation {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
+    if authenticated && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Every error of the JSON API is `{"error": code, "message": …}`, including the answers that
+/// the framework gives before a handler runs (a body that is not JSON, a path parameter that is
+/// not a number, a query string that does not parse, an unknown method): those arrive as plain
+/// text and are rewritten here, keeping their status.
+async fn api_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let path = request.uri().path();
+    let api = path.starts_with("/api/") && !path.starts_with("/api/docs");
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (code, message) = match status.as_u16() {
+        400 => ("bad_request", "请求格式不正确 / malformed request"),
+        404 => ("not_found", "对象不存在或无权访问 / not found"),
+        405 => (
+            "method_not_allowed",
+            "不支持该请求方式 / method not allowed",
+        ),
+        413 => ("payload_too_large", "请求内容过大 / request body too large"),
+        415 => (
+            "unsupported_media_type",
+            "请以 application/json 提交 / send application/json",
+        ),
+        422 => (
+            "invalid_input",
+            "请求内容无法识别 / the request body does not match",
+        ),
+        _ if status.is_server_error() => {
+            ("internal", "服务器内部错误，请稍后再试 / internal error")
+        }
+        _ => ("bad_request", "请求无效 / invalid request"),
+    };
+    let mut answer = crate::error::AppError::new(status.as_u16(), code, message).into_response();
+    // Keep what the framework said about the request (e.g. `Allow` on a 405).
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        answer.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    answer
 }
 
 /// Serves until Ctrl-C or SIGTERM, finishing requests in flight.

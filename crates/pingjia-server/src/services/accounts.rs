@@ -74,8 +74,18 @@ async fn create_user_with(
         ));
     }
     check_password(&request.password, username)?;
-    if request.display_name.chars().count() > 100 {
-        return Err(AppError::invalid("姓名最长100字 / display name too long"));
+    crate::services::plain_text("姓名", &request.display_name, 100)?;
+    crate::services::plain_text(
+        "单位名称",
+        request.organization_name.as_deref().unwrap_or_default(),
+        200,
+    )?;
+    if let Some(code) = &request.region_code
+        && (code.is_empty() || code.len() > 12 || !code.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(AppError::invalid(format!(
+            "未知区域代码 {code} / unknown region"
+        )));
     }
     // Hashing takes tens of milliseconds: done before the transaction, not inside it.
     let hash = hash_password(&request.password)?;
@@ -316,7 +326,8 @@ pub async fn create_api_token(
     }
     let scopes = TokenScopes::parse(&request.scopes)?;
     let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME {
+    crate::services::plain_text("令牌名称", name, MAX_TOKEN_NAME)?;
+    if name.is_empty() {
         return Err(AppError::invalid(format!(
             "令牌名称不能为空，最长 {MAX_TOKEN_NAME} 字 / name required, at most {MAX_TOKEN_NAME} characters"
         )));
@@ -606,9 +617,10 @@ pub async fn sign_in(
     password: &str,
     address: &str,
 ) -> Result<SignIn, AppError> {
-    if username.chars().count() > MAX_USERNAME || username.contains('\0') {
-        return Ok(SignIn::Wrong);
-    }
+    // No name can be longer or hold a control character, no password longer: such input is
+    // refused before any attempt is recorded or any hash computed.
+    crate::services::plain_text("用户名", username, MAX_USERNAME)?;
+    crate::services::plain_text("密码", password, MAX_PASSWORD)?;
     let attempt = match reserve_attempt(state, username, address).await {
         Ok(attempt) => attempt,
         Err(error) if error.code == "too_many_attempts" => return Ok(SignIn::Throttled),

@@ -535,6 +535,15 @@ impl ListFilter {
     /// Checks the filter against the catalogue and the regions table; an unknown value is an
     /// error that names the field, never an empty list that looks like "nothing there".
     pub async fn resolve(&self, state: &AppState) -> AppResult<store::ApplicationFilter> {
+        for (label, value) in [
+            ("状态", &self.state),
+            ("评价方案", &self.scheme),
+            ("服务商类型", &self.provider_type),
+            ("行政区划代码", &self.region),
+            ("单位名称", &self.q),
+        ] {
+            crate::services::plain_text(label, value.as_deref().unwrap_or_default(), 200)?;
+        }
         let status = given(&self.state)
             .map(|s| {
                 STATES

@@ -262,10 +262,21 @@ pub async fn remove(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     Ok(())
 }
 
-/// Keeps the last path component, without control characters, at most 200 characters.
+/// Characters that change how a name looks without being seen: controls, the bidirectional
+/// overrides and isolates (which can make `exe.pdf` read as `fdp.exe`) and the zero-width ones.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}'
+        )
+}
+
+/// Keeps the last path component, without control, bidirectional-override or zero-width
+/// characters, at most 200 characters.
 pub fn sanitize_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let clean: String = base.chars().filter(|c| !hidden(*c)).take(200).collect();
     if clean.trim().is_empty() || clean == "." || clean == ".." {
         "file".into()
     } else {
@@ -293,5 +304,12 @@ mod tests {
         assert_eq!(sanitize_filename("../../etc/passwd"), "passwd");
         assert_eq!(sanitize_filename("C:\\证明\\营业执照.pdf"), "营业执照.pdf");
         assert_eq!(sanitize_filename(".."), "file");
+        // "报告\u{202E}fdp.exe" shows as "报告exe.pdf": the override goes, the truth shows.
+        assert_eq!(sanitize_filename("报告\u{202E}fdp.exe"), "报告fdp.exe");
+        assert_eq!(
+            sanitize_filename("营业\u{200B}执照\u{FEFF}.pdf"),
+            "营业执照.pdf"
+        );
+        assert_eq!(sanitize_filename("a\u{2066}b\u{2069}.pdf"), "ab.pdf");
     }
 }

@@ -164,16 +164,23 @@ pub async fn applications(
     // name is searched), so the rows skipped by OFFSET cost an index entry each; only the
     // page's own rows are then joined with their organisation and latest version (the one
     // with the highest number, read per row on the (application_id, number) key).
+    // The owner sees its latest version, the open draft included, and when it last changed;
+    // everyone else sees the latest submitted version and only changes made in the open
+    // (a draft's autosaves never move `applications.updated_at`: see `save_draft`).
+    let (shown_version, shown_updated) = match scope {
+        Scope::Organization(_) => ("", "v.updated_at"),
+        _ => (" AND submitted_at IS NOT NULL", "a.updated_at"),
+    };
     let rows = sql
         .bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT a.id, a.organization_id, o.name AS organization_name, a.scheme_id, a.provider_type, a.state, a.updated_at, \
+            "SELECT a.id, a.organization_id, o.name AS organization_name, a.scheme_id, a.provider_type, a.state, {shown_updated} AS updated_at, \
                     v.number AS version, v.grade, v.stars, v.score \
              FROM (SELECT a.id FROM applications a{hint}{join} \
                    WHERE {clause} ORDER BY a.updated_at DESC, a.id DESC LIMIT ${limit} OFFSET ${offset}) page \
              JOIN applications a ON a.id = page.id \
              JOIN organizations o ON o.id = a.organization_id \
              JOIN declaration_versions v ON v.id = \
-                  (SELECT id FROM declaration_versions WHERE application_id = a.id ORDER BY number DESC LIMIT 1) \
+                  (SELECT id FROM declaration_versions WHERE application_id = a.id{shown_version} ORDER BY number DESC LIMIT 1) \
              ORDER BY a.updated_at DESC, a.id DESC"
         ))))
         .bind(page.size)
@@ -230,9 +237,9 @@ pub struct Grade<'a> {
     pub grade: &'a str,
 }
 
-/// Saves a draft's body and marks its application changed, in one transaction (one commit,
-/// so one flush of the log); refuses (returns false, changing nothing) if the version is
-/// already submitted.
+/// Saves a draft's body; refuses (returns false, changing nothing) if the version is already
+/// submitted. The application's `updated_at` does not move: it is what reviewers see and sort
+/// by, and an applicant's typing in a returned application's new draft is not theirs to see.
 pub async fn save_draft(
     tx: &mut Tx,
     version_id: i64,
@@ -254,13 +261,6 @@ pub async fn save_draft(
     if result.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query(
-        "UPDATE applications SET updated_at = $1 WHERE id = (SELECT application_id FROM declaration_versions WHERE id = $2)",
-    )
-    .bind(now)
-    .bind(version_id)
-    .execute(tx.conn())
-    .await?;
     Ok(true)
 }
 

@@ -159,10 +159,16 @@ pub struct Page {
 }
 
 impl Page {
+    /// The highest page number: past it, an offset would approach the limits of the integers
+    /// the databases count with.
+    pub const MAX_NUMBER: i64 = 1_000_000;
+    /// The most items per page.
+    pub const MAX_SIZE: i64 = 200;
+
     pub fn new(number: Option<i64>, size: Option<i64>) -> Page {
         Page {
-            number: number.unwrap_or(1).max(1),
-            size: size.unwrap_or(20).clamp(1, 200),
+            number: number.unwrap_or(1).clamp(1, Page::MAX_NUMBER),
+            size: size.unwrap_or(20).clamp(1, Page::MAX_SIZE),
         }
     }
     fn offset(self) -> i64 {

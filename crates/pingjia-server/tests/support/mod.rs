@@ -155,16 +155,22 @@ fn password_hash() -> &'static str {
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        TestApp::new_with(|_| {}).await
+    }
+
+    /// A test application whose configuration `adjust` changes first.
+    pub async fn new_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = temp_dir();
         let db = database(&dir).await;
         pingjia_server::services::regions::seed(&db).await.unwrap();
         let clock = Arc::new(AtomicI64::new(1_780_000_000));
         let ticking = clock.clone();
-        let config = Config {
+        let mut config = Config {
             evidence_dir: dir.0.join("evidence"),
             max_upload_bytes: 256 * 1024,
             ..Config::default()
         };
+        adjust(&mut config);
         let state =
             AppState::new(db, config, Arc::new(move || ticking.load(Ordering::SeqCst))).unwrap();
         let app = TestApp {

@@ -16,6 +16,7 @@ use crate::services::organizations;
 use crate::services::records::{self as store, Page, Scope};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::handler::Handler as _;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -32,7 +33,10 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/applications/{id}", get(show).post(save))
         .route("/applications/{id}/submit", post(submit))
         .route("/applications/{id}/report", get(report))
-        .route("/applications/{id}/evidence", post(upload))
+        .route(
+            "/applications/{id}/evidence",
+            post(upload.layer(axum::extract::DefaultBodyLimit::disable())),
+        )
         .route(
             "/applications/{id}/evidence/{evidence_id}/delete",
             post(delete_evidence),
