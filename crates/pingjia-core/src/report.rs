@@ -39,6 +39,9 @@ pub struct Report {
     pub self_score: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eligible: Option<bool>,
+    /// The experts who scored (rubric method), in the order of each item's `scores.by_expert`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub experts: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<PartReport>,
     pub findings: Vec<FindingReport>,
@@ -86,6 +89,26 @@ pub struct FindingReport {
     pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<String>,
+    /// A rubric item's scores, for a table (the explanation says the same in words).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scores: Option<ScoresReport>,
+}
+
+/// The scores of one rubric item.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoresReport {
+    /// The item's maximum.
+    pub max: Decimal,
+    /// Each expert's score, in the order of [`Report::experts`]; `None` when not given.
+    pub by_expert: Vec<Option<Decimal>>,
+    /// The aggregate (rounded half up to two places), when any expert scored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aggregate: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_score: Option<Decimal>,
+    /// The experts' scores diverge (a review is advised).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub divergent: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -102,8 +125,12 @@ pub struct GapReport {
     pub target: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stars: Option<u8>,
+    /// The subclass the gap is measured through, by its title (接入能力).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via_subclass: Option<String>,
+    /// The same subclass by id (`access`), as declarations name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_subclass_id: Option<String>,
     pub changes: Vec<ChangeReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub required_parts: Vec<String>,
@@ -124,10 +151,12 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
     let year = evaluation.round.reference_year;
     let provider_type = evaluation.provider_type.map(|t| &scheme.provider_types[t]);
     let level_label = |slot: usize| scheme.levels.get(slot).map(|l| l.label.clone());
+    // Reports are read by people: subclasses by their titles (the ids are in `via_subclass_id`).
     let subclass_title = |subclass: Option<usize>| {
-        subclass.and_then(|s| {
-            provider_type.map(|t| format!("{}（{}）", t.subclasses[s].title, t.subclasses[s].id))
-        })
+        subclass.and_then(|s| provider_type.map(|t| t.subclasses[s].title.clone()))
+    };
+    let subclass_id = |subclass: Option<usize>| {
+        subclass.and_then(|s| provider_type.map(|t| t.subclasses[s].id.clone()))
     };
 
     let findings: Vec<FindingReport> = evaluation
@@ -154,6 +183,7 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
                 target,
                 stars,
                 via_subclass: subclass_title(gap.via_subclass),
+                via_subclass_id: subclass_id(gap.via_subclass),
                 changes: gap
                     .changes
                     .iter()
@@ -206,6 +236,12 @@ pub fn report(evaluation: &Evaluation<'_>) -> Report {
         max_score: None,
         self_score: None,
         eligible: None,
+        experts: evaluation
+            .declaration
+            .experts
+            .iter()
+            .map(|e| e.expert.clone())
+            .collect(),
         parts: Vec::new(),
         findings,
         gaps,
@@ -433,13 +469,14 @@ fn finding_report(
                 .iter()
                 .map(|s| s.map_or("—".into(), |v| v.normalize().to_string()))
                 .collect();
-            let mut text = format!(
-                "专家评分 [{}]，汇总 {}",
-                given.join(", "),
-                scores.aggregate.map_or("—".into(), |a| round_half_up(a, 2)
-                    .normalize()
-                    .to_string())
-            );
+            let mut text = match scores.aggregate {
+                Some(aggregate) => format!(
+                    "专家评分 {}，汇总 {}",
+                    given.join("、"),
+                    round_half_up(aggregate, 2).normalize()
+                ),
+                None => "尚无专家评分".to_owned(),
+            };
             if let Some(own) = scores.self_score {
                 let _ = write!(text, "；自评 {}", own.normalize());
             }
@@ -491,6 +528,20 @@ fn finding_report(
         levels,
         notes,
         explanation,
+        scores: match (&finding.scores, &criterion.test) {
+            (Some(scores), Test::Score { max, .. }) => Some(ScoresReport {
+                max: max.normalize(),
+                by_expert: scores
+                    .by_expert
+                    .iter()
+                    .map(|s| s.map(|v| v.normalize()))
+                    .collect(),
+                aggregate: scores.aggregate.map(|a| round_half_up(a, 2).normalize()),
+                self_score: scores.self_score.map(|s| s.normalize()),
+                divergent: scores.divergent,
+            }),
+            _ => None,
+        },
     }
 }
 
@@ -780,8 +831,9 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "方案：{}（{} 版）",
-            self.scheme_title, self.scheme_version
+            "方案：{}（{}）",
+            self.scheme_title,
+            version_label(&self.scheme_version)
         );
         if let Some(cutoff) = &self.round.cutoff {
             let _ = write!(out, "时间计算截止日期：{cutoff}");
@@ -823,11 +875,7 @@ impl Report {
                 .as_deref()
                 .map(|g| format!("{g} · "))
                 .unwrap_or_default();
-            let value = if finding
-                .explanation
-                .as_deref()
-                .is_some_and(|e| e.starts_with("专家评分"))
-            {
+            let value = if finding.scores.is_some() {
                 String::new()
             } else {
                 format!("：{value}")
@@ -837,6 +885,7 @@ impl Report {
                 .levels
                 .iter()
                 .map(|l| match &l.level {
+                    Some(level) if l.requirement == "-" => format!("{level} 无要求"),
                     Some(level) => format!("{level} {} {}", l.requirement, mark(l.status)),
                     None if finding.section == Section::Rubric.label() => l.requirement.clone(),
                     None => format!("要求 {} {}", l.requirement, mark(l.status)),
@@ -892,8 +941,9 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "- 方案：{}（{} 版）",
-            self.scheme_title, self.scheme_version
+            "- 方案：{}（{}）",
+            self.scheme_title,
+            version_label(&self.scheme_version)
         );
         if let Some(cutoff) = &self.round.cutoff {
             let _ = writeln!(out, "- 时间计算截止日期：{cutoff}");
@@ -907,15 +957,16 @@ impl Report {
                 .levels
                 .iter()
                 .map(|l| {
-                    format!(
-                        "{}{} {}",
-                        l.level
-                            .as_deref()
-                            .map(|x| format!("{x}："))
-                            .unwrap_or_default(),
-                        l.requirement,
-                        mark(l.status)
-                    )
+                    let level = l
+                        .level
+                        .as_deref()
+                        .map(|x| format!("{x}："))
+                        .unwrap_or_default();
+                    if l.requirement == "-" {
+                        format!("{level}无要求")
+                    } else {
+                        format!("{level}{} {}", l.requirement, mark(l.status))
+                    }
                 })
                 .collect();
             let _ = writeln!(
@@ -955,6 +1006,15 @@ impl Report {
             }
         }
         out
+    }
+}
+
+/// A scheme's version as a title follows it: a year as 「2021 版」, a word such as 试行 as it is.
+pub fn version_label(version: &str) -> String {
+    if !version.is_empty() && version.chars().all(|c| c.is_ascii_digit()) {
+        format!("{version} 版")
+    } else {
+        version.to_owned()
     }
 }
 
