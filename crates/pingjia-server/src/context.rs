@@ -61,4 +61,10 @@ impl AppState {
     pub fn now(&self) -> i64 {
         (self.clock)()
     }
+
+    /// Today's date in China (UTC+8), the calendar the documents' dates are written in.
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::DateTime::from_timestamp(self.now() + 8 * 3600, 0)
+            .map_or(chrono::NaiveDate::MIN, |t| t.date_naive())
+    }
 }

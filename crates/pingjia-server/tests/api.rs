@@ -1186,3 +1186,44 @@ async fn reviewers_lists_show_the_submitted_version_never_the_draft() {
     assert_eq!(own["items"][0]["version"], 2);
     assert!(own["items"][0]["updated_at"].as_i64() > row["updated_at"].as_i64());
 }
+
+#[tokio::test]
+async fn submissions_go_through_the_workflow_rule() {
+    let app = TestApp::new().await;
+    let a = app.sign_in("applicant_a").await;
+    let id = app.new_application(&a, "network").await;
+    let path = format!("/api/v1/applications/{id}/submit");
+    assert_eq!(app.post(&a, &path, json!({})).await.status, StatusCode::OK);
+    // Under review: the workflow's refusal, with its reason.
+    let again = app.post(&a, &path, json!({})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let message = again.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("区县初审"), "{message}");
+    // A reviewer may not submit for the applicant, nor see a way to.
+    let reviewer = app.sign_in("county_ks").await;
+    assert_eq!(
+        app.post(&reviewer, &path, json!({})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // Returned (the review chain's action, set here directly), corrected and resubmitted:
+    // back to county review as version 2.
+    sqlx::query("UPDATE applications SET state = 'returned' WHERE id = $1")
+        .bind(id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let saved = app
+        .put(
+            &a,
+            &format!("/api/v1/applications/{id}/draft"),
+            json!({ "values": { "employees": 90 } }),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK);
+    let resubmitted = app.post(&a, &path, json!({})).await;
+    assert_eq!(resubmitted.status, StatusCode::OK, "{}", resubmitted.text());
+    let body = resubmitted.json();
+    assert_eq!(body["application"]["state"], "county_review");
+    assert_eq!(body["version"]["number"], 2);
+    assert!(body["version"]["submitted_at"].as_i64().is_some());
+}

@@ -36,6 +36,22 @@ pub enum OrgKind {
 }
 
 impl OrgKind {
+    /// Every kind, in the order forms list them: the one table of organisation kinds.
+    pub const ALL: [OrgKind; 3] = [
+        OrgKind::Enterprise,
+        OrgKind::PublicInstitution,
+        OrgKind::SocialOrganization,
+    ];
+
+    /// The stable id (`enterprise`, `public_institution`, `social_organization`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OrgKind::Enterprise => "enterprise",
+            OrgKind::PublicInstitution => "public_institution",
+            OrgKind::SocialOrganization => "social_organization",
+        }
+    }
+
     /// Reads `企业` / `事业单位` / `社会团体` or the English ids.
     pub fn parse(text: &str) -> Option<OrgKind> {
         match text.trim() {

@@ -7,15 +7,13 @@ use crate::services::actor::{Actor, Role};
 use crate::services::assessment::{self as assess, Assessment};
 use crate::storage::{self as store, Scope};
 use pingjia_core::engine::Round;
+use pingjia_core::workflow::{self, Action, Facts, State};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 use utoipa::ToSchema;
 
 /// The largest declaration body, in bytes of JSON.
 pub const MAX_DECLARATION_BYTES: usize = 1_000_000;
-
-/// States in which the applicant may submit the open draft.
-const SUBMITTABLE: &[&str] = &["draft", "returned"];
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationDetail {
@@ -156,10 +154,31 @@ pub fn version_visible(scope: &Scope, version: &store::Version) -> bool {
     matches!(scope, Scope::Organization(_)) || version.submitted_at.is_some()
 }
 
-/// The one rule of when an applicant may change an application: while it is a draft or has
-/// been returned for correction, never while anyone reviews it.
+/// The one rule of when an applicant may change an application ([`workflow::editable`]:
+/// while it is a draft or has been returned for correction, never while anyone reviews it).
 pub fn editable_state(state: &str) -> bool {
-    SUBMITTABLE.contains(&state)
+    state.parse::<State>().is_ok_and(workflow::editable)
+}
+
+/// Takes `action` on an application in `state` through the workflow's one transition rule;
+/// a refusal becomes the error the caller answers with, its reason in Chinese and English.
+fn transition(
+    state: &str,
+    action: Action,
+    actor: &Actor,
+    facts: &Facts,
+    today: chrono::NaiveDate,
+) -> AppResult<workflow::Transition> {
+    let state: State = state.parse().map_err(AppError::internal)?;
+    let role: workflow::Role = actor.role.as_str().parse().map_err(AppError::internal)?;
+    workflow::next(state, action, role, facts, today).map_err(|refusal| {
+        let message = format!("{} / {}", refusal.zh, refusal.en);
+        if refusal.is_forbidden() {
+            AppError::forbidden(message)
+        } else {
+            AppError::conflict(refusal.code, message)
+        }
+    })
 }
 
 /// An application with the latest version the actor may see.
@@ -371,11 +390,22 @@ pub async fn save_draft(
 pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     let (mut tx, application) = begin_on_own(state, actor, id).await?;
     let latest = store::latest_version_in(&mut tx, id).await?;
-    if latest.submitted_at.is_some() || !SUBMITTABLE.contains(&application.state.as_str()) {
-        return Err(AppError::conflict(
-            "not_submittable",
-            "当前状态不能提交（已提交或审核中）/ nothing to submit in this state",
-        ));
+    let action = if application.state == State::Returned.as_str() {
+        Action::Resubmit
+    } else {
+        Action::Submit
+    };
+    // Rounds and the records of 3-year bars come with the review chain: until then every
+    // window is open and nobody is barred.
+    let facts = Facts {
+        window_open: true,
+        owner: true,
+        ..Facts::default()
+    };
+    let moved = transition(&application.state, action, actor, &facts, state.today())
+        .map_err(|error| not_submittable(error.message))?;
+    if latest.submitted_at.is_some() {
+        return Err(not_submittable("该版本已提交 / already submitted".into()));
     }
     let assessment = assess_version(state, &application, &latest.body)?;
     if !assessment.field_errors.is_empty() {
@@ -388,7 +418,16 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
         .await?
         .ok_or_else(AppError::not_found)?;
     let now = state.now();
-    if !store::submit(&mut tx, id, latest.id, &snapshot(&organization), now).await? {
+    if !store::submit(
+        &mut tx,
+        id,
+        latest.id,
+        moved.to.as_str(),
+        &snapshot(&organization),
+        now,
+    )
+    .await?
+    {
         return Err(AppError::conflict(
             "not_submittable",
             "该版本已提交 / already submitted",
@@ -405,6 +444,10 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+fn not_submittable(message: String) -> AppError {
+    AppError::conflict("not_submittable", message)
 }
 
 /// The organisation's facts a submitted version keeps: what reviewers see of that version,
@@ -481,19 +524,15 @@ pub async fn version(
         .ok_or_else(AppError::not_found)
 }
 
-/// Every state of an application's life (DESIGN.md §4), with its Chinese label.
-pub const STATES: &[(&str, &str)] = &[
-    ("draft", "草稿"),
-    ("county_review", "区县初审"),
-    ("city_review", "设区市审核"),
-    ("expert_review", "专家评审"),
-    ("public_notice", "公示"),
-    ("published", "已发布"),
-    ("returned", "退回修改"),
-    ("rejected", "未通过"),
-    ("revoked", "已撤销"),
-    ("removed", "已除名"),
-];
+/// Every state of an application's life with its Chinese label, from the workflow's one
+/// table (`pingjia_core::workflow::State`).
+pub static STATES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
+    std::sync::LazyLock::new(|| {
+        State::ALL
+            .iter()
+            .map(|state| (state.as_str(), state.label_zh()))
+            .collect()
+    });
 
 /// The longest organisation-name fragment a list may be searched by.
 const MAX_NAME_QUERY: usize = 100;

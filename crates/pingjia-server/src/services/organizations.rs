@@ -5,22 +5,24 @@ use crate::error::{AppError, AppResult};
 use crate::services::actor::{Actor, Role};
 use crate::services::credit_code::CreditCode;
 use crate::storage as store;
+use pingjia_core::scheme::OrgKind;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-pub const ORGANIZATION_KINDS: [&str; 3] =
-    ["enterprise", "public_institution", "social_organization"];
+/// The organisation kinds' ids, from the core's one table ([`OrgKind::ALL`]).
+pub const ORGANIZATION_KINDS: [&str; 3] = [
+    OrgKind::ALL[0].as_str(),
+    OrgKind::ALL[1].as_str(),
+    OrgKind::ALL[2].as_str(),
+];
 
 /// Reads an organisation kind in English id or Chinese (企业 / 事业单位 / 社会团体).
 pub fn organization_kind(text: &str) -> AppResult<&'static str> {
-    match text.trim() {
-        "enterprise" | "企业" => Ok("enterprise"),
-        "public_institution" | "事业单位" => Ok("public_institution"),
-        "social_organization" | "社会团体" => Ok("social_organization"),
-        _ => Err(AppError::invalid(
+    OrgKind::parse(text).map(OrgKind::as_str).ok_or_else(|| {
+        AppError::invalid(
             "单位性质应为 企业、事业单位 或 社会团体 / kind must be enterprise, public_institution or social_organization",
-        )),
-    }
+        )
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -297,12 +297,13 @@ pub async fn new_draft_version(
     latest_version_in(tx, from.application_id).await
 }
 
-/// Freezes a draft version and moves the application to county review. False if the version
+/// Freezes a draft version and moves the application to `to_state` (county review). False if the version
 /// was not a draft any more (a concurrent submission).
 pub async fn submit(
     tx: &mut Tx,
     application_id: i64,
     version_id: i64,
+    to_state: &str,
     organization: &str,
     now: i64,
 ) -> Result<bool> {
@@ -317,11 +318,14 @@ pub async fn submit(
     if frozen.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query("UPDATE applications SET state = 'county_review', submitted_at = $1, updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(application_id)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query(
+        "UPDATE applications SET state = $3, submitted_at = $1, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(application_id)
+    .bind(to_state)
+    .execute(tx.conn())
+    .await?;
     tx.changes_totals();
     Ok(true)
 }
