@@ -36,11 +36,25 @@
     });
   }
 
-  // A bilingual API message "中文 / English" in the page's language.
+  // A bilingual API message "中文 / English" in the page's language, split as the pages split
+  // them (pages/mod.rs message_in): the English starts at the first "/ " after a space or a
+  // Chinese character beyond which no Chinese follows ("（按内容识别）/ only …"); a bilingual
+  // label inside the Chinese ("电话 / phone：…") keeps its Chinese.
+  var CHINESE = /[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/;
   function message(text) {
     if (!text) return "";
-    var parts = String(text).split(" / ");
-    return english && parts.length > 1 ? parts.slice(1).join(" / ") : parts[0];
+    text = String(text);
+    for (var i = 1; i < text.length - 1; i++) {
+      if (text[i] !== "/" || text[i + 1] !== " ") continue;
+      if (text[i - 1] !== " " && !CHINESE.test(text[i - 1])) continue;
+      if (CHINESE.test(text.slice(i))) continue;
+      if (english) return text.slice(i + 1).trim();
+      return text
+        .slice(0, i)
+        .trim()
+        .replace(/ \/ [A-Za-z][^\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]*/g, "");
+    }
+    return text;
   }
 
   function el(tag, attributes) {
@@ -156,19 +170,42 @@
       if (levels) {
         var items = finding.levels.map(function (level) {
           var label = statusLabel(level.status);
+          // The documents' "-": no requirement at this level, said in words without a mark;
+          // a rubric item's maximum is scored, not met, so it has no mark either.
+          var none = level.requirement.trim() === "-";
           return el("li", { class: "st-" + level.status },
             level.level ? el("span", { class: "lv" }, level.level) : null,
             level.level ? " " : null,
-            el("span", { class: "req" }, level.requirement),
-            " ",
-            el("span", { class: "mk", title: label, "aria-label": label }, symbols[level.status] || ""));
+            el("span", { class: "req" }, none ? T("无要求") : level.requirement),
+            none || finding.scores ? null : " ",
+            none || finding.scores ? null : el("span", { class: "mk", title: label, "aria-label": label }, symbols[level.status] || ""));
         });
         levels.replaceChildren.apply(levels, items);
       }
       var explain = document.querySelector('[data-explain="' + CSS.escape(finding.id) + '"]');
-      if (explain) explain.textContent = finding.explanation || "";
+      if (explain) explain.textContent = finding.scores ? "" : finding.explanation || "";
+      var scores = document.querySelector('[data-scores="' + CSS.escape(finding.id) + '"]');
+      if (scores && finding.scores) scores.replaceChildren(scoresTable(finding.scores, report.experts || []));
     });
     showFieldErrors(errors);
+  }
+
+  // A rubric item's scores as the pages draw them (macros.html scores_table).
+  function scoresTable(scores, experts) {
+    var dash = function (value) { return value === undefined || value === null ? "—" : String(value); };
+    var head = el("tr");
+    experts.forEach(function (name) { head.appendChild(el("th", { scope: "col" }, name)); });
+    head.appendChild(el("th", { scope: "col" }, T("汇总")));
+    head.appendChild(el("th", { scope: "col" }, T("申报单位自评分")));
+    var row = el("tr");
+    scores.by_expert.forEach(function (value) { row.appendChild(el("td", {}, dash(value))); });
+    row.appendChild(el("td", {}, dash(scores.aggregate)));
+    row.appendChild(el("td", {}, dash(scores.self_score)));
+    var table = el("table", { class: "scores" },
+      el("caption", { class: "sr-only" }, T("专家评分")), el("thead", {}, head), el("tbody", {}, row));
+    var wrap = el("div", {}, el("div", { class: "table-wrap" }, table));
+    if (scores.divergent) wrap.appendChild(el("p", { class: "hint" }, T("专家评分分歧较大，请复核")));
+    return wrap;
   }
 
   // Each error goes beside the field whose path is the longest prefix of the error's path.

@@ -228,6 +228,28 @@ async fn application_id(app: &TestApp, username: &str, provider_type: &str) -> i
         .unwrap()
 }
 
+/// The id of the applicant's application under a scheme without provider types.
+async fn application_in(app: &TestApp, username: &str, scheme: &str) -> i64 {
+    let user = pingjia_server::storage::user_by_username(&app.state.db, username)
+        .await
+        .unwrap()
+        .unwrap();
+    let scope = pingjia_server::storage::Scope::Organization(user.organization_id.unwrap());
+    let (items, _) = pingjia_server::storage::applications(
+        &app.state.db,
+        &scope,
+        &pingjia_server::storage::ApplicationFilter::default(),
+        pingjia_server::storage::Page::new(None, None),
+    )
+    .await
+    .unwrap();
+    items
+        .iter()
+        .find(|a| a.scheme_id == scheme)
+        .map(|a| a.id)
+        .unwrap()
+}
+
 /// The stars grade inside the live result panel.
 fn result_grade(page: &Page) -> String {
     let start = page.body.find("id=\"result-body\"").expect("result panel");
@@ -1021,4 +1043,213 @@ async fn a_user_who_must_change_the_password_is_sent_to_that_form_first() {
     let list = browser.get(&app, "/applications").await;
     assert_eq!(list.status, StatusCode::OK);
     list.assert_contains(&["辖区申报"]);
+}
+
+/// What a reader sees of a page: its text and the attributes a browser shows (titles, labels,
+/// placeholders); scripts and the JSON data blocks are left out.
+fn visible_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        rest = &rest[open..];
+        if rest.starts_with("<script") {
+            let end = rest
+                .find("</script>")
+                .map_or(rest.len(), |e| e + "</script>".len());
+            rest = &rest[end..];
+            continue;
+        }
+        let close = rest.find('>').map_or(rest.len(), |c| c + 1);
+        let tag = &rest[..close];
+        for attribute in ["title", "aria-label", "placeholder", "alt"] {
+            let marker = format!(" {attribute}=\"");
+            if let Some(at) = tag.find(&marker) {
+                let value = &tag[at + marker.len()..];
+                text.push(' ');
+                text.push_str(&value[..value.find('"').unwrap_or(value.len())]);
+                text.push(' ');
+            }
+        }
+        text.push(' ');
+        rest = &rest[close..];
+    }
+    text.push_str(rest);
+    text.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+}
+
+fn is_chinese(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{303f}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}')
+}
+
+/// The strings of a page that show internals or a formatting slip: an identifier in brackets
+/// after a Chinese label (「接入能力（access）」), a bilingual message left whole on a Chinese
+/// page, a `[…]` list, a level with no requirement written `- –`, 「（试行 版）」, a
+/// transcription note for maintainers, a `{}` left unfilled.
+fn defects(text: &str, lang: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let around = |at: usize| -> String {
+        chars[at.saturating_sub(30)..(at + 30).min(chars.len())]
+            .iter()
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut found = Vec::new();
+    for (at, c) in chars.iter().enumerate() {
+        // （access） and (cloud_platform): lowercase ids in brackets.
+        if matches!(c, '（' | '(') {
+            let inner: String = chars[at + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || **c == '_')
+                .collect();
+            let closed = chars.get(at + 1 + inner.chars().count());
+            let id_like = inner.chars().any(|c| c.is_ascii_lowercase())
+                && (*c == '（' || inner.contains('_'));
+            if id_like && matches!(closed, Some('）' | ')')) {
+                found.push(format!("identifier in brackets: {}", around(at)));
+            }
+        }
+        // 「中文 / English」 on a Chinese page.
+        if lang == "zh"
+            && *c == '/'
+            && at > 1
+            && (is_chinese(chars[at - 1]) || (chars[at - 1] == ' ' && is_chinese(chars[at - 2])))
+            && chars.get(at + 1) == Some(&' ')
+            && chars.get(at + 2).is_some_and(|c| c.is_ascii_alphabetic())
+        {
+            found.push(format!("bilingual message: {}", around(at)));
+        }
+        if *c == '[' || *c == ']' {
+            found.push(format!("bracketed list: {}", around(at)));
+        }
+    }
+    for slip in [
+        "- –",
+        "：-",
+        "试行 版",
+        "试行 edition",
+        "试行 version",
+        "合并单元格",
+        "{}",
+        "undefined",
+        "None，",
+        "Some(",
+    ] {
+        if let Some(at) = text.find(slip) {
+            let at = text[..at].chars().count();
+            found.push(format!("{slip:?}: {}", around(at)));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn no_page_of_the_demo_shows_internals_or_formatting_slips() {
+    let app = app().await;
+    // A blank draft of every scheme and provider type beside the demo's declarations.
+    let mut blank = Browser::sign_in(&app, "yunshu").await;
+    let csrf = blank.get(&app, "/applications/new").await.csrf();
+    let mut targets: Vec<String> = vec!["shaoxing-platform".into(), "miit-platform-2018".into()];
+    for kind in [
+        "comprehensive_platform",
+        "cloud_platform",
+        "solution",
+        "industrial_app",
+        "data_collection",
+        "ics_security",
+        "supporting",
+    ] {
+        targets.push(format!("jiangsu-pool-2021/{kind}"));
+    }
+    for target in &targets {
+        let created = blank
+            .post_form(
+                &app,
+                "/applications/new",
+                &[("csrf", &csrf), ("target", target)],
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{target}");
+    }
+
+    let mut problems = Vec::new();
+    for username in [
+        "zhilian",
+        "yunshu",
+        "kqtex",
+        "js-admin",
+        "sx-admin",
+        "ks-reviewer",
+        "expert1",
+    ] {
+        for lang in ["zh", "en"] {
+            let mut browser = Browser::sign_in(&app, username).await;
+            browser.get(&app, &format!("/lang/{lang}")).await;
+            let list = browser.get(&app, "/applications").await;
+            let mut paths: Vec<String> = vec![
+                "/applications".into(),
+                "/organization".into(),
+                "/account/password".into(),
+                "/account/tokens".into(),
+            ];
+            if username == "zhilian" {
+                paths.push("/applications/new".into());
+            }
+            let mut rest = list.body.as_str();
+            while let Some(at) = rest.find("href=\"/applications/") {
+                rest = &rest[at + "href=\"/applications/".len()..];
+                let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                if !id.is_empty() {
+                    paths.push(format!("/applications/{id}"));
+                    paths.push(format!("/applications/{id}/report"));
+                }
+            }
+            paths.dedup();
+            for path in &paths {
+                let page = browser.get(&app, path).await;
+                assert_eq!(page.status, StatusCode::OK, "{username} {path}");
+                for defect in defects(&visible_text(&page.body), lang) {
+                    let problem = format!("{lang} {defect}  ({username} {path})");
+                    if !problems
+                        .iter()
+                        .any(|p: &String| p.starts_with(&format!("{lang} {defect}")))
+                    {
+                        problems.push(problem);
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} defects:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+
+    // Expert scores as a table with the experts' names; subclasses by title; a level without
+    // a requirement in words; clauses without transcription remarks.
+    let mut reviewer = Browser::sign_in(&app, "sx-admin").await;
+    let shaoxing = application_in(&app, "kqtex", "shaoxing-platform").await;
+    for path in [
+        format!("/applications/{shaoxing}"),
+        format!("/applications/{shaoxing}/report"),
+    ] {
+        let page = reviewer.get(&app, &path).await;
+        page.assert_contains(&["<table class=\"scores\">", "专家甲", "汇总", "7.83"]);
+    }
+    let mut applicant = Browser::sign_in(&app, "zhilian").await;
+    let draft = application_id(&app, "zhilian", "comprehensive_platform").await;
+    let page = applicant.get(&app, &format!("/applications/{draft}")).await;
+    page.assert_contains(&[
+        "专业要求经由子类 接入能力、开发能力 满足",
+        "<span class=\"lv\">三星</span> <span class=\"req\">无要求</span></li>",
+        "〔四（一）1（3）专业要求·接入能力〕",
+    ]);
 }

@@ -67,6 +67,8 @@ pub const SCRIPT_STRINGS: &[&str] = &[
     "有 {} 个字段填写有误",
     "专家评分",
     "申报单位自评分",
+    "汇总",
+    "专家评分分歧较大，请复核",
     "上传中…",
     "上传失败",
     "删除失败",
@@ -82,9 +84,6 @@ pub fn state_label(state: &str) -> &'static str {
         .find(|(id, _)| *id == state)
         .map_or("其他", |(_, label)| label)
 }
-
-/// States in which the owner edits the open draft (others are under review or decided).
-const EDITABLE_STATES: &[&str] = &["draft", "returned"];
 
 fn method_label(method: Method) -> &'static str {
     match method {
@@ -340,7 +339,27 @@ struct TargetOption {
     subclasses: Vec<String>,
 }
 
-fn scheme_options(state: &AppState) -> Vec<SchemeOption> {
+/// A scheme's version as its title follows it: 「2021 版」 (version 2021), or a word such as
+/// 试行 as it is.
+fn version_label(lang: &str, version: &str) -> String {
+    if !version.is_empty() && version.chars().all(|c| c.is_ascii_digit()) {
+        tr(lang, "{} 版").replacen("{}", version, 1)
+    } else {
+        version.to_owned()
+    }
+}
+
+/// The engine's report as applicants and reviewers read it: clauses without transcription
+/// remarks ([`form::shown_clause`]).
+fn shown_report(report: &pingjia_core::Report) -> pingjia_core::Report {
+    let mut report = report.clone();
+    for finding in &mut report.findings {
+        finding.clause = form::shown_clause(&finding.clause);
+    }
+    report
+}
+
+fn scheme_options(state: &AppState, lang: &str) -> Vec<SchemeOption> {
     state
         .catalog
         .schemes
@@ -349,7 +368,7 @@ fn scheme_options(state: &AppState) -> Vec<SchemeOption> {
             id: scheme.id.clone(),
             title: scheme.title.clone(),
             short: short_title(scheme),
-            version: scheme.version.clone(),
+            version: version_label(lang, &scheme.version),
             document: scheme.document.clone(),
             issuer: scheme.issuer.clone(),
             clause: scheme.clause.clone(),
@@ -386,7 +405,7 @@ async fn new_page(State(state): State<AppState>, page: PageActor) -> AppResult<R
     page.render(
         "application_new.html",
         "applications",
-        context! { schemes => serde_value(&scheme_options(&state)) },
+        context! { schemes => serde_value(&scheme_options(&state, page.lang)) },
     )
 }
 
@@ -411,7 +430,7 @@ async fn create(
             "application_new.html",
             "applications",
             context! {
-                schemes => serde_value(&scheme_options(&state)),
+                schemes => serde_value(&scheme_options(&state, page.lang)),
                 error => tr(page.lang, "请选择评价方案和服务商类型"),
             },
         );
@@ -427,7 +446,7 @@ async fn create(
             "application_new.html",
             "applications",
             context! {
-                schemes => serde_value(&scheme_options(&state)),
+                schemes => serde_value(&scheme_options(&state, page.lang)),
                 error => super::message_in(page.lang, &error.message),
             },
         ),
@@ -555,8 +574,7 @@ async fn render_detail(
     let application = &detail.application;
     let (scheme, provider_type) = target(state, application)?;
     let owner = matches!(page.actor.scope(), Scope::Organization(_));
-    let editable =
-        detail.editable && !old_version && EDITABLE_STATES.contains(&application.state.as_str());
+    let editable = detail.editable && !old_version;
     let body: Json = serde_json::from_str(&detail.version.body).map_err(AppError::internal)?;
     let model = form::build(&FormSource {
         scheme,
@@ -621,7 +639,7 @@ async fn render_detail(
             editable => editable,
             submittable => submittable,
             form => serde_value(&model),
-            report => serde_value(&detail.assessment.report),
+            report => serde_value(&shown_report(&detail.assessment.report)),
             error_count => detail.assessment.field_errors.len(),
             symbols_json => script_json(&super::SYMBOLS.iter().copied().collect::<BTreeMap<_, _>>()),
             assessment_json => script_json(&detail.assessment),
@@ -666,8 +684,11 @@ async fn save_from_form(
     id: i64,
     pairs: &[(String, String)],
 ) -> AppResult<()> {
+    // The same order of checks as the API's: role, then visibility, then state (the
+    // service's one rule, `detail.editable`).
+    page.actor.require(&[Role::Applicant])?;
     let detail = applications::detail(state, &page.actor, id).await?;
-    if !detail.editable || !EDITABLE_STATES.contains(&detail.application.state.as_str()) {
+    if !detail.editable {
         return Err(AppError::conflict(
             "not_editable",
             "申报审核中或已办结，不能修改 / the application is under review or decided",
@@ -695,7 +716,7 @@ async fn submit(
     }
     match applications::submit(&state, &page.actor, id).await {
         Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?notice=submitted")).into_response()),
-        Err(error) if (400..500).contains(&error.status) && error.status != 404 => {
+        Err(error) if matches!(error.status, 409 | 422) => {
             let detail = applications::detail(&state, &page.actor, id).await?;
             let messages = Messages {
                 submit_error: Some(super::message_in(page.lang, &error.message)),
@@ -775,7 +796,8 @@ async fn report(
                 number => detail.version.number,
                 submitted_at => detail.version.submitted_at,
             },
-            report => serde_value(&detail.assessment.report),
+            report => serde_value(&shown_report(&detail.assessment.report)),
+            scheme_version => version_label(page.lang, &detail.assessment.report.scheme_version),
             field_errors => detail.assessment.field_errors.iter().map(|e| format!("{}：{}", e.label.clone().unwrap_or_else(|| e.field.clone()), form::error_text(page.lang, e))).collect::<Vec<_>>(),
             evidence => serde_value(&evidence_rows(scheme, &detail.evidence)),
             generated_at => state.now(),

@@ -318,6 +318,13 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("事业单位", "Public institution"),
     ("社会团体", "Social organisation"),
     ("应填写：{}（当前：{}）", "Expected: {} (given: {})"),
+    ("无，2019-05-01", "none, 2019-05-01"),
+    // rubric scores
+    ("汇总", "Aggregate"),
+    (
+        "专家评分分歧较大，请复核",
+        "The experts' scores diverge; please review",
+    ),
     // report
     ("打印", "Print"),
     (

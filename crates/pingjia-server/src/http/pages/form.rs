@@ -12,7 +12,7 @@ use super::tr;
 use crate::services::assessment::{Assessment, FieldError};
 use crate::services::organizations::{ORGANIZATION_KINDS, organization_kind};
 use crate::services::records as store;
-use pingjia_core::report::FindingReport;
+use pingjia_core::report::{FindingReport, ScoresReport};
 use pingjia_core::scheme::{
     Criterion, Field, FieldKind, ProfessionalRule, Scheme, Section, Test, normalize_label,
 };
@@ -31,6 +31,8 @@ pub const LABELS: &[&str] = &[
     "社会团体",
     "应填写：{}（当前：{}）",
     "申报单位自评分",
+    "无要求",
+    "无，2019-05-01",
 ];
 
 /// The whole form (or the read-only view) of one declaration.
@@ -83,6 +85,8 @@ pub struct FormRow {
     pub confirmed: Option<String>,
     pub used: Option<String>,
     pub explanation: Option<String>,
+    /// A rubric item's scores (shown as a table instead of the explanation).
+    pub scores: Option<ScoresReport>,
 }
 
 /// The requirement at one level and whether the declaration meets it.
@@ -330,11 +334,12 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
                 _ => None,
             }
         });
+        let scores = finding.and_then(|f| f.scores.clone());
         let row = FormRow {
             id: criterion.id.clone(),
             label,
             label_en: criterion.label_en.clone(),
-            clause: criterion.clause.clone(),
+            clause: shown_clause(&criterion.clause),
             help,
             notes: criterion
                 .notes
@@ -343,14 +348,17 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
                 .collect(),
             optional: criterion.optional,
             levels: match finding {
-                Some(finding) => level_marks(finding),
-                None => wording_marks(scheme, criterion),
+                Some(finding) => level_marks(lang, finding),
+                None => wording_marks(lang, scheme, criterion),
             },
             inputs,
             declared: finding.and_then(|f| f.declared.clone()),
             confirmed: finding.and_then(|f| f.confirmed.clone()),
             used: finding.and_then(|f| f.used.clone()),
-            explanation: finding.and_then(|f| f.explanation.clone()),
+            explanation: finding
+                .filter(|f| f.scores.is_none())
+                .and_then(|f| f.explanation.clone()),
+            scores,
         };
         let (group_title, subclass) = match (criterion.section, criterion.subclass, criterion.part)
         {
@@ -421,31 +429,90 @@ pub fn error_text(lang: &str, error: &FieldError) -> String {
         .replacen("{}", &error.given, 1)
 }
 
-fn level_marks(finding: &FindingReport) -> Vec<LevelMark> {
+/// A clause as applicants read it: the document's numbering and headings. A bracketed remark
+/// that is not a number (「（设备台账行的合并单元格）」: which merged cell of the table the row
+/// was read from) is for whoever checks the scheme against the document, and is left out.
+pub fn shown_clause(clause: &str) -> String {
+    let mut out = String::with_capacity(clause.len());
+    let mut rest = clause;
+    while let Some(open) = rest.find('（') {
+        out.push_str(&rest[..open]);
+        let inner = &rest[open + '（'.len_utf8()..];
+        let Some(close) = inner.find('）') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let content = &inner[..close];
+        let numbering = !content.is_empty()
+            && content
+                .chars()
+                .all(|c| c.is_ascii_digit() || "一二三四五六七八九十百".contains(c));
+        if numbering {
+            out.push_str(&rest[open..open + '（'.len_utf8() + close + '）'.len_utf8()]);
+        }
+        rest = &inner[close + '）'.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A level's requirement as shown: the documents' 「-」 (no requirement at this level) in
+/// words, without a status mark; a rubric item's maximum without one either (it is scored,
+/// not met).
+fn level_mark(
+    lang: &str,
+    level: Option<String>,
+    requirement: &str,
+    status: String,
+    status_label: &'static str,
+    scored: bool,
+) -> LevelMark {
+    let none = requirement.trim() == "-";
+    LevelMark {
+        level,
+        requirement: if none {
+            tr(lang, "无要求").to_owned()
+        } else {
+            requirement.to_owned()
+        },
+        status,
+        status_label: if none || scored { "" } else { status_label },
+    }
+}
+
+fn level_marks(lang: &str, finding: &FindingReport) -> Vec<LevelMark> {
     finding
         .levels
         .iter()
-        .map(|l| LevelMark {
-            level: l.level.clone(),
-            requirement: l.requirement.clone(),
-            status: status_id(l.status),
-            status_label: l.status.label(),
+        .map(|l| {
+            level_mark(
+                lang,
+                l.level.clone(),
+                &l.requirement,
+                status_id(l.status),
+                l.status.label(),
+                finding.scores.is_some(),
+            )
         })
         .collect()
 }
 
 /// The requirement per level from the document's wording (rows without a finding).
-fn wording_marks(scheme: &Scheme, criterion: &Criterion) -> Vec<LevelMark> {
+fn wording_marks(lang: &str, scheme: &Scheme, criterion: &Criterion) -> Vec<LevelMark> {
     let several = criterion.wording.len() == scheme.levels.len() && scheme.levels.len() > 1;
     criterion
         .wording
         .iter()
         .enumerate()
-        .map(|(index, wording)| LevelMark {
-            level: several.then(|| scheme.levels[index].label.clone()),
-            requirement: wording.clone(),
-            status: "none".to_owned(),
-            status_label: "",
+        .map(|(index, wording)| {
+            level_mark(
+                lang,
+                several.then(|| scheme.levels[index].label.clone()),
+                wording,
+                "none".to_owned(),
+                "",
+                false,
+            )
         })
         .collect()
 }
@@ -629,7 +696,7 @@ fn input_for(
         }
         FieldKind::DateOrNone => {
             input.kind = "text";
-            input.placeholder = Some(format!("{}，2019-05-01", tr(lang, "无")));
+            input.placeholder = Some(tr(lang, "无，2019-05-01").to_owned());
         }
         FieldKind::Records(spec) => {
             input.kind = "records";

@@ -205,13 +205,41 @@ pub fn language(headers: &HeaderMap) -> &'static str {
     }
 }
 
-/// A bilingual message (`中文 / English`) in the page's language.
+/// A bilingual message (`中文 / English`) in the page's language. The English starts at the
+/// first `/ ` after a space or a Chinese character (「（按内容识别）/ only …」) beyond which
+/// no Chinese follows; a bilingual label inside the Chinese (「电话 / phone：…」) keeps its
+/// Chinese. `static/app.js` splits API messages the same way.
 pub fn message_in(lang: &str, message: &str) -> String {
-    match message.split_once(" / ") {
-        Some((_, en)) if lang == "en" => en.to_owned(),
-        Some((zh, _)) => zh.to_owned(),
-        None => message.to_owned(),
+    let is_chinese = |c: char| matches!(c, '\u{3000}'..='\u{303f}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}');
+    let separator = message.char_indices().find(|&(at, c)| {
+        c == '/'
+            && message[at + 1..].starts_with(' ')
+            && message[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|before| before == ' ' || is_chinese(before))
+            && !message[at..].chars().any(is_chinese)
+    });
+    let Some((at, _)) = separator else {
+        return message.to_owned();
+    };
+    if lang == "en" {
+        return message[at + 1..].trim().to_owned();
     }
+    let mut zh = String::new();
+    let mut rest = message[..at].trim_end();
+    while let Some(start) = rest.find(" / ") {
+        let after = &rest[start + 3..];
+        if after.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            zh.push_str(&rest[..start]);
+            rest = &after[after.find(is_chinese).unwrap_or(after.len())..];
+        } else {
+            zh.push_str(&rest[..start + 3]);
+            rest = after;
+        }
+    }
+    zh.push_str(rest);
+    zh
 }
 
 pub fn routes() -> axum::Router<AppState> {
@@ -796,5 +824,29 @@ mod tests {
             "current password is wrong"
         );
         assert_eq!(message_in("en", "只有中文"), "只有中文");
+        let upload = "仅接受 PDF、PNG 文件（按内容识别）/ only PDF, PNG files are accepted (checked by content)";
+        assert_eq!(
+            message_in("zh", upload),
+            "仅接受 PDF、PNG 文件（按内容识别）"
+        );
+        assert_eq!(
+            message_in("en", upload),
+            "only PDF, PNG files are accepted (checked by content)"
+        );
+        let labelled = "电话 / phone：最多200字，不能包含控制字符 / at most 200 characters";
+        assert_eq!(
+            message_in("zh", labelled),
+            "电话：最多200字，不能包含控制字符"
+        );
+        assert_eq!(message_in("en", labelled), "at most 200 characters");
+        assert_eq!(
+            message_in("en", "令牌权限 / scopes: read / write"),
+            "scopes: read / write"
+        );
+        assert_eq!(message_in("zh", "容量 0.5GB/s 以上"), "容量 0.5GB/s 以上");
+        assert_eq!(
+            message_in("zh", "苏州 / 昆山：不可用 / unavailable"),
+            "苏州 / 昆山：不可用"
+        );
     }
 }
