@@ -364,9 +364,16 @@
       .call(form.querySelectorAll('input[name="subclass"]'))
       .filter(function (box) { return box.checked; })
       .map(function (box) { return box.value; });
-    document.querySelectorAll("[data-subclass]").forEach(function (group) {
-      var declared = chosen.length === 0 || chosen.indexOf(group.getAttribute("data-subclass")) >= 0;
-      group.classList.toggle("undeclared", !declared);
+    document.querySelectorAll("[data-subclass]").forEach(function (element) {
+      var declared = chosen.length === 0 || chosen.indexOf(element.getAttribute("data-subclass")) >= 0;
+      if (element.tagName === "OPTION") {
+        // The evidence form offers the rows of the subclasses applied for.
+        element.hidden = !declared;
+        element.disabled = !declared;
+        if (!declared && element.selected) element.parentNode.value = "";
+      } else {
+        element.classList.toggle("undeclared", !declared);
+      }
     });
   }
 

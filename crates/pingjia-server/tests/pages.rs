@@ -1253,3 +1253,54 @@ async fn no_page_of_the_demo_shows_internals_or_formatting_slips() {
         "〔四（一）1（3）专业要求·接入能力〕",
     ]);
 }
+
+/// The options of the evidence form's criterion list that can be chosen, as (value, label).
+fn criterion_options(html: &str) -> Vec<(String, String)> {
+    let start = html
+        .find("<select name=\"criterion\">")
+        .expect("the criterion list");
+    let end = html[start..].find("</select>").unwrap() + start;
+    html[start..end]
+        .split("<option value=\"")
+        .skip(1)
+        .filter(|option| !option[..option.find('>').unwrap()].contains(" disabled"))
+        .map(|option| {
+            let (value, rest) = option.split_once('"').unwrap();
+            let label = rest[rest.find('>').unwrap() + 1..]
+                .split("</option>")
+                .next()
+                .unwrap();
+            (value.to_owned(), label.replace("&#x2f;", "/"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_evidence_list_names_the_subclass_and_offers_only_those_applied_for() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "zhilian").await;
+    // The demo's comprehensive platform applies for 接入能力 and 开发能力 only.
+    let id = application_id(&app, "zhilian", "comprehensive_platform").await;
+    let page = browser.get(&app, &format!("/applications/{id}")).await;
+    let options = criterion_options(&page.body);
+    let labels: Vec<&str> = options.iter().map(|(_, label)| label.as_str()).collect();
+    for wanted in [
+        "专业要求（接入能力）· 接入设备数量",
+        "专业要求（开发能力）· 开发语言",
+        "基础要求 · 注册资金",
+    ] {
+        assert!(labels.contains(&wanted), "{wanted} in {labels:#?}");
+    }
+    assert!(
+        !labels
+            .iter()
+            .any(|l| l.contains("分析能力") || l.contains("工业电商")),
+        "only the subclasses applied for: {labels:#?}"
+    );
+    assert!(
+        options
+            .iter()
+            .any(|(value, _)| value == "comprehensive_platform.access.devices"),
+        "{options:?}"
+    );
+}

@@ -518,7 +518,7 @@ struct EvidenceRow {
     shared: bool,
 }
 
-fn evidence_rows(scheme: &Scheme, items: &[EvidenceItem]) -> Vec<EvidenceRow> {
+fn evidence_rows(scheme: &Scheme, items: &[EvidenceItem], lang: &str) -> Vec<EvidenceRow> {
     items
         .iter()
         .map(|item| EvidenceRow {
@@ -529,7 +529,7 @@ fn evidence_rows(scheme: &Scheme, items: &[EvidenceItem]) -> Vec<EvidenceRow> {
                     .criteria
                     .iter()
                     .find(|k| &k.id == c)
-                    .map(|k| Scheme::label_for(&k.label, scheme.round.reference_year))
+                    .map(|k| criterion_title(scheme, k, lang))
             }),
             criterion: item.criterion_id.clone(),
             sha256: item.sha256.clone(),
@@ -539,6 +539,57 @@ fn evidence_rows(scheme: &Scheme, items: &[EvidenceItem]) -> Vec<EvidenceRow> {
             shared: item.shared_with_other_organizations.unwrap_or(false),
         })
         .collect()
+}
+
+/// The criteria a file of evidence may be filed under: the common rows and those of the
+/// subclasses applied for, each named with its section and, for a subclass row, the subclass
+/// (「专业要求（接入能力）· 接入设备数量」). Rows of the other subclasses are listed disabled
+/// (and hidden), so that `static/app.js` can offer them when the applicant ticks the subclass.
+fn evidence_criteria(
+    scheme: &Scheme,
+    provider_type: Option<usize>,
+    body: &Json,
+    lang: &str,
+) -> Vec<Value> {
+    let applied = form::selected_subclasses(scheme, provider_type, body);
+    scheme
+        .criteria
+        .iter()
+        .filter(|c| scheme.applies_to(c, provider_type))
+        .map(|c| {
+            let subclass = match (c.subclass, c.provider_type) {
+                (Some(s), Some(t)) => Some((
+                    scheme.provider_types[t].subclasses[s].id.clone(),
+                    applied.contains(&s),
+                )),
+                _ => None,
+            };
+            context! {
+                id => c.id.clone(),
+                label => criterion_title(scheme, c, lang),
+                subclass => subclass.as_ref().map(|(id, _)| id.clone()),
+                applied => subclass.is_none_or(|(_, applied)| applied),
+            }
+        })
+        .collect()
+}
+
+/// A criterion named for the evidence form and list: its section, for a subclass row the
+/// subclass, and its label (「专业要求（接入能力）· 接入设备数量」).
+fn criterion_title(
+    scheme: &Scheme,
+    criterion: &pingjia_core::scheme::Criterion,
+    lang: &str,
+) -> String {
+    let section = tr(lang, criterion.section.label());
+    let label = Scheme::label_for(&criterion.label, scheme.round.reference_year);
+    match (criterion.subclass, criterion.provider_type) {
+        (Some(s), Some(t)) => format!(
+            "{section}（{}）· {label}",
+            scheme.provider_types[t].subclasses[s].title
+        ),
+        _ => format!("{section} · {label}"),
+    }
 }
 
 /// Organisation facts for headings and the report.
@@ -585,17 +636,7 @@ async fn render_detail(
         organization_kind: &detail.organization.kind,
         editable,
     });
-    let criteria: Vec<Value> = scheme
-        .criteria
-        .iter()
-        .filter(|c| scheme.applies_to(c, provider_type))
-        .map(|c| {
-            context! {
-                id => c.id.clone(),
-                label => format!("{} · {}", c.section.label(), Scheme::label_for(&c.label, scheme.round.reference_year)),
-            }
-        })
-        .collect();
+    let criteria = evidence_criteria(scheme, provider_type, &body, page.lang);
     let versions: Vec<Value> = detail
         .versions
         .iter()
@@ -647,7 +688,7 @@ async fn render_detail(
             strings_json => script_json(&script_strings),
             fields_json => script_json(&model.fields),
             scores_json => script_json(&model.scores),
-            evidence => serde_value(&evidence_rows(scheme, &detail.evidence)),
+            evidence => serde_value(&evidence_rows(scheme, &detail.evidence, page.lang)),
             criteria => criteria,
             versions => versions,
             accepted => accepted.join("、"),
@@ -799,7 +840,7 @@ async fn report(
             report => serde_value(&shown_report(&detail.assessment.report)),
             scheme_version => version_label(page.lang, &detail.assessment.report.scheme_version),
             field_errors => detail.assessment.field_errors.iter().map(|e| format!("{}：{}", e.label.clone().unwrap_or_else(|| e.field.clone()), form::error_text(page.lang, e))).collect::<Vec<_>>(),
-            evidence => serde_value(&evidence_rows(scheme, &detail.evidence)),
+            evidence => serde_value(&evidence_rows(scheme, &detail.evidence, page.lang)),
             generated_at => state.now(),
         },
     )

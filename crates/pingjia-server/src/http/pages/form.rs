@@ -525,7 +525,7 @@ pub fn status_id(status: pingjia_core::Status) -> String {
 }
 
 /// Subclass indices the declaration applies for; all when it names none.
-fn selected_subclasses(scheme: &Scheme, provider_type: Option<usize>, body: &Json) -> Vec<usize> {
+pub fn selected_subclasses(scheme: &Scheme, provider_type: Option<usize>, body: &Json) -> Vec<usize> {
     let Some(t) = provider_type else {
         return Vec::new();
     };
