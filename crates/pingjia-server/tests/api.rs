@@ -1227,3 +1227,27 @@ async fn submissions_go_through_the_workflow_rule() {
     assert_eq!(body["version"]["number"], 2);
     assert!(body["version"]["submitted_at"].as_i64().is_some());
 }
+
+#[test]
+fn the_openapi_document_lists_every_state_and_every_error_answer() {
+    use utoipa::OpenApi as _;
+    let document = serde_json::to_value(pingjia_server::http::api::ApiDoc::openapi()).unwrap();
+    let parameters = document["paths"]["/api/v1/applications"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let state = parameters.iter().find(|p| p["name"] == "state").unwrap();
+    let pattern = state["schema"]["pattern"].as_str().unwrap();
+    for id in pingjia_core::workflow::State::ALL
+        .iter()
+        .map(|s| s.as_str())
+    {
+        assert!(
+            pattern.contains(&format!("|{id}|")) || pattern.contains(&format!("|{id})")),
+            "{id} missing from {pattern}"
+        );
+    }
+    let submit = &document["paths"]["/api/v1/applications/{id}/submit"]["post"]["responses"];
+    for status in ["200", "400", "401", "403", "404", "409", "422", "500"] {
+        assert!(submit.get(status).is_some(), "submit documents {status}");
+    }
+}

@@ -36,12 +36,82 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         list_users, create_user,
     ),
     components(schemas(ErrorBody, SignInRequest, SignInResponse, MeResponse, PasswordChange, TokenRequest, TokenCreated, SchemeSummary,
-        AssessRequest, Assessment, OrganizationUpdate, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest, Role)),
+        AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest, Role)),
+    modifiers(&ErrorResponses),
     tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
         (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"))
 )]
 #[derive(Debug)]
 pub struct ApiDoc;
+
+/// Adds to every operation the error answers it can give besides its own: a malformed request
+/// (400), no or a bad session or token (401), a role or a one-time password that forbids it
+/// (403), input refused (422), an unexpected fault (500); a path with an id may be missing or
+/// hidden (404); a request with a body may be too large (413) or not JSON (415); a write may
+/// meet a state that refuses it (409); signing in and changing a password may be throttled
+/// (429). Each is `ErrorBody`.
+#[derive(Debug)]
+struct ErrorResponses;
+
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Ref, ResponseBuilder};
+        let answer = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content_ref("application/json", Ref::from_schema_name("ErrorBody"))
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let throttled = path == "/api/v1/session" || path == "/api/v1/me/password";
+            let has_id = path.contains('{');
+            for (write, operation) in [
+                (false, item.get.as_mut()),
+                (true, item.post.as_mut()),
+                (true, item.put.as_mut()),
+                (true, item.delete.as_mut()),
+            ] {
+                let Some(operation) = operation else { continue };
+                let has_body = operation.request_body.is_some();
+                let mut add = |status: &str, description: &str, applies: bool| {
+                    if applies {
+                        operation
+                            .responses
+                            .responses
+                            .entry(status.to_owned())
+                            .or_insert_with(|| answer(description).into());
+                    }
+                };
+                add("400", "请求格式不正确 / malformed request", true);
+                add(
+                    "401",
+                    "未登录或令牌无效 / not signed in, or an invalid token",
+                    true,
+                );
+                add(
+                    "403",
+                    "无权执行，或须先修改一次性密码 / not permitted, or the one-time password must be changed first",
+                    true,
+                );
+                add("404", "对象不存在或无权访问 / not found", has_id);
+                add(
+                    "409",
+                    "当前状态不允许 / refused in the current state",
+                    write,
+                );
+                add("413", "请求内容过大 / request body too large", has_body);
+                add(
+                    "415",
+                    "请以所列格式提交 / unsupported content type",
+                    has_body,
+                );
+                add("422", "内容无效 / invalid input", true);
+                add("429", "尝试次数过多 / too many attempts", throttled);
+                add("500", "服务器内部错误 / internal error", true);
+            }
+        }
+    }
+}
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -529,6 +599,20 @@ async fn get_version(
 
 // --- evidence --------------------------------------------------------------------------------
 
+/// An upload form.
+#[derive(Debug, ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documents the multipart form that `read_upload` reads"
+)]
+pub struct UploadForm {
+    /// The file: PDF, PNG, JPEG, XLSX or DOCX, recognised by its bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// The criterion the file supports (an id of the application's scheme).
+    criterion: Option<String>,
+}
+
 /// Evidence attached to the latest version.
 #[utoipa::path(get, path = "/api/v1/applications/{id}/evidence", tag = "evidence", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<EvidenceItem>), (status = 404, body = ErrorBody)))]
@@ -544,7 +628,7 @@ async fn list_evidence(
 /// Attach a file (PDF, PNG, JPEG, XLSX, DOCX; type checked by content) to the draft,
 /// optionally to one criterion (`criterion` field).
 #[utoipa::path(post, path = "/api/v1/applications/{id}/evidence", tag = "evidence", params(("id" = i64, Path)),
-    request_body(content_type = "multipart/form-data", description = "fields: file, criterion (optional)"),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = EvidenceItem), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 async fn upload_evidence(
     State(state): State<AppState>,

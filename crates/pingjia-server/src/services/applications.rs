@@ -553,16 +553,23 @@ pub fn name_search(q: Option<&str>) -> AppResult<Option<&str>> {
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
 pub struct ListFilter {
     /// 状态 / state: draft, county_review, city_review, expert_review, public_notice, published,
-    /// returned, rejected, revoked, removed.
+    /// returned, rejected, revoked, removed, withdrawn, not_graded.
+    #[param(
+        pattern = r"^(|draft|county_review|city_review|expert_review|public_notice|published|returned|rejected|revoked|removed|withdrawn|not_graded)$"
+    )]
     pub state: Option<String>,
     /// 评价方案 / scheme id, e.g. `jiangsu-pool-2021`.
+    #[param(pattern = r"^[a-z0-9_.-]*$", max_length = 100)]
     pub scheme: Option<String>,
     /// 服务商类型 / provider type id within `scheme`, e.g. `network`.
+    #[param(pattern = r"^[a-z0-9_.-]*$", max_length = 100)]
     pub provider_type: Option<String>,
     /// 行政区划代码 / region code, e.g. `3205`: only organisations inside that region (and
     /// still only what the caller may see).
+    #[param(pattern = r"^[0-9]*$", max_length = 12)]
     pub region: Option<String>,
-    /// 单位名称包含 / part of the organisation's name.
+    /// 单位名称包含 / part of the organisation's name (no control characters, at most 100).
+    #[param(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", max_length = 100)]
     pub q: Option<String>,
 }
 
