@@ -48,6 +48,11 @@ impl AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> AppError {
+        if matches!(error, sqlx::Error::RowNotFound) {
+            // A row that vanished between two reads (removed concurrently) is missing, not a
+            // fault of the server.
+            return AppError::not_found();
+        }
         AppError::internal(format!("database: {error}"))
     }
 }
@@ -55,5 +60,18 @@ impl From<sqlx::Error> for AppError {
 impl From<anyhow::Error> for AppError {
     fn from(error: anyhow::Error) -> AppError {
         AppError::internal(format!("{error:#}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_that_vanished_is_missing_not_a_fault() {
+        let error = AppError::from(sqlx::Error::RowNotFound);
+        assert_eq!((error.status, error.code), (404, "not_found"));
+        let error = AppError::from(sqlx::Error::PoolTimedOut);
+        assert_eq!((error.status, error.code), (500, "internal"));
     }
 }

@@ -272,3 +272,46 @@ async fn an_acknowledged_upload_never_loses_its_file_to_a_removal() {
     );
     audit_verifies(&app).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_open_application_per_scheme_and_type_even_in_parallel() {
+    let app = Arc::new(TestApp::new().await);
+    let a = app.sign_in("applicant_a").await;
+    let statuses = parallel(&app, 10, |app, _| {
+        let a = a.clone();
+        async move {
+            app.post(
+                &a,
+                "/api/v1/applications",
+                json!({ "scheme": "jiangsu-pool-2021", "provider_type": "network" }),
+            )
+            .await
+            .status
+        }
+    })
+    .await;
+    assert_eq!(tally(&statuses, StatusCode::CREATED), 1, "{statuses:?}");
+    assert_eq!(tally(&statuses, StatusCode::CONFLICT), 9, "{statuses:?}");
+    // Another type, or another organisation, is another application.
+    assert_eq!(
+        app.post(
+            &a,
+            "/api/v1/applications",
+            json!({ "scheme": "jiangsu-pool-2021", "provider_type": "cloud_platform" }),
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    let b = app.sign_in("applicant_b").await;
+    assert!(app.new_application(&b, "network").await > 0);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'application_created'"
+        )
+        .await,
+        3
+    );
+    audit_verifies(&app).await;
+}
