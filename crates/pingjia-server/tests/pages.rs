@@ -412,7 +412,9 @@ async fn a_draft_saved_without_javascript_changes_the_grade() {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let saved = browser.post_form(&app, &path, &borrowed).await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(saved.location(), format!("{path}?notice=saved"));
+    let saved = browser.get(&app, saved.location()).await;
     saved.assert_contains(&["已保存", "value=\"20\""]);
     assert_eq!(result_grade(&saved), "三星");
 
@@ -428,14 +430,15 @@ async fn a_draft_saved_without_javascript_changes_the_grade() {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let saved = browser.post_form(&app, &path, &borrowed).await;
-    assert_eq!(saved.status, StatusCode::OK);
+    let saved = browser.get(&app, saved.location()).await;
     saved.assert_contains(&["value=\"很多钱\"", "应填写：", "有 1 个字段填写有误"]);
 
     // Submitting with a field in error is refused with the reason.
     let submitted = browser
         .post_form(&app, &format!("{path}/submit"), &[("csrf", &csrf)])
         .await;
-    assert_eq!(submitted.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(submitted.status, StatusCode::SEE_OTHER);
+    let submitted = browser.get(&app, submitted.location()).await;
     submitted.assert_contains(&["未能提交", "有 1 个字段填写有误"]);
 
     // Fixed and submitted in one go (the submit button posts the whole form).
@@ -939,8 +942,11 @@ async fn evidence_is_uploaded_and_removed_without_javascript() {
             multipart("evil.pdf", b"MZ\x90\x00 not a pdf"),
         )
         .await;
-    assert_eq!(refused.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    refused.assert_contains(&["上传失败", "仅接受"]);
+    // Back to the page (redirect after post), which says why in its language only.
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    let refused = browser.get(&app, refused.location()).await;
+    refused.assert_contains(&["上传失败", "仅接受", "（按内容识别）"]);
+    assert!(!refused.body.contains("checked by content"));
 
     let delete = {
         let marker = "/evidence/";
@@ -1303,4 +1309,171 @@ async fn the_evidence_list_names_the_subclass_and_offers_only_those_applied_for(
             .any(|(value, _)| value == "comprehensive_platform.access.devices"),
         "{options:?}"
     );
+}
+
+#[tokio::test]
+async fn a_refused_submission_lists_the_fields_in_error_each_linked_to_its_input() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "zhilian").await;
+    let id = application_id(&app, "zhilian", "comprehensive_platform").await;
+    let path = format!("/applications/{id}");
+    let page = browser.get(&app, &path).await;
+    let mut fields = form_fields(&page.body);
+    for (name, value) in fields.iter_mut() {
+        match name.as_str() {
+            "v:registered_capital" => *value = "很多钱".to_owned(),
+            "v:employees" => *value = "八十六".to_owned(),
+            _ => {}
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    // The submit button posts the whole form: saved, then refused, then back to the page.
+    let refused = browser
+        .post_form(&app, &format!("{path}/submit"), &borrowed)
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER, "{}", refused.body);
+    assert!(
+        refused.location().starts_with(&path),
+        "{}",
+        refused.location()
+    );
+    let page = browser.get(&app, refused.location()).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let start = page.body.find("id=\"submit-errors\"").expect("the refusal");
+    let refusal = &page.body[start..start + page.body[start..].find("</div>").unwrap()];
+    for (anchor, label) in [
+        ("f-v:registered_capital", "注册资金"),
+        ("f-v:employees", "员工总数"),
+    ] {
+        assert!(
+            refusal.contains(&format!("<a href=\"#{anchor}\">{label}</a>")),
+            "{anchor} in {refusal}"
+        );
+        assert!(
+            page.body.contains(&format!("id=\"{anchor}\"")),
+            "the input {anchor} exists"
+        );
+    }
+    assert!(refusal.contains("未能提交"));
+    // The message is shown once; reloading the page shows the page, not the refusal again.
+    let again = browser.get(&app, &path).await;
+    assert!(!again.body.contains("未能提交"));
+    again.assert_contains(&["有 2 个字段填写有误"]);
+}
+
+/// Where a browser stands after a POST: the page it was sent to, or the POST's own URL.
+async fn after_post(browser: &mut Browser, app: &TestApp, path: &str, page: &Page) -> Page {
+    if page.status.is_redirection() {
+        browser.get(app, page.location()).await
+    } else {
+        browser.get(app, path).await
+    }
+}
+
+#[tokio::test]
+async fn no_refused_post_leaves_the_browser_on_a_url_it_would_post_again() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "zhilian").await;
+    let draft = application_id(&app, "zhilian", "comprehensive_platform").await;
+    let submitted = application_id(&app, "zhilian", "data_collection").await;
+    let page = browser.get(&app, &format!("/applications/{draft}")).await;
+    let csrf = page.csrf();
+    let mut fields = form_fields(&page.body);
+    for (name, value) in fields.iter_mut() {
+        if name == "v:registered_capital" {
+            *value = "很多钱".to_owned();
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    // (path, form fields, what the page the browser then stands on says)
+    type Post<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
+    let form_posts: Vec<Post> = vec![
+        // A save (not refused: the values stay and their errors are shown).
+        (
+            format!("/applications/{draft}"),
+            borrowed.clone(),
+            "有 1 个字段填写有误",
+        ),
+        // A submission with a field in error.
+        (
+            format!("/applications/{draft}/submit"),
+            vec![("csrf", &csrf)],
+            "未能提交",
+        ),
+        // A save of an application under review.
+        (
+            format!("/applications/{submitted}"),
+            vec![("csrf", &csrf), ("v:employees", "1")],
+            "未能保存",
+        ),
+        (
+            "/applications/new".to_owned(),
+            vec![("csrf", &csrf)],
+            "请选择评价方案和服务商类型",
+        ),
+        (
+            "/organization".to_owned(),
+            vec![("csrf", &csrf), ("name", " "), ("kind", "enterprise")],
+            "单位名称",
+        ),
+        (
+            "/account/password".to_owned(),
+            vec![
+                ("csrf", &csrf),
+                ("current_password", "x"),
+                ("new_password", "Aa-1234567"),
+                ("confirm_password", "Aa-7654321"),
+            ],
+            "修改密码",
+        ),
+    ];
+    for (path, fields, shown) in form_posts {
+        let answer = browser.post_form(&app, &path, &fields).await;
+        let standing = after_post(&mut browser, &app, &path, &answer).await;
+        assert_eq!(
+            standing.status,
+            StatusCode::OK,
+            "after POST {path} ({}) the browser stands on a page that answers GET",
+            answer.status
+        );
+        assert!(
+            answer.status.is_redirection() || answer.body.contains(shown),
+            "{path}: {}",
+            answer.body
+        );
+        if answer.status.is_redirection() {
+            standing.assert_contains(&[shown]);
+        }
+    }
+
+    // A refused upload, in English: the message in the page's language only.
+    browser.get(&app, "/lang/en").await;
+    let boundary = "pingjiaboundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"evil.pdf\"\r\nContent-Type: application/pdf\r\n\r\nMZ not a pdf\r\n--{boundary}--\r\n").as_bytes());
+    let path = format!("/applications/{draft}/evidence");
+    let answer = browser
+        .send(
+            &app,
+            Method::POST,
+            &path,
+            Some(&format!("multipart/form-data; boundary={boundary}")),
+            body,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let standing = after_post(&mut browser, &app, &path, &answer).await;
+    assert_eq!(standing.status, StatusCode::OK);
+    standing.assert_contains(&["Upload failed", "files are accepted (checked by content)"]);
+    assert!(!standing.body.contains("按内容识别"));
 }

@@ -6,8 +6,7 @@ use super::form::{self, FormSource};
 use super::{PageActor, form_value, notice_text, parse_form, script_json, serde_value, tr};
 use crate::context::AppState;
 use crate::error::{AppError, AppResult};
-use crate::http::error::status_of;
-use crate::http::extract::{read_upload, require_file};
+use crate::http::extract::{cookie, read_upload, require_file, set_cookie};
 use crate::services::actor::Role;
 use crate::services::applications::{self, ApplicationDetail, EvidenceItem, ListFilter};
 use crate::services::assessment as assess;
@@ -17,7 +16,7 @@ use crate::services::records::{self as store, Page, Scope};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::handler::Handler as _;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use minijinja::{Value, context};
@@ -473,6 +472,7 @@ struct Messages {
 
 async fn show(
     State(state): State<AppState>,
+    headers: HeaderMap,
     page: PageActor,
     Path(id): Path<i64>,
     Query(query): Query<ShowQuery>,
@@ -481,11 +481,102 @@ async fn show(
     let old_version = query
         .version
         .is_some_and(|number| detail.versions.last().is_some_and(|v| v.number != number));
-    let messages = Messages {
+    let mut messages = Messages {
         notice: notice_text(query.notice.as_deref()),
         ..Messages::default()
     };
-    render_detail(&state, &page, detail, old_version, messages, StatusCode::OK).await
+    let flash = take_flash(&headers, id);
+    if let Some((kind, message)) = &flash {
+        let slot = match kind {
+            Refused::Save => &mut messages.save_error,
+            Refused::Submit => &mut messages.submit_error,
+            Refused::Evidence => &mut messages.evidence_error,
+        };
+        *slot = Some(message.clone());
+    }
+    let mut response =
+        render_detail(&state, &page, detail, old_version, messages, StatusCode::OK).await?;
+    if flash.is_some() {
+        // Shown once: a reload shows the page as it is.
+        let clear = set_cookie(&state, &headers, FLASH_COOKIE, "", 0);
+        if let Ok(value) = clear.parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    Ok(response)
+}
+
+/// What a refused POST of the application page was, for the message carried to the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refused {
+    Save,
+    Submit,
+    Evidence,
+}
+
+impl Refused {
+    fn as_str(self) -> &'static str {
+        match self {
+            Refused::Save => "save",
+            Refused::Submit => "submit",
+            Refused::Evidence => "evidence",
+        }
+    }
+}
+
+/// The cookie that carries a refusal's message across the redirect after a refused POST, so
+/// that no page is left on a URL the browser would post again on reload (or that answers
+/// only POST): `<application id>|<what>|<message in the page's language>`, percent-encoded,
+/// for two minutes, shown once.
+const FLASH_COOKIE: &str = "flash";
+
+/// Redirects to the application page, which shows why the POST was refused.
+fn refused(
+    state: &AppState,
+    headers: &HeaderMap,
+    page: &PageActor,
+    id: i64,
+    kind: Refused,
+    error: &AppError,
+) -> Response {
+    let message: String = super::message_in(page.lang, &error.message)
+        .chars()
+        .take(500)
+        .collect();
+    let value = super::percent_encode(&format!("{id}|{}|{message}", kind.as_str()));
+    let cookie = set_cookie(state, headers, FLASH_COOKIE, &value, 120);
+    let anchor = match kind {
+        Refused::Evidence => "#evidence",
+        Refused::Save | Refused::Submit => "#messages",
+    };
+    (
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to(&format!("/applications/{id}{anchor}")),
+    )
+        .into_response()
+}
+
+/// The refusal carried to this application's page, if any.
+fn take_flash(headers: &HeaderMap, id: i64) -> Option<(Refused, String)> {
+    let text = super::percent_decode(cookie(headers, FLASH_COOKIE)?);
+    let mut parts = text.splitn(3, '|');
+    if parts.next()? != id.to_string() {
+        return None;
+    }
+    let kind = match parts.next()? {
+        "save" => Refused::Save,
+        "submit" => Refused::Submit,
+        "evidence" => Refused::Evidence,
+        _ => return None,
+    };
+    Some((kind, parts.next()?.to_owned()))
+}
+
+/// A refusal the page explains: input it cannot take (422, and for files 413 and 415) or a
+/// state that does not allow it (409). Anything else (not found, forbidden, a failure) is the
+/// error page.
+fn explained(error: &AppError) -> bool {
+    matches!(error.status, 409 | 413 | 415 | 422)
 }
 
 fn target<'s>(
@@ -701,22 +792,24 @@ async fn render_detail(
     )
 }
 
-/// The form POST without JavaScript: saves the draft and shows the page with the new result.
+/// The form POST without JavaScript: saves the draft and goes back to the page (redirect after
+/// post), which shows the new result and any field errors.
 async fn save(
     State(state): State<AppState>,
+    headers: HeaderMap,
     page: PageActor,
     Path(id): Path<i64>,
     body: String,
 ) -> AppResult<Response> {
     let pairs = parse_form(&body);
     page.check_csrf(form_value(&pairs, "csrf"))?;
-    save_from_form(&state, &page, id, &pairs).await?;
-    let detail = applications::detail(&state, &page.actor, id).await?;
-    let messages = Messages {
-        notice: Some("已保存"),
-        ..Messages::default()
-    };
-    render_detail(&state, &page, detail, false, messages, StatusCode::OK).await
+    match save_from_form(&state, &page, id, &pairs).await {
+        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?notice=saved")).into_response()),
+        Err(error) if explained(&error) => {
+            Ok(refused(&state, &headers, &page, id, Refused::Save, &error))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 async fn save_from_form(
@@ -743,9 +836,11 @@ async fn save_from_form(
 }
 
 /// Submits the draft; when the declaration form itself was posted (`form=draft`), it is saved
-/// first, so the button works without JavaScript and without a separate save.
+/// first, so the button works without JavaScript and without a separate save. A refusal goes
+/// back to the page, which lists the fields in error, each linked to its input.
 async fn submit(
     State(state): State<AppState>,
+    headers: HeaderMap,
     page: PageActor,
     Path(id): Path<i64>,
     body: String,
@@ -753,18 +848,24 @@ async fn submit(
     let pairs = parse_form(&body);
     page.check_csrf(form_value(&pairs, "csrf"))?;
     if form_value(&pairs, "form") == "draft" {
-        save_from_form(&state, &page, id, &pairs).await?;
+        match save_from_form(&state, &page, id, &pairs).await {
+            Ok(()) => {}
+            Err(error) if explained(&error) => {
+                return Ok(refused(&state, &headers, &page, id, Refused::Save, &error));
+            }
+            Err(error) => return Err(error),
+        }
     }
     match applications::submit(&state, &page.actor, id).await {
         Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?notice=submitted")).into_response()),
-        Err(error) if matches!(error.status, 409 | 422) => {
-            let detail = applications::detail(&state, &page.actor, id).await?;
-            let messages = Messages {
-                submit_error: Some(super::message_in(page.lang, &error.message)),
-                ..Messages::default()
-            };
-            render_detail(&state, &page, detail, false, messages, status_of(&error)).await
-        }
+        Err(error) if explained(&error) => Ok(refused(
+            &state,
+            &headers,
+            &page,
+            id,
+            Refused::Submit,
+            &error,
+        )),
         Err(error) => Err(error),
     }
 }
@@ -773,26 +874,48 @@ async fn submit(
 /// `csrf` field), never in the URL, and is checked before anything is stored.
 async fn upload(
     State(state): State<AppState>,
+    headers: HeaderMap,
     page: PageActor,
     Path(id): Path<i64>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
     let multipart =
         multipart.map_err(|_| AppError::invalid("请选择要上传的文件 / choose a file to upload"))?;
-    let (upload, csrf) = read_upload(multipart, state.config.max_upload_bytes).await?;
+    // A file refused while it is read (too large, malformed) goes back to the page too: the
+    // message is the server's own, so carrying it before the token is read shows nothing a
+    // forged request could choose.
+    let (upload, csrf) = match read_upload(multipart, state.config.max_upload_bytes).await {
+        Ok(read) => read,
+        Err(error) if explained(&error) => {
+            return Ok(refused(
+                &state,
+                &headers,
+                &page,
+                id,
+                Refused::Evidence,
+                &error,
+            ));
+        }
+        Err(error) => return Err(error),
+    };
     page.check_csrf(csrf.as_deref().unwrap_or_default())?;
-    match evidence::upload(&state, &page.actor, id, require_file(upload)?).await {
+    let result = match require_file(upload) {
+        Ok(upload) => evidence::upload(&state, &page.actor, id, upload).await,
+        Err(error) => Err(error),
+    };
+    match result {
         Ok(_) => Ok(
             Redirect::to(&format!("/applications/{id}?notice=uploaded#evidence")).into_response(),
         ),
-        Err(error) if (400..500).contains(&error.status) && error.status != 404 => {
-            let detail = applications::detail(&state, &page.actor, id).await?;
-            let messages = Messages {
-                evidence_error: Some(super::message_in(page.lang, &error.message)),
-                ..Messages::default()
-            };
-            render_detail(&state, &page, detail, false, messages, status_of(&error)).await
-        }
+        // Back to the page, which says why (redirect after post).
+        Err(error) if explained(&error) => Ok(refused(
+            &state,
+            &headers,
+            &page,
+            id,
+            Refused::Evidence,
+            &error,
+        )),
         Err(error) => Err(error),
     }
 }

@@ -319,6 +319,7 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("社会团体", "Social organisation"),
     ("应填写：{}（当前：{}）", "Expected: {} (given: {})"),
     ("无，2019-05-01", "none, 2019-05-01"),
+    ("未能保存", "Not saved"),
     // rubric scores
     ("汇总", "Aggregate"),
     (

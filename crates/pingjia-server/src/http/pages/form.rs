@@ -52,6 +52,19 @@ pub struct FormModel {
     /// Field errors that belong to no input of the form.
     pub other_errors: Vec<String>,
     pub error_count: usize,
+    /// Every field error in the form's order, with the id of the element it is shown beside
+    /// (the input, or the row when the form is read-only), for a list that links to them.
+    pub errors: Vec<ErrorLink>,
+}
+
+/// One field error in a list of them.
+#[derive(Debug, Serialize)]
+pub struct ErrorLink {
+    /// The element id to link to (`f-v:registered_capital`); none for an error that belongs to
+    /// no input.
+    pub anchor: Option<String>,
+    pub label: String,
+    pub message: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -214,7 +227,9 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
         .collect();
     let mut errors: Vec<(&FieldError, bool)> =
         assessment.field_errors.iter().map(|e| (e, false)).collect();
-    let mut take_errors = |path: &str| -> Option<String> {
+    let mut links: Vec<ErrorLink> = Vec::new();
+    // The errors of a path (and of the paths inside it), shown beside the element `anchor`.
+    let mut take_errors = |path: &str, anchor: String, label: &str| -> Option<String> {
         let mut messages = Vec::new();
         for (error, used) in errors.iter_mut() {
             let matches = error.field == path
@@ -224,10 +239,24 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
                     .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'));
             if matches && !*used {
                 *used = true;
-                messages.push(error_text(lang, error));
+                let message = error_text(lang, error);
+                links.push(ErrorLink {
+                    anchor: Some(anchor.clone()),
+                    label: error.label.clone().unwrap_or_else(|| label.to_owned()),
+                    message: message.clone(),
+                });
+                messages.push(message);
             }
         }
         (!messages.is_empty()).then(|| messages.join("；"))
+    };
+    let editable = source.editable;
+    let anchor = |input: &str, row: &str| {
+        if editable {
+            format!("f-{input}")
+        } else {
+            format!("row-{row}")
+        }
     };
 
     let values = body.get("values").and_then(Json::as_object);
@@ -238,13 +267,32 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
         sections: Vec::new(),
         org_kind: String::new(),
         org_kinds: Vec::new(),
-        org_kind_error: take_errors("organization"),
+        org_kind_error: take_errors(
+            "organization",
+            if editable {
+                "f-org_kind"
+            } else {
+                "s-organization"
+            }
+            .to_owned(),
+            tr(lang, "单位性质"),
+        ),
         subclasses: Vec::new(),
-        subclass_error: take_errors("subclasses"),
+        subclass_error: take_errors(
+            "subclasses",
+            if editable {
+                "f-subclass"
+            } else {
+                "s-organization"
+            }
+            .to_owned(),
+            tr(lang, "申报子类"),
+        ),
         fields: Vec::new(),
         scores: Vec::new(),
         other_errors: Vec::new(),
         error_count: assessment.field_errors.len(),
+        errors: Vec::new(),
     };
     let declared_kind = body
         .pointer("/organization/kind")
@@ -298,7 +346,11 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
                 None => {
                     first_row.insert(field_index, label.clone());
                     model.fields.push(field.id.clone());
-                    input.error = take_errors(&input.path);
+                    input.error = take_errors(
+                        &input.path,
+                        anchor(&input.name, &criterion.id),
+                        &input.label,
+                    );
                 }
             }
             inputs.push(input);
@@ -308,10 +360,18 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
             let raw = self_scores.and_then(|s| s.get(key).or_else(|| s.get(&criterion.id)));
             let path = format!("self_scores.{key}");
             model.scores.push(key.to_owned());
+            let name = format!("s:{key}");
+            let here = anchor(&name, &criterion.id);
+            let score_label = tr(lang, "申报单位自评分");
             inputs.push(Input {
-                name: format!("s:{key}"),
-                error: take_errors(&path)
-                    .or_else(|| take_errors(&format!("self_scores.{}", criterion.id))),
+                error: take_errors(&path, here.clone(), score_label).or_else(|| {
+                    take_errors(
+                        &format!("self_scores.{}", criterion.id),
+                        here.clone(),
+                        score_label,
+                    )
+                }),
+                name,
                 path,
                 field: key.to_owned(),
                 label: tr(lang, "申报单位自评分").to_owned(),
@@ -398,14 +458,20 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
         };
         group.rows.push(row);
     }
-    model.other_errors = errors
-        .iter()
-        .filter(|(_, used)| !used)
-        .map(|(error, _)| {
-            let label = error.label.clone().unwrap_or_else(|| error.field.clone());
-            format!("{label}：{}", error_text(lang, error))
-        })
-        .collect();
+    model.errors = links;
+    for (error, used) in &errors {
+        if *used {
+            continue;
+        }
+        let label = error.label.clone().unwrap_or_else(|| error.field.clone());
+        let message = error_text(lang, error);
+        model.other_errors.push(format!("{label}：{message}"));
+        model.errors.push(ErrorLink {
+            anchor: None,
+            label,
+            message,
+        });
+    }
     model
 }
 
@@ -525,7 +591,11 @@ pub fn status_id(status: pingjia_core::Status) -> String {
 }
 
 /// Subclass indices the declaration applies for; all when it names none.
-pub fn selected_subclasses(scheme: &Scheme, provider_type: Option<usize>, body: &Json) -> Vec<usize> {
+pub fn selected_subclasses(
+    scheme: &Scheme,
+    provider_type: Option<usize>,
+    body: &Json,
+) -> Vec<usize> {
     let Some(t) = provider_type else {
         return Vec::new();
     };
