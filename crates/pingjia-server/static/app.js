@@ -119,8 +119,13 @@
     var body = document.getElementById("result-body");
     if (!body) return;
     var parts = [];
-    parts.push(el("p", { class: "grade-line" }, el("span", { class: gradeClass(report, true) }, report.grade)));
-    if (report.grade_basis) parts.push(el("p", { class: "basis" }, T("依据") + "：" + report.grade_basis));
+    parts.push(el("p", { class: "grade-line" }, el("span", { class: gradeClass(report, true) }, T(report.grade))));
+    // A new draft says what is still to fill rather than a grade.
+    if (assessment.unfilled !== undefined && assessment.unfilled !== null) {
+      parts.push(el("p", { class: "basis" }, F("尚未填写：还有 {} 项待填", assessment.unfilled)));
+    } else if (report.grade_basis) {
+      parts.push(el("p", { class: "basis" }, T("依据") + "：" + report.grade_basis));
+    }
     if (report.max_score !== undefined) {
       var score = T("专家评分") + "：" + (report.score === undefined ? "—" : report.score) + " / " + report.max_score;
       if (report.self_score !== undefined) score += "；" + T("申报单位自评分") + " " + report.self_score;
@@ -160,7 +165,7 @@
     body.replaceChildren.apply(body, parts);
 
     document.querySelectorAll("[data-grade]").forEach(function (badge) {
-      badge.textContent = report.grade;
+      badge.textContent = T(report.grade);
       badge.classList.remove("stars-3", "stars-4", "stars-5");
       if (report.stars) badge.classList.add("stars-" + report.stars);
     });

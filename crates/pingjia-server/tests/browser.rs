@@ -285,7 +285,7 @@ async fn an_applicant_fills_a_jiangsu_declaration_and_watches_the_grade_change()
         .await
         .unwrap();
     browser
-        .wait_text("#result-body .grade-badge", |t| t == "不予定级")
+        .wait_text("#result-body .grade-badge", |t| t == "尚未填写")
         .await;
 
     // 企业基本条件 and a 三星 table through 工业互联网人才培训 (四（六）评估标准).

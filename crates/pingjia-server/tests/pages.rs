@@ -1477,3 +1477,43 @@ async fn no_refused_post_leaves_the_browser_on_a_url_it_would_post_again() {
     standing.assert_contains(&["Upload failed", "files are accepted (checked by content)"]);
     assert!(!standing.body.contains("按内容识别"));
 }
+
+#[tokio::test]
+async fn a_blank_draft_says_what_is_still_to_fill_not_a_grade() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "yunshu").await;
+    let csrf = browser.get(&app, "/applications/new").await.csrf();
+    let created = browser
+        .post_form(
+            &app,
+            "/applications/new",
+            &[("csrf", &csrf), ("target", "jiangsu-pool-2021/supporting")],
+        )
+        .await;
+    let path = created.location().split('?').next().unwrap().to_owned();
+    let page = browser.get(&app, &path).await;
+    assert_eq!(result_grade(&page), "尚未填写");
+    page.assert_contains(&["尚未填写：还有 "]);
+    assert!(
+        !visible_text(&page.body).contains("不予定级"),
+        "a blank draft is not graded yet"
+    );
+    let list = browser.get(&app, "/applications").await;
+    assert!(!list.body.contains("不予定级"), "{}", list.body);
+
+    // Once something is filled in, the grade is the engine's.
+    let mut fields = form_fields(&page.body);
+    for (name, value) in fields.iter_mut() {
+        if name == "v:registered_capital" {
+            *value = "150万".to_owned();
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = browser.post_form(&app, &path, &borrowed).await;
+    let page = browser.get(&app, saved.location()).await;
+    assert_eq!(result_grade(&page), "不予定级");
+    assert!(!visible_text(&page.body).contains("尚未填写"));
+}

@@ -4,7 +4,8 @@
 
 use pingjia_core::declaration::{InputError, read_value};
 use pingjia_core::engine::Round;
-use pingjia_core::{Catalog, Report, Scheme, evaluate, read_declaration, report};
+use pingjia_core::scheme::Test;
+use pingjia_core::{Catalog, Declaration, Report, Scheme, evaluate, read_declaration, report};
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
@@ -17,7 +18,14 @@ pub struct Assessment {
     /// Problems with individual fields; the values stay in the draft.
     #[schema(value_type = Vec<Object>)]
     pub field_errors: Vec<FieldError>,
+    /// While nothing is filled in (a new draft): how many items the form asks for. The grade
+    /// then reads 「尚未填写」 rather than the engine's 「不予定级」.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unfilled: Option<usize>,
 }
+
+/// The grade of a declaration in which nothing is filled in yet.
+pub const NOT_FILLED: &str = "尚未填写";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldError {
@@ -50,10 +58,52 @@ pub fn assess(
 ) -> Assessment {
     let (declaration, errors) = read_partial(scheme, provider_type, body);
     let evaluation = evaluate(scheme, &declaration, round);
-    Assessment {
-        report: report(&evaluation),
-        field_errors: errors.into_iter().map(FieldError::from).collect(),
+    let mut report = report(&evaluation);
+    let unfilled = (errors.is_empty() && nothing_filled(&declaration))
+        .then(|| items_to_fill(scheme, provider_type));
+    if let Some(count) = unfilled {
+        // Not a finding about the applicant yet: say what is still to fill.
+        report.grade = NOT_FILLED.to_owned();
+        report.grade_basis = Some(format!("还有 {count} 项待填"));
     }
+    Assessment {
+        report,
+        field_errors: errors.into_iter().map(FieldError::from).collect(),
+        unfilled,
+    }
+}
+
+/// Whether a declaration states nothing yet: no value, no confirmed value, no score. (The
+/// organisation's kind comes from its profile and the subclasses are a choice, not an answer.)
+fn nothing_filled(declaration: &Declaration) -> bool {
+    declaration.declared.iter().all(Option::is_none)
+        && declaration.confirmed.iter().all(Option::is_none)
+        && declaration.self_scores.iter().all(Option::is_none)
+        && declaration.experts.is_empty()
+}
+
+/// The items a form asks for: each field read by the rows of the provider type once, and each
+/// scored item's self score.
+pub fn items_to_fill(scheme: &Scheme, provider_type: Option<usize>) -> usize {
+    let mut fields = Vec::new();
+    let mut scores = 0;
+    for criterion in scheme
+        .criteria
+        .iter()
+        .filter(|c| scheme.applies_to(c, provider_type))
+    {
+        match &criterion.test {
+            Test::Levels { field, .. }
+            | Test::NotWithinYears { field, .. }
+            | Test::OneOf { field }
+            | Test::Records { field, .. } => fields.push(*field),
+            Test::AnyOf { alternatives } => fields.extend(alternatives.iter().map(|a| a.field)),
+            Test::Score { .. } => scores += 1,
+        }
+    }
+    fields.sort_unstable();
+    fields.dedup();
+    fields.len() + scores
 }
 
 /// Reads what can be read: invalid values are dropped (and reported), valid ones kept.
@@ -144,5 +194,43 @@ fn empty(scheme: &Scheme, provider_type: Option<usize>) -> pingjia_core::Declara
         confirmed: vec![None; scheme.fields.len()],
         experts: Vec::new(),
         self_scores: vec![None; scheme.criteria.len()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jiangsu(kind: &str) -> (Catalog, usize) {
+        let catalog = Catalog::builtin().unwrap();
+        let scheme = catalog
+            .schemes
+            .iter()
+            .find(|s| s.id == "jiangsu-pool-2021")
+            .unwrap();
+        let kind = scheme.provider_type(kind).unwrap();
+        (catalog, kind)
+    }
+
+    #[test]
+    fn a_blank_declaration_is_not_graded_but_counted() {
+        let (catalog, kind) = jiangsu("supporting");
+        let scheme = catalog
+            .schemes
+            .iter()
+            .find(|s| s.id == "jiangsu-pool-2021")
+            .unwrap();
+        let round = Round::from_scheme(scheme);
+        let blank =
+            json!({ "organization": { "kind": "enterprise" }, "values": {}, "confirmed": {} });
+        let assessment = assess(scheme, Some(kind), &blank, &round);
+        let count = assessment.unfilled.expect("nothing filled");
+        assert!(count > 20, "{count}");
+        assert_eq!(assessment.report.grade, NOT_FILLED);
+        assert_eq!(assessment.report.stars, Some(0));
+        let one = json!({ "values": { "registered_capital": "150万" } });
+        let assessment = assess(scheme, Some(kind), &one, &round);
+        assert_eq!(assessment.unfilled, None);
+        assert_eq!(assessment.report.grade, "不予定级");
     }
 }

@@ -320,6 +320,11 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("应填写：{}（当前：{}）", "Expected: {} (given: {})"),
     ("无，2019-05-01", "none, 2019-05-01"),
     ("未能保存", "Not saved"),
+    ("尚未填写", "Not filled in yet"),
+    (
+        "尚未填写：还有 {} 项待填",
+        "Nothing filled in yet: {} items to fill in",
+    ),
     // rubric scores
     ("汇总", "Aggregate"),
     (
