@@ -1,4 +1,4 @@
-//! The life of an application (DESIGN.md §4) as pure rules: states, roles, actions, and
+//! The life of an application (docs/workflow.md) as pure rules: states, roles, actions, and
 //! the one function, [`next`], that says whether an action may move an application on.
 //!
 //! The procedure is the one the seeds prescribe:
@@ -84,7 +84,7 @@ macro_rules! named {
 
 named! {
     /// Where an application is in its life. The first ten ids are the server's; `withdrawn`
-    /// and `not_graded` complete DESIGN.md §4.
+    /// and `not_graded` complete the states of docs/workflow.md §1 States.
     State("状态", "state") {
         /// Being written by the applicant; editable.
         Draft = "draft", "草稿", "Draft";
@@ -108,7 +108,8 @@ named! {
         Removed = "removed", "已除名", "Removed";
         /// Withdrawn by the applicant before a decision.
         Withdrawn = "withdrawn", "已撤回", "Withdrawn";
-        /// Evaluated, and no grade or recognition reached (DESIGN.md §3.1 「不予定级」).
+        /// Evaluated, and no grade or recognition reached (「不予定级」: 003 二（二）1 grades
+        /// 三、四、五星 only; docs/workflow.md §1 States).
         NotGraded = "not_graded", "不予定级/认定", "Not graded";
     }
 }
@@ -124,8 +125,9 @@ impl State {
 }
 
 named! {
-    /// Who acts (DESIGN.md §2), with the server's role ids. Experts score and the public
-    /// files objections, but neither moves an application: they have no transitions.
+    /// Who acts (docs/workflow.md §2 Roles), with the server's role ids. Experts score and
+    /// the public files objections, but neither moves an application: they have no
+    /// transitions.
     Role("角色", "role") {
         Applicant = "applicant", "申报单位", "Applicant";
         /// 区县经信/工信局.
@@ -148,7 +150,7 @@ named! {
         /// (002 第五条、第八条（一）; 003 三、2 「每半年度组织开展1次」).
         Submit = "submit", "提交", "Submit";
         /// Applicant submits a returned application again, as a new version; it starts again
-        /// at the county (DESIGN.md §4 「a returned application is resubmitted as a new version」).
+        /// at the county (docs/workflow.md §9 Editing and versions).
         Resubmit = "resubmit", "重新提交", "Resubmit";
         /// Applicant withdraws before any decision: while under review or returned.
         Withdraw = "withdraw", "撤回", "Withdraw";
@@ -212,7 +214,7 @@ pub struct Facts {
     /// The actor's organisation is the applicant (applicant actions).
     pub owner: bool,
     /// The application's organisation lies inside the actor's region (reviewer and authority
-    /// actions; DESIGN.md §2 「A reviewer sees only applications inside their region」).
+    /// actions; docs/workflow.md §6 Facts; 002 第四条 「所辖区域」).
     pub in_region: bool,
     /// The review chain has a city level between county and authority. `false` for
     /// 昆山市、泰兴市、沭阳县 (003 二（二）1) and for Shaoxing, where the city is the authority.
@@ -519,8 +521,9 @@ pub fn actions_for(state: State, role: Role, facts: &Facts, today: NaiveDate) ->
 }
 
 /// Whether the applicant may edit the application: only as a draft or when returned for
-/// correction. Every submitted version is immutable (DESIGN.md §4); an application under
-/// review is not edited, it is returned and resubmitted as a new version.
+/// correction. Every submitted version is immutable (docs/workflow.md §9 Editing and
+/// versions); an application under review is not edited, it is returned and resubmitted
+/// as a new version.
 pub fn editable(state: State) -> bool {
     matches!(state, State::Draft | State::Returned)
 }

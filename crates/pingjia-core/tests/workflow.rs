@@ -1,7 +1,8 @@
-//! The workflow of DESIGN.md §4, checked against expectations written out by hand from the
-//! design and the seeds (002 第八条, 003 二（二）, 三), not from the code: the main paths of
-//! Jiangsu (county → city → province) and of chains without a city level, returns,
-//! withdrawals, rejections, refusals, and properties over random sequences of actions.
+//! The workflow of docs/workflow.md, checked against expectations written out by hand from
+//! that document and the seeds (002 第八条, 003 二（二）, 三), not from the code: the main
+//! paths of Jiangsu (county → city → province) and of chains without a city level,
+//! returns, withdrawals, rejections, refusals, and properties over random sequences of
+//! actions.
 
 use chrono::NaiveDate;
 use pingjia_core::workflow::{
@@ -619,7 +620,7 @@ fn buttons_per_state_and_role() {
 // ---------------------------------------------------------------------------------------
 // Every accepted transition, over every state, action, role and combination of facts
 
-/// The edges of DESIGN.md §4 with the seeds' levels, written out by hand:
+/// The edges of docs/workflow.md §5 Actions with the seeds' levels, written out by hand:
 /// (from, action, role, to).
 fn expected_edges() -> BTreeSet<(State, Action, Role, State)> {
     [
@@ -695,8 +696,8 @@ fn facts_from_bits(bits: u8) -> Facts {
     }
 }
 
-/// The conditions of DESIGN.md §4 and the seeds, written out by hand, that an accepted
-/// transition must satisfy.
+/// The conditions of docs/workflow.md §6 Facts and the seeds, written out by hand, that an
+/// accepted transition must satisfy.
 fn conditions_hold(t: &Transition, role: Role, f: &Facts) -> Result<(), String> {
     let check = |ok: bool, what: &str| if ok { Ok(()) } else { Err(what.to_owned()) };
     if role == R::Applicant {
