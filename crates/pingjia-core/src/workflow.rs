@@ -79,6 +79,15 @@ macro_rules! named {
                 f.write_str(self.as_str())
             }
         }
+
+        /// Reads a stored id (a database column is read through this once, at its edge).
+        impl TryFrom<String> for $name {
+            type Error = UnknownId;
+
+            fn try_from(text: String) -> Result<Self, UnknownId> {
+                text.parse()
+            }
+        }
     };
 }
 
@@ -139,6 +148,21 @@ named! {
         Expert = "expert", "评审专家", "Expert";
         SystemAdmin = "system_admin", "系统管理员", "System administrator";
         Public = "public", "公众", "Public";
+    }
+}
+
+impl Role {
+    /// Roles bound to a region: they see the applications of organisations inside it.
+    pub fn is_regional(self) -> bool {
+        matches!(
+            self,
+            Role::CountyReviewer | Role::CityReviewer | Role::AuthorityAdmin
+        )
+    }
+
+    /// Roles an account can have (the public signs in as nobody).
+    pub fn is_account(self) -> bool {
+        self != Role::Public
     }
 }
 

@@ -27,7 +27,7 @@ pub enum Method {
 }
 
 /// The kind of the applying organisation, which decides exemptions (注1, 注3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgKind {
     Enterprise,
@@ -68,6 +68,15 @@ impl OrgKind {
             OrgKind::PublicInstitution => "事业单位",
             OrgKind::SocialOrganization => "社会团体",
         }
+    }
+}
+
+/// Reads a stored id or label (a database column is read through this once, at its edge).
+impl TryFrom<String> for OrgKind {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<OrgKind, String> {
+        OrgKind::parse(&text).ok_or_else(|| format!("unknown organisation kind `{text}`"))
     }
 }
 
