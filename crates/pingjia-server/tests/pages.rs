@@ -1517,3 +1517,58 @@ async fn a_blank_draft_says_what_is_still_to_fill_not_a_grade() {
     assert_eq!(result_grade(&page), "不予定级");
     assert!(!visible_text(&page.body).contains("尚未填写"));
 }
+
+#[tokio::test]
+async fn impossible_values_are_refused_beside_their_field() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "zhilian").await;
+    let id = application_id(&app, "zhilian", "comprehensive_platform").await;
+    let path = format!("/applications/{id}");
+    let page = browser.get(&app, &path).await;
+    let mut fields = form_fields(&page.body);
+    for (name, value) in fields.iter_mut() {
+        match name.as_str() {
+            // A share above 100 %; dates after the round's cut-off (2021-06-30).
+            "v:rd_expense_ratio" => *value = "120%".to_owned(),
+            "v:established_on" => *value = "2022-03-01".to_owned(),
+            "v:platform_online_on" => *value = "2021-07-01".to_owned(),
+            _ => {}
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = browser.post_form(&app, &path, &borrowed).await;
+    let page = browser.get(&app, saved.location()).await;
+    page.assert_contains(&[
+        "有 3 个字段填写有误",
+        "value=\"120%\"",
+        "value=\"2022-03-01\"",
+    ]);
+    let error_of = |name: &str| -> String {
+        let marker = format!("id=\"e-{name}\"");
+        let start = page
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{marker}"));
+        let rest = &page.body[start..];
+        let open = rest.find('>').unwrap() + 1;
+        rest[open..open + rest[open..].find('<').unwrap()].to_owned()
+    };
+    assert_eq!(
+        error_of("v:rd_expense_ratio"),
+        "应填写：不超过 100% 的比例（当前：120%）"
+    );
+    assert_eq!(
+        error_of("v:established_on"),
+        "应填写：不晚于本批次时间计算截止日期（2021-06-30）的日期（当前：2022-03-01）"
+    );
+    assert!(error_of("v:platform_online_on").contains("2021-06-30"));
+    // Refused like values that cannot be read: the submission lists them.
+    let refused = browser
+        .post_form(&app, &format!("{path}/submit"), &[("csrf", &page.csrf())])
+        .await;
+    let page = browser.get(&app, refused.location()).await;
+    page.assert_contains(&["未能提交", "<a href=\"#f-v:rd_expense_ratio\">"]);
+}

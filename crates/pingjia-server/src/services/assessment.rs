@@ -2,9 +2,11 @@
 //! the input errors, field by field. Values that do not parse are kept in the draft and
 //! reported beside their field; the assessment uses the rest.
 
-use pingjia_core::declaration::{InputError, read_value};
+use chrono::NaiveDate;
+use pingjia_core::declaration::{InputError, Value, read_value};
 use pingjia_core::engine::Round;
-use pingjia_core::scheme::Test;
+use pingjia_core::scheme::{Field, FieldKind, Test};
+use pingjia_core::units::Unit;
 use pingjia_core::{Catalog, Declaration, Report, Scheme, evaluate, read_declaration, report};
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
@@ -49,14 +51,32 @@ impl From<InputError> for FieldError {
 }
 
 /// Grades a declaration body (`{organization, subclasses, values, confirmed, …}`) for a scheme
-/// and provider type, reading what can be read.
+/// and provider type, reading what can be read. Values that cannot be true are refused like
+/// values that cannot be read ([`impossible`]): a share above 100 %, a date after the round's
+/// cut-off date where the row counts years up to it.
 pub fn assess(
     scheme: &Scheme,
     provider_type: Option<usize>,
     body: &Json,
     round: &Round,
 ) -> Assessment {
-    let (declaration, errors) = read_partial(scheme, provider_type, body);
+    assess_on(scheme, provider_type, body, round, None)
+}
+
+/// [`assess`] on a given day (China time, [`crate::context::AppState::today`]): dates in the
+/// future are refused too.
+pub fn assess_on(
+    scheme: &Scheme,
+    provider_type: Option<usize>,
+    body: &Json,
+    round: &Round,
+    today: Option<NaiveDate>,
+) -> Assessment {
+    let limits = Limits {
+        cutoff: round.cutoff,
+        today,
+    };
+    let (declaration, errors) = read_checked(scheme, provider_type, body, Some(&limits));
     let evaluation = evaluate(scheme, &declaration, round);
     let mut report = report(&evaluation);
     let unfilled = (errors.is_empty() && nothing_filled(&declaration))
@@ -106,11 +126,102 @@ pub fn items_to_fill(scheme: &Scheme, provider_type: Option<usize>) -> usize {
     fields.len() + scores
 }
 
+/// What a value cannot exceed: the round's cut-off date and today.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    cutoff: Option<NaiveDate>,
+    today: Option<NaiveDate>,
+}
+
+/// Why a value that reads cannot be true, as an input error (or none). Checked here rather
+/// than in the engine: the engine grades what is declared; whether a declaration can be
+/// accepted from an applicant is the application's rule.
+///
+/// - a percentage above 100 (研发费用占比, 服务可用性, the MIIT shares);
+/// - a date (成立, 注册, 上线, 开始从事…) after the round's cut-off date: such rows count
+///   the years up to it, so a later date is not a fact this round can take;
+/// - any date (also of 黑名单 and 取消认定) after today.
+fn impossible(field: &Field, value: &Value, path: &str, limits: &Limits) -> Vec<InputError> {
+    let error = |given: String, zh: String, en: String| InputError {
+        field: path.to_owned(),
+        label: None,
+        given,
+        expected_zh: zh,
+        expected_en: en,
+    };
+    match (&field.kind, value) {
+        (FieldKind::Number(Unit::Percent), Value::Number(share))
+            if *share > rust_decimal::Decimal::ONE_HUNDRED =>
+        {
+            vec![error(
+                format!("{}%", share.normalize()),
+                "不超过 100% 的比例".to_owned(),
+                "a share of at most 100%".to_owned(),
+            )]
+        }
+        (FieldKind::Date | FieldKind::DateOrNone, Value::Date(date)) => {
+            if let Some(today) = limits.today
+                && *date > today
+            {
+                return vec![error(
+                    date.to_string(),
+                    format!("不晚于今天（{today}）的日期"),
+                    format!("a date no later than today ({today})"),
+                )];
+            }
+            match limits.cutoff {
+                Some(cutoff) if matches!(field.kind, FieldKind::Date) && *date > cutoff => {
+                    vec![error(
+                        date.to_string(),
+                        format!("不晚于本批次时间计算截止日期（{cutoff}）的日期"),
+                        format!("a date no later than the round's cut-off date ({cutoff})"),
+                    )]
+                }
+                _ => Vec::new(),
+            }
+        }
+        (FieldKind::Records(spec), Value::Records(records)) => records
+            .iter()
+            .enumerate()
+            .flat_map(|(row, record)| {
+                spec.fields
+                    .iter()
+                    .zip(&record.values)
+                    .filter_map(|(column, value)| Some((column, value.as_ref()?)))
+                    .flat_map(move |(column, value)| {
+                        let mut errors = impossible(
+                            column,
+                            value,
+                            &format!("{path}[{row}].{}", column.id),
+                            limits,
+                        );
+                        for error in &mut errors {
+                            error.label = Some(column.label.clone());
+                        }
+                        errors
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Reads what can be read: invalid values are dropped (and reported), valid ones kept.
 pub fn read_partial(
     scheme: &Scheme,
     provider_type: Option<usize>,
     body: &Json,
+) -> (pingjia_core::Declaration, Vec<InputError>) {
+    read_checked(scheme, provider_type, body, None)
+}
+
+/// [`read_partial`], and with `limits` also refusing values that cannot be true.
+fn read_checked(
+    scheme: &Scheme,
+    provider_type: Option<usize>,
+    body: &Json,
+    limits: Option<&Limits>,
 ) -> (pingjia_core::Declaration, Vec<InputError>) {
     let mut errors = Vec::new();
     let mut clean = Map::new();
@@ -135,13 +246,17 @@ pub fn read_partial(
                                 continue;
                             };
                             let before = errors.len();
-                            let _ = read_value(
-                                raw,
-                                &scheme.fields[index],
-                                scheme,
-                                &format!("{key}.{field_id}"),
-                                &mut errors,
-                            );
+                            let field = &scheme.fields[index];
+                            let path = format!("{key}.{field_id}");
+                            let read = read_value(raw, field, scheme, &path, &mut errors);
+                            if let (Some(limits), Some(value)) = (limits, &read) {
+                                let label =
+                                    Scheme::label_for(&field.label, scheme.round.reference_year);
+                                for mut error in impossible(field, value, &path, limits) {
+                                    error.label.get_or_insert_with(|| label.clone());
+                                    errors.push(error);
+                                }
+                            }
                             if errors.len() == before {
                                 kept.insert(field_id.clone(), raw.clone());
                             }
@@ -232,5 +347,79 @@ mod tests {
         let assessment = assess(scheme, Some(kind), &one, &round);
         assert_eq!(assessment.unfilled, None);
         assert_eq!(assessment.report.grade, "不予定级");
+    }
+
+    fn errors_of(assessment: &Assessment) -> Vec<(&str, &str)> {
+        assessment
+            .field_errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.expected_zh.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn impossible_shares_and_dates_are_input_errors() {
+        let (catalog, kind) = jiangsu("comprehensive_platform");
+        let scheme = catalog
+            .schemes
+            .iter()
+            .find(|s| s.id == "jiangsu-pool-2021")
+            .unwrap();
+        let round = Round::from_scheme(scheme);
+        let today = NaiveDate::from_ymd_opt(2026, 1, 5);
+        let body = json!({ "values": {
+            "rd_expense_ratio": "100.5%",
+            "established_on": "2021-07-01",
+            "blacklisted_on": "2026-01-06",
+            "registered_capital": "1200万",
+        } });
+        let assessment = assess_on(scheme, Some(kind), &body, &round, today);
+        let errors = errors_of(&assessment);
+        assert!(
+            errors.contains(&("values.rd_expense_ratio", "不超过 100% 的比例")),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(&(
+                "values.established_on",
+                "不晚于本批次时间计算截止日期（2021-06-30）的日期"
+            )),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(&("values.blacklisted_on", "不晚于今天（2026-01-05）的日期")),
+            "{errors:?}"
+        );
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(assessment.field_errors.iter().all(|e| e.label.is_some()));
+        // The boundaries themselves are possible; without a day, only the cut-off applies.
+        let body = json!({ "values": {
+            "rd_expense_ratio": "100%",
+            "established_on": "2021-06-30",
+            "blacklisted_on": "2026-01-05",
+        } });
+        assert!(errors_of(&assess_on(scheme, Some(kind), &body, &round, today)).is_empty());
+        let body = json!({ "values": { "blacklisted_on": "2030-01-01" } });
+        assert!(errors_of(&assess(scheme, Some(kind), &body, &round)).is_empty());
+    }
+
+    #[test]
+    fn a_share_above_100_in_a_record_is_refused_at_its_cell() {
+        let catalog = Catalog::builtin().unwrap();
+        let (scheme, _) = target(&catalog, "miit-platform-2018", None).unwrap();
+        let round = Round::from_scheme(scheme);
+        let body = json!({ "values": { "cross_industries": [
+            { "name": "工程机械", "kind": "离散行业", "user_ratio": "12%" },
+            { "name": "纺织", "kind": "流程行业", "user_ratio": "120" },
+        ] } });
+        let assessment = assess(scheme, None, &body, &round);
+        let errors = errors_of(&assessment);
+        assert_eq!(
+            errors,
+            vec![(
+                "values.cross_industries[1].user_ratio",
+                "不超过 100% 的比例"
+            )]
+        );
     }
 }
