@@ -1572,3 +1572,61 @@ async fn impossible_values_are_refused_beside_their_field() {
     let page = browser.get(&app, refused.location()).await;
     page.assert_contains(&["未能提交", "<a href=\"#f-v:rd_expense_ratio\">"]);
 }
+
+#[tokio::test]
+async fn the_demo_lists_its_accounts_with_their_regions_at_every_start() {
+    let app = app().await;
+    // The set was loaded by `app()`: a second start finds it and still lists every account.
+    let demo = pingjia_server::services::demo::load(&app.state)
+        .await
+        .unwrap();
+    assert!(!demo.created);
+    assert_eq!(demo.accounts.len(), 10);
+    let table = pingjia_server::services::demo::table(&demo.accounts);
+    let line = |username: &str| -> Vec<String> {
+        table
+            .lines()
+            .find(|l| l.split_whitespace().any(|w| w == username))
+            .unwrap_or_else(|| panic!("{username} in\n{table}"))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        line("ks-reviewer")[..3],
+        ["昆山市", "区县审核", "ks-reviewer"]
+    );
+    assert_eq!(
+        line("sz-reviewer")[..3],
+        ["苏州市", "设区市审核", "sz-reviewer"]
+    );
+    assert_eq!(line("zhilian")[..3], ["昆山市", "申报单位", "zhilian"]);
+    assert_eq!(line("expert1")[..3], ["不限", "评审专家", "expert1"]);
+    // Aligned: every account's user name starts in the same column.
+    let columns: Vec<usize> = demo
+        .accounts
+        .iter()
+        .map(|a| {
+            let l = table.lines().find(|l| l.contains(a.username)).unwrap();
+            l[..l.find(a.username).unwrap()]
+                .chars()
+                .map(|c| if c.is_ascii() { 1 } else { 2 })
+                .sum()
+        })
+        .collect();
+    assert!(columns.windows(2).all(|w| w[0] == w[1]), "{table}");
+}
+
+#[tokio::test]
+async fn the_site_has_an_icon() {
+    let app = app().await;
+    let mut browser = Browser::default();
+    let icon = browser.get(&app, "/favicon.ico").await;
+    assert_eq!(icon.status, StatusCode::OK);
+    assert_eq!(icon.headers[header::CONTENT_TYPE], "image/x-icon");
+    let svg = browser.get(&app, "/static/favicon.svg").await;
+    assert_eq!(svg.status, StatusCode::OK);
+    assert!(svg.body.starts_with("<svg"));
+    let login = browser.get(&app, "/login").await;
+    login.assert_contains(&["<link rel=\"icon\" href=\"/favicon.ico\""]);
+}

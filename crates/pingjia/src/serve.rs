@@ -85,13 +85,13 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
             println!("first start: created system administrator `admin` with one-time password {password} (change it on first sign-in)");
         }
         if args.demo {
-            let created = pingjia_server::services::demo::load(&state).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
-            if !created.is_empty() {
-                println!("已载入演示数据 / demo data loaded. 演示账号（密码均为 {}）:", pingjia_server::services::demo::DEMO_PASSWORD);
-                for (username, role) in created {
-                    println!("  {username:<12} {role}");
-                }
+            // The accounts at every start, not only the first: a demo is found again later.
+            let demo = pingjia_server::services::demo::load(&state).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
+            if demo.created {
+                println!("已载入演示数据 / demo data loaded.");
             }
+            println!("演示账号，密码均为 {} / demo accounts, all with the password {}:", pingjia_server::services::demo::DEMO_PASSWORD, pingjia_server::services::demo::DEMO_PASSWORD);
+            print!("{}", pingjia_server::services::demo::table(&demo.accounts));
         }
         pingjia_server::serve(state, listener).await.map_err(|e| Failure::new(1, format!("{e:#}")))
     })

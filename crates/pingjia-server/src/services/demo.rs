@@ -135,16 +135,100 @@ const DECLARATIONS: &[(&str, &str, Option<&str>, &str, bool)] = &[
     ),
 ];
 
-/// Loads the demo set unless it is already there. Returns the accounts created.
-pub async fn load(state: &AppState) -> anyhow::Result<Vec<(String, &'static str)>> {
+/// One demo account as the start-up message lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub username: &'static str,
+    pub display_name: &'static str,
+    pub role: Role,
+    /// Where it works: a reviewer's or authority's region, an applicant organisation's region
+    /// (「不限」 for an expert, who is bound to none).
+    pub region: String,
+}
+
+/// The demo set after [`load`]: whether it was created now, and every demo account.
+#[derive(Debug)]
+pub struct Demo {
+    pub created: bool,
+    pub accounts: Vec<Account>,
+}
+
+/// Loads the demo set unless it is already there, and lists its accounts either way (so that
+/// every start can print them).
+pub async fn load(state: &AppState) -> anyhow::Result<Demo> {
     crate::services::regions::seed(&state.db).await?;
-    if store::user_by_username(&state.db, "js-admin")
+    let created = store::user_by_username(&state.db, "js-admin")
         .await?
-        .is_some()
-    {
-        return Ok(Vec::new());
+        .is_none();
+    if created {
+        create(state).await?;
     }
-    let mut created = Vec::new();
+    let mut accounts = Vec::new();
+    for account in ACCOUNTS {
+        let code = account
+            .region
+            .or(account.organization.map(|(_, _, region)| region));
+        let region = match code {
+            Some(code) => store::region_by_code(&state.db, code)
+                .await?
+                .map_or_else(|| code.to_owned(), |r| r.name),
+            None => "不限".to_owned(),
+        };
+        accounts.push(Account {
+            username: account.username,
+            display_name: account.display_name,
+            role: account.role,
+            region,
+        });
+    }
+    Ok(Demo { created, accounts })
+}
+
+/// The accounts as a table for a terminal, one a line: region, role, user name and name
+/// (「昆山市    区县审核    ks-reviewer   昆山市工信局」), columns aligned with Chinese characters
+/// two columns wide.
+pub fn table(accounts: &[Account]) -> String {
+    fn width(text: &str) -> usize {
+        text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+    }
+    let header = ["地区", "角色", "账号", "名称"];
+    let rows: Vec<[&str; 4]> = accounts
+        .iter()
+        .map(|a| {
+            [
+                a.region.as_str(),
+                a.role.label(),
+                a.username,
+                a.display_name,
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..4)
+        .map(|column| {
+            std::iter::once(&header)
+                .chain(&rows)
+                .map(|row| width(row[column]))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::from("  ");
+        for (column, text) in row.iter().enumerate() {
+            line.push_str(text);
+            if column + 1 < row.len() {
+                line.push_str(&" ".repeat(widths[column] - width(text) + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Creates the demo accounts and declarations.
+async fn create(state: &AppState) -> anyhow::Result<()> {
     for DemoAccount {
         username,
         display_name,
@@ -177,7 +261,6 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<(String, &'static str)
         crate::services::accounts::create_user(state, None, &request)
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-        created.push(((*username).to_owned(), role.label()));
     }
     for (username, scheme, provider_type, text, submit) in DECLARATIONS {
         let user = store::user_by_username(&state.db, username)
@@ -207,5 +290,5 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<(String, &'static str)
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
         }
     }
-    Ok(created)
+    Ok(())
 }

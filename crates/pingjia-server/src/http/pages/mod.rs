@@ -274,8 +274,32 @@ pub fn routes() -> axum::Router<AppState> {
                 )
             }),
         )
+        .route(
+            "/favicon.ico",
+            get(|| async { icon("image/x-icon", FAVICON_ICO) }),
+        )
+        .route(
+            "/static/favicon.svg",
+            get(|| async { icon("image/svg+xml", FAVICON_SVG) }),
+        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn(html_errors))
+}
+
+/// The site's icon: a white star on the accent blue, as ICO (asked for by every browser at
+/// `/favicon.ico`) and SVG (named by the layout).
+const FAVICON_ICO: &[u8] = include_bytes!("../../../static/favicon.ico");
+const FAVICON_SVG: &[u8] = include_bytes!("../../../static/favicon.svg");
+
+fn icon(content_type: &'static str, bytes: &'static [u8]) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// Unknown paths: the error page for people, the JSON error under `/api/`.
