@@ -382,6 +382,46 @@
     });
   }
 
+  // --- pre-fill: a field that states the same fact as another (prefill_from) ------------------
+  // An empty target, or one still holding a pre-filled value, follows its source; a value the
+  // applicant chose there is theirs. The note beside it says where the value came from.
+
+  function prefillNote(target, shown) {
+    var note = document.querySelector('[data-prefill-note="' + CSS.escape(target.name) + '"]');
+    if (note) note.hidden = !shown;
+  }
+
+  function prefillFrom(source) {
+    form.querySelectorAll('[data-prefill-from="' + CSS.escape(source.name) + '"]').forEach(function (target) {
+      if (target.value.trim() !== "" && target.dataset.prefilled !== "1") return;
+      var value = source.value.trim();
+      var text = value;
+      if (target.dataset.prefillMap) {
+        var map = {};
+        try {
+          map = JSON.parse(target.dataset.prefillMap);
+        } catch (_) {}
+        text = Object.prototype.hasOwnProperty.call(map, value) ? map[value] : "";
+      }
+      target.value = text;
+      var filled = target.value !== "";
+      if (filled) target.dataset.prefilled = "1";
+      else delete target.dataset.prefilled;
+      prefillNote(target, filled);
+    });
+  }
+
+  function edited(event) {
+    var control = event.target;
+    if (!control || !control.name) return;
+    if (control.hasAttribute("data-prefill-from")) {
+      // Chosen by the applicant: no longer follows its source.
+      delete control.dataset.prefilled;
+      prefillNote(control, false);
+    }
+    prefillFrom(control);
+  }
+
   function addRecordRow(fieldId) {
     var table = form.querySelector('[data-records="' + CSS.escape(fieldId) + '"] tbody');
     if (!table || !table.lastElementChild) return;
@@ -406,11 +446,17 @@
     form.__base = readJson("body-data", {});
     var initial = readJson("assessment-data", null);
     if (initial) showFieldErrors(initial.field_errors || []);
-    form.addEventListener("input", changed);
+    form.addEventListener("input", function (event) {
+      edited(event);
+      changed();
+    });
     form.addEventListener("change", function (event) {
+      edited(event);
       if (event.target.name === "subclass") toggleSubclassGroups();
       changed();
     });
+    // Values pre-filled when the page was drawn are saved like any other change.
+    if (form.querySelector("[data-prefilled]")) changed();
     form.addEventListener("click", function (event) {
       var button = event.target.closest("[data-add-row]");
       if (button) {

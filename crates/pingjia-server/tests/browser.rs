@@ -418,3 +418,65 @@ async fn an_applicant_signs_in_in_chromium() {
     browser.shot("02-applications").await;
     browser.client.clone().close().await.unwrap();
 }
+
+impl Browser {
+    /// Evaluates a script expression in the page.
+    async fn eval(&self, expression: &str) -> serde_json::Value {
+        self.client
+            .execute(&format!("return {expression};"), Vec::new())
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_follows_the_one_stating_the_same_fact_until_the_applicant_chooses() {
+    let Some(browser) = start().await else { return };
+    browser.sign_in("zhilian").await;
+    browser.wait_text("main h1", |t| !t.is_empty()).await;
+    browser
+        .client
+        .find(Locator::XPath(
+            "//a[contains(., '综合（特色）工业互联网平台服务商')]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_text("#result-body .grade-badge", |t| t == "四星")
+        .await;
+    let status = || browser.eval("document.querySelector('[name=\"v:financial_status\"]').value");
+    let note_hidden = || {
+        browser.eval("document.querySelector('[data-prefill-note=\"v:financial_status\"]').hidden")
+    };
+    assert_eq!(note_hidden().await, true);
+
+    // 财务状况 emptied: it follows 一（二）2 运营和财务状况良好 (否 → 无, 是 → 财务状况良好).
+    browser.set("v:financial_status", "").await;
+    browser.set("v:sound_finance", "否").await;
+    assert_eq!(status().await, "无");
+    assert_eq!(note_hidden().await, false);
+    browser.set("v:sound_finance", "是").await;
+    assert_eq!(status().await, "财务状况良好");
+    browser
+        .wait_text("[data-prefill-note=\"v:financial_status\"]", |t| {
+            t == "已根据“运营和财务状况良好”预填，可修改"
+        })
+        .await;
+    browser
+        .wait_text("#result-body .grade-badge", |t| t == "四星")
+        .await;
+    browser
+        .wait_text("[data-save-state]", |t| t.contains("已保存"))
+        .await;
+    browser.shot("09-prefilled").await;
+
+    // A level the applicant chooses is theirs: the source no longer changes it.
+    browser.set("v:financial_status", "近2年均实现盈利").await;
+    assert_eq!(note_hidden().await, true);
+    browser.set("v:sound_finance", "否").await;
+    assert_eq!(status().await, "近2年均实现盈利");
+    browser.client.clone().close().await.unwrap();
+}

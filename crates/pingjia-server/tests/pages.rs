@@ -1630,3 +1630,51 @@ async fn the_site_has_an_icon() {
     let login = browser.get(&app, "/login").await;
     login.assert_contains(&["<link rel=\"icon\" href=\"/favicon.ico\""]);
 }
+
+#[tokio::test]
+async fn an_empty_field_is_prefilled_from_the_one_stating_the_same_fact() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "zhilian").await;
+    let id = application_id(&app, "zhilian", "comprehensive_platform").await;
+    let path = format!("/applications/{id}");
+    let page = browser.get(&app, &path).await;
+    assert_eq!(result_grade(&page), "四星");
+    // The applicant leaves 财务状况 empty; 一（二）2 运营和财务状况良好 says 是.
+    let mut fields = form_fields(&page.body);
+    for (name, value) in fields.iter_mut() {
+        if name == "v:financial_status" {
+            value.clear();
+        }
+    }
+    assert!(fields.contains(&("v:sound_finance".to_owned(), "是".to_owned())));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = browser.post_form(&app, &path, &borrowed).await;
+    let page = browser.get(&app, saved.location()).await;
+    // Offered pre-filled, said so beside it, and the grade is not lost.
+    let fields = form_fields(&page.body);
+    assert!(
+        fields.contains(&("v:financial_status".to_owned(), "财务状况良好".to_owned())),
+        "{fields:?}"
+    );
+    page.assert_contains(&[
+        "data-prefilled=\"1\"",
+        "data-prefill-from=\"v:sound_finance\"",
+        "data-prefill-note=\"v:financial_status\">已根据“运营和财务状况良好”预填，可修改</p>",
+    ]);
+    assert_eq!(result_grade(&page), "四星");
+    // Saving the form as shown declares it: no longer marked as pre-filled.
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = browser.post_form(&app, &path, &borrowed).await;
+    let page = browser.get(&app, saved.location()).await;
+    assert_eq!(result_grade(&page), "四星");
+    page.assert_contains(&["data-prefill-note=\"v:financial_status\" hidden>"]);
+    assert!(!page.body.contains("data-prefilled=\"1\""));
+    // 否 would pre-fill 无, which the rows do not accept: the map the script follows.
+    page.assert_contains(&["data-prefill-map=\"{&quot;否&quot;:&quot;无&quot;,&quot;是&quot;:&quot;财务状况良好&quot;}\""]);
+}

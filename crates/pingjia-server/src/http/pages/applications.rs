@@ -720,14 +720,32 @@ async fn render_detail(
     let owner = matches!(page.actor.scope(), Scope::Organization(_));
     let editable = detail.editable && !old_version;
     let body: Json = serde_json::from_str(&detail.version.body).map_err(AppError::internal)?;
+    // The form offers pre-filled values (`prefill_from`) where a field is empty and its source
+    // is not; its result is that of the form as shown. Saving declares them.
+    let (shown, prefilled) = if editable {
+        form::prefill(scheme, provider_type, &body)
+    } else {
+        (body.clone(), Vec::new())
+    };
+    let assessment = if prefilled.is_empty() {
+        detail.assessment.clone()
+    } else {
+        assess::assess(
+            scheme,
+            provider_type,
+            &shown,
+            &pingjia_core::Round::from_scheme(scheme),
+        )
+    };
     let model = form::build(&FormSource {
         scheme,
         provider_type,
-        body: &body,
-        assessment: &detail.assessment,
+        body: &shown,
+        assessment: &assessment,
         lang: page.lang,
         organization_kind: &detail.organization.kind,
         editable,
+        prefilled: &prefilled,
     });
     let criteria = evidence_criteria(scheme, provider_type, &body, page.lang);
     let versions: Vec<Value> = detail
@@ -773,11 +791,11 @@ async fn render_detail(
             editable => editable,
             submittable => submittable,
             form => serde_value(&model),
-            report => serde_value(&shown_report(&detail.assessment.report)),
-            error_count => detail.assessment.field_errors.len(),
-            unfilled => detail.assessment.unfilled,
+            report => serde_value(&shown_report(&assessment.report)),
+            error_count => assessment.field_errors.len(),
+            unfilled => assessment.unfilled,
             symbols_json => script_json(&super::SYMBOLS.iter().copied().collect::<BTreeMap<_, _>>()),
-            assessment_json => script_json(&detail.assessment),
+            assessment_json => script_json(&assessment),
             body_json => script_json(&body),
             strings_json => script_json(&script_strings),
             fields_json => script_json(&model.fields),

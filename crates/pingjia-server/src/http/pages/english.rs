@@ -322,6 +322,10 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("未能保存", "Not saved"),
     ("尚未填写", "Not filled in yet"),
     (
+        "已根据“{}”预填，可修改",
+        "Pre-filled from “{}”; you may change it",
+    ),
+    (
         "尚未填写：还有 {} 项待填",
         "Nothing filled in yet: {} items to fill in",
     ),

@@ -33,6 +33,7 @@ pub const LABELS: &[&str] = &[
     "申报单位自评分",
     "无要求",
     "无，2019-05-01",
+    "已根据“{}”预填，可修改",
 ];
 
 /// The whole form (or the read-only view) of one declaration.
@@ -132,6 +133,24 @@ pub struct Input {
     pub shared_with: Option<String>,
     pub max: Option<String>,
     pub help: Option<String>,
+    /// The field this one may be pre-filled from (`prefill_from`).
+    pub prefill: Option<Prefill>,
+}
+
+/// How a field is pre-filled from another that states an overlapping fact (Jiangsu 财务状况
+/// from 一（二）2 运营和财务状况良好): server-side when the form is drawn, and by `static/app.js`
+/// while the applicant fills in the source.
+#[derive(Debug, Serialize)]
+pub struct Prefill {
+    /// The source's form name (`v:sound_finance`).
+    pub from: String,
+    /// The source named short, for 「已根据“…”预填，可修改」.
+    pub label: String,
+    /// For a source chosen from a list: each choice's value here, as JSON (`{"是": "财务状况良好",
+    /// "否": "无"}`); none when the value is copied as typed.
+    pub map: Option<String>,
+    /// The value shown was pre-filled (not declared).
+    pub active: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -175,6 +194,8 @@ pub struct FormSource<'a> {
     /// The organisation profile's kind, used when the declaration names none.
     pub organization_kind: &'a str,
     pub editable: bool,
+    /// Fields whose value was pre-filled into `body` ([`prefill`]).
+    pub prefilled: &'a [usize],
 }
 
 /// The criteria of the form, in the document's order.
@@ -341,6 +362,16 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
                 lang,
                 source.editable,
             );
+            if source.editable
+                && let Some(from) = field.prefill_from
+            {
+                input.prefill = Some(Prefill {
+                    from: format!("v:{}", scheme.fields[from].id),
+                    label: short_label(&scheme.fields[from].label),
+                    map: prefill_map(scheme, field_index),
+                    active: source.prefilled.contains(&field_index),
+                });
+            }
             match first_row.get(&field_index) {
                 Some(earlier) => input.shared_with = Some(earlier.clone()),
                 None => {
@@ -385,6 +416,7 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
                 shared_with: None,
                 max: Some(max.normalize().to_string()),
                 help: (!guidance.is_empty()).then(|| guidance.clone()),
+                prefill: None,
             });
         }
         let help = criterion.help.clone().or_else(|| {
@@ -473,6 +505,90 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
         });
     }
     model
+}
+
+/// The declaration with the fields that may be pre-filled (`prefill_from`) filled from their
+/// source where they are empty and the source is not (the applicant can change them; both are
+/// declared once the form is saved), and the fields so filled. Only the form's fields of the
+/// provider type, only declared values (never a reviewer's confirmed ones).
+pub fn prefill(scheme: &Scheme, provider_type: Option<usize>, body: &Json) -> (Json, Vec<usize>) {
+    let mut body = body.clone();
+    let mut filled = Vec::new();
+    let Some(values) = body.get_mut("values").and_then(Json::as_object_mut) else {
+        return (body, filled);
+    };
+    let empty = |raw: Option<&Json>| {
+        raw.is_none_or(|raw| raw.is_null() || raw.as_str().is_some_and(|s| s.trim().is_empty()))
+    };
+    for criterion in criteria(scheme, provider_type) {
+        for target in fields_of(criterion) {
+            let field = &scheme.fields[target];
+            let Some(from) = field.prefill_from else {
+                continue;
+            };
+            if filled.contains(&target) || !empty(values.get(&field.id)) {
+                continue;
+            }
+            let source = &scheme.fields[from];
+            let Some(raw) = values.get(&source.id).filter(|raw| !empty(Some(raw))) else {
+                continue;
+            };
+            if let Some(text) = prefilled_text(scheme, target, raw) {
+                values.insert(field.id.clone(), Json::from(text));
+                filled.push(target);
+            }
+        }
+    }
+    (body, filled)
+}
+
+/// The text a target field is pre-filled with from a source's raw value, if the source reads.
+fn prefilled_text(scheme: &Scheme, target: usize, raw: &Json) -> Option<String> {
+    let field = &scheme.fields[target];
+    let source = &scheme.fields[field.prefill_from?];
+    let mut errors = Vec::new();
+    let value = pingjia_core::declaration::read_value(raw, source, scheme, "", &mut errors)?;
+    if !errors.is_empty() {
+        return None;
+    }
+    let value = scheme.prefill(target, &value)?;
+    Some(pingjia_core::report::display_value(
+        scheme,
+        &field.kind,
+        &value,
+    ))
+}
+
+/// For a source chosen from a list (是/否, a scale, options): what each choice pre-fills, as
+/// JSON for `static/app.js`.
+fn prefill_map(scheme: &Scheme, target: usize) -> Option<String> {
+    let source = &scheme.fields[scheme.fields[target].prefill_from?];
+    let choices: Vec<String> = match &source.kind {
+        FieldKind::YesNo => vec!["是".to_owned(), "否".to_owned()],
+        FieldKind::Ordinal(scale) => std::iter::once("无".to_owned())
+            .chain(scheme.scales[*scale].levels.iter().map(|l| l.label.clone()))
+            .collect(),
+        FieldKind::Choice(options) => options.clone(),
+        _ => return None,
+    };
+    let map: Map<String, Json> = choices
+        .into_iter()
+        .filter_map(|choice| {
+            let text = prefilled_text(scheme, target, &Json::from(choice.as_str()))?;
+            Some((choice, Json::from(text)))
+        })
+        .collect();
+    serde_json::to_string(&map).ok()
+}
+
+/// A long label named by its last phrase (「…，运营和财务状况良好」 → 「运营和财务状况良好」).
+fn short_label(label: &str) -> String {
+    match label.rsplit_once('，') {
+        Some((_, last)) if label.chars().count() > 20 && !last.trim().is_empty() => {
+            last.trim().to_owned()
+        }
+        _ => label.to_owned(),
+    }
 }
 
 pub fn kind_label(kind: &str) -> &'static str {
@@ -689,6 +805,7 @@ fn input_for(
         shared_with: None,
         max: None,
         help: field.help.clone(),
+        prefill: None,
     };
     match &field.kind {
         FieldKind::Number(unit) => {
@@ -798,6 +915,7 @@ fn input_for(
                         shared_with: None,
                         max: None,
                         help: None,
+                        prefill: None,
                     };
                     if !spec.key_options.is_empty() {
                         name.kind = "select";
@@ -1092,6 +1210,7 @@ mod tests {
             lang: "zh",
             organization_kind: "enterprise",
             editable: true,
+            prefilled: &[],
         });
         let titles: Vec<&str> = model.sections.iter().map(|s| s.title).collect();
         assert!(titles.starts_with(&["基本条件"]), "{titles:?}");
@@ -1150,6 +1269,40 @@ mod tests {
         assert_eq!(
             records,
             json!([{ "name": "华东", "users": "120" }, { "name": "华北" }])
+        );
+    }
+
+    #[test]
+    fn empty_fields_are_prefilled_from_their_source_and_declared_ones_kept() {
+        let catalog = Catalog::builtin().unwrap();
+        let (scheme, provider_type) =
+            crate::services::assessment::target(&catalog, "jiangsu-pool-2021", Some("supporting"))
+                .unwrap();
+        let status = scheme.field("financial_status").unwrap();
+        for (source, expected) in [("是", "财务状况良好"), ("否", "无")] {
+            let body = json!({ "values": { "sound_finance": source } });
+            let (filled, fields) = prefill(scheme, provider_type, &body);
+            assert_eq!(filled["values"]["financial_status"], expected);
+            assert_eq!(fields, vec![status]);
+        }
+        let declared =
+            json!({ "values": { "sound_finance": "是", "financial_status": "近2年均实现盈利" } });
+        let (kept, fields) = prefill(scheme, provider_type, &declared);
+        assert_eq!(kept, declared);
+        assert!(fields.is_empty());
+        for nothing in [
+            json!({ "values": {} }),
+            json!({ "values": { "sound_finance": "不好说" } }),
+            json!({ "values": {}, "confirmed": { "sound_finance": "是" } }),
+        ] {
+            assert!(
+                prefill(scheme, provider_type, &nothing).1.is_empty(),
+                "{nothing}"
+            );
+        }
+        assert_eq!(
+            short_label(&scheme.fields[scheme.field("sound_finance").unwrap()].label),
+            "运营和财务状况良好"
         );
     }
 }
