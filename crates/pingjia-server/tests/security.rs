@@ -276,6 +276,23 @@ async fn a_one_time_password_is_changed_before_any_api_use() {
 }
 
 #[tokio::test]
+async fn only_account_roles_can_be_given() {
+    let app = TestApp::new().await;
+    let admin = app.sign_in("sysadmin").await;
+    for role in ["public", "superuser", ""] {
+        let refused = app
+            .post(
+                &admin,
+                "/api/v1/users",
+                json!({ "username": format!("u_{role}"), "display_name": "x", "password": "a long enough one", "role": role }),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{role}");
+        assert!(is_json(&refused));
+    }
+}
+
+#[tokio::test]
 async fn a_password_change_ends_other_sessions_and_revokes_tokens() {
     let app = TestApp::new().await;
     let here = app.sign_in("applicant_a").await;

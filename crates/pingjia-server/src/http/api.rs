@@ -36,7 +36,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         list_users, create_user,
     ),
     components(schemas(ErrorBody, SignInRequest, SignInResponse, MeResponse, PasswordChange, TokenRequest, TokenCreated, SchemeSummary,
-        AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest, Role)),
+        AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest)),
     modifiers(&ErrorResponses),
     tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
         (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"))
@@ -192,6 +192,8 @@ pub struct MeResponse {
     pub id: i64,
     pub username: String,
     pub display_name: String,
+    /// applicant, county_reviewer, city_reviewer, authority_admin, expert or system_admin.
+    #[schema(value_type = String, example = "applicant")]
     pub role: Role,
     pub organization_id: Option<i64>,
     pub region_id: Option<i64>,
@@ -204,7 +206,7 @@ impl MeResponse {
             id: user.id,
             username: user.username.clone(),
             display_name: user.display_name.clone(),
-            role: Role::parse(&user.role).unwrap_or(Role::Applicant),
+            role: user.role,
             organization_id: user.organization_id,
             region_id: user.region_id,
             must_change_password: user.must_change_password != 0,

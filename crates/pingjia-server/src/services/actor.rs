@@ -5,64 +5,8 @@
 use crate::error::AppError;
 use crate::storage::{Scope, User};
 
-/// The roles of the application (docs/web.md, Roles).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Applicant,
-    CountyReviewer,
-    CityReviewer,
-    AuthorityAdmin,
-    Expert,
-    SystemAdmin,
-}
-
-impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Applicant,
-        Role::CountyReviewer,
-        Role::CityReviewer,
-        Role::AuthorityAdmin,
-        Role::Expert,
-        Role::SystemAdmin,
-    ];
-
-    pub fn parse(text: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == text)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Applicant => "applicant",
-            Role::CountyReviewer => "county_reviewer",
-            Role::CityReviewer => "city_reviewer",
-            Role::AuthorityAdmin => "authority_admin",
-            Role::Expert => "expert",
-            Role::SystemAdmin => "system_admin",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Applicant => "申报单位",
-            Role::CountyReviewer => "区县审核",
-            Role::CityReviewer => "设区市审核",
-            Role::AuthorityAdmin => "主管部门",
-            Role::Expert => "评审专家",
-            Role::SystemAdmin => "系统管理员",
-        }
-    }
-
-    /// Roles bound to a region (they see applications inside it).
-    pub fn is_regional(self) -> bool {
-        matches!(
-            self,
-            Role::CountyReviewer | Role::CityReviewer | Role::AuthorityAdmin
-        )
-    }
-}
+/// The roles of the application: the workflow's one table (`pingjia_core::workflow::Role`).
+pub use pingjia_core::workflow::Role;
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -74,7 +18,7 @@ pub struct Actor {
     /// Set when authenticated by session cookie.
     pub session: Option<SessionInfo>,
     /// Set when authenticated by API token: its scopes.
-    pub token_scopes: Option<String>,
+    pub token_scopes: Option<crate::storage::TokenScopes>,
 }
 
 #[derive(Debug, Clone)]

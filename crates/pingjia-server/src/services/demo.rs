@@ -197,7 +197,7 @@ pub fn table(accounts: &[Account]) -> String {
         .map(|a| {
             [
                 a.region.as_str(),
-                a.role.label(),
+                a.role.label_zh(),
                 a.username,
                 a.display_name,
             ]

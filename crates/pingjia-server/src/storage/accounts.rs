@@ -249,7 +249,7 @@ pub async fn insert_token(
     user_id: i64,
     name: &str,
     token_hash: &str,
-    scopes: &str,
+    scopes: TokenScopes,
     expires_at: Option<i64>,
     now: i64,
 ) -> Result<i64> {
@@ -257,7 +257,7 @@ pub async fn insert_token(
         .bind(user_id)
         .bind(name)
         .bind(token_hash)
-        .bind(scopes)
+        .bind(scopes.as_str())
         .bind(now)
         .bind(expires_at)
         .fetch_one(tx.conn())
@@ -272,7 +272,8 @@ pub struct TokenUser {
     #[sqlx(flatten)]
     pub user: User,
     pub token_id: i64,
-    pub scopes: String,
+    #[sqlx(try_from = "String")]
+    pub scopes: TokenScopes,
     pub last_used_at: Option<i64>,
     pub region_path: Option<String>,
 }
@@ -340,3 +341,58 @@ pub async fn revoke_token(tx: &mut Tx, user_id: i64, token_id: i64, now: i64) ->
         .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// What an API token may do: exactly `read`, or `read write`. `write` alone is refused, so
+/// that no scope implies one it does not name. Stored as its text, read once here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenScopes {
+    Read,
+    ReadWrite,
+}
+
+impl TokenScopes {
+    /// Reads scopes as typed or stored (any order, repeated words allowed).
+    pub fn parse(text: &str) -> Option<TokenScopes> {
+        let mut scopes: Vec<&str> = text.split_whitespace().collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        match scopes.as_slice() {
+            ["read"] => Some(TokenScopes::Read),
+            ["read", "write"] => Some(TokenScopes::ReadWrite),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScopes::Read => "read",
+            TokenScopes::ReadWrite => "read write",
+        }
+    }
+
+    pub fn may_write(self) -> bool {
+        self == TokenScopes::ReadWrite
+    }
+}
+
+impl TryFrom<String> for TokenScopes {
+    type Error = UnknownScopes;
+
+    fn try_from(text: String) -> std::result::Result<TokenScopes, UnknownScopes> {
+        TokenScopes::parse(&text).ok_or(UnknownScopes(text))
+    }
+}
+
+impl Serialize for TokenScopes {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Stored scopes that are not `read` or `read write`.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown token scopes `{0}`")]
+pub struct UnknownScopes(String);

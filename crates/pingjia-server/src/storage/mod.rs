@@ -20,6 +20,7 @@ pub use organizations::*;
 pub use query::path_range;
 pub use regions::*;
 
+use pingjia_core::workflow::Role;
 use query::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -56,7 +57,9 @@ pub struct User {
     pub display_name: String,
     #[serde(skip)]
     pub password_hash: String,
-    pub role: String,
+    /// Read once here, at the storage edge; an unknown id in the database is an error.
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub organization_id: Option<i64>,
     pub region_id: Option<i64>,
     pub must_change_password: i64,
@@ -134,7 +137,8 @@ pub struct ApiToken {
     pub id: i64,
     pub user_id: i64,
     pub name: String,
-    pub scopes: String,
+    #[sqlx(try_from = "String")]
+    pub scopes: TokenScopes,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,

@@ -321,7 +321,7 @@ async fn render_tokens(
         .map(|t| TokenRow {
             id: t.id,
             name: t.name,
-            scopes: t.scopes,
+            scopes: t.scopes.as_str().to_owned(),
             created_at: t.created_at,
             last_used_at: t.last_used_at,
             revoked_at: t.revoked_at,

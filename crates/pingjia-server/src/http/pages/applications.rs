@@ -78,7 +78,7 @@ pub const SCRIPT_STRINGS: &[&str] = &[
     "平台类型",
 ];
 
-/// The states of DESIGN.md §4 in Chinese.
+/// The states of docs/workflow.md §1 States in Chinese.
 pub fn state_label(state: &str) -> &'static str {
     applications::STATES
         .iter()

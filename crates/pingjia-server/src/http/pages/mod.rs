@@ -480,7 +480,7 @@ impl PageActor {
                 username => actor.user.username.clone(),
                 display_name => actor.user.display_name.clone(),
                 role => actor.role.as_str(),
-                role_label => actor.role.label(),
+                role_label => actor.role.label_zh(),
                 applicant => actor.role == crate::services::actor::Role::Applicant,
             },
         }
