@@ -1251,3 +1251,27 @@ fn the_openapi_document_lists_every_state_and_every_error_answer() {
         assert!(submit.get(status).is_some(), "submit documents {status}");
     }
 }
+
+#[tokio::test]
+async fn a_date_in_the_future_is_refused_beside_its_field() {
+    let app = TestApp::new().await;
+    let a = app.sign_in("applicant_a").await;
+    // The test clock reads 2026-05-28 (1,780,000,000 s): a date after it cannot have happened.
+    let assessed = app
+        .post(
+            &a,
+            "/api/v1/assess",
+            json!({ "scheme": "jiangsu-pool-2021", "provider_type": "network", "declaration": { "values": { "blacklisted_on": "2027-01-01" } } }),
+        )
+        .await;
+    assert_eq!(assessed.status, StatusCode::OK, "{}", assessed.text());
+    let errors = assessed.json()["field_errors"].clone();
+    assert!(
+        errors
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "values.blacklisted_on"),
+        "{errors}"
+    );
+}

@@ -405,11 +405,12 @@ async fn assess_declaration(
     )
     .ok_or_else(unknown_scheme)?;
     let round = pingjia_core::engine::Round::from_scheme(scheme);
-    Ok(Json(assess::assess(
+    Ok(Json(assess::assess_on(
         scheme,
         provider_type,
         &request.declaration,
         &round,
+        Some(state.today()),
     )))
 }
 

@@ -79,7 +79,13 @@ pub async fn create(
         .ok_or_else(AppError::not_found)?;
     let body =
         json!({ "organization": { "kind": organization.kind }, "values": {}, "confirmed": {} });
-    let assessment = assess::assess(scheme, type_index, &body, &Round::from_scheme(scheme));
+    let assessment = assess::assess_on(
+        scheme,
+        type_index,
+        &body,
+        &Round::from_scheme(scheme),
+        Some(state.today()),
+    );
     let now = state.now();
     let provider_type = type_index.map(|t| scheme.provider_types[t].id.as_str());
     let mut tx = state.db.begin().await?;
@@ -294,11 +300,12 @@ fn assess_version(
         ))
     })?;
     let body: Json = serde_json::from_str(body).map_err(AppError::internal)?;
-    Ok(assess::assess(
+    Ok(assess::assess_on(
         scheme,
         provider_type,
         &body,
         &Round::from_scheme(scheme),
+        Some(state.today()),
     ))
 }
 

@@ -730,11 +730,12 @@ async fn render_detail(
     let assessment = if prefilled.is_empty() {
         detail.assessment.clone()
     } else {
-        assess::assess(
+        assess::assess_on(
             scheme,
             provider_type,
             &shown,
             &pingjia_core::Round::from_scheme(scheme),
+            Some(state.today()),
         )
     };
     let model = form::build(&FormSource {
