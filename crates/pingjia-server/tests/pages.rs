@@ -861,6 +861,10 @@ async fn passwords_are_changed_and_tokens_shown_once_then_revoked() {
             ],
         )
         .await;
+    // Redirect after the post: reloading the page never creates a second token.
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    assert_eq!(created.location(), "/account/tokens");
+    let created = browser.get(&app, created.location()).await;
     assert_eq!(created.status, StatusCode::OK);
     created.assert_contains(&["令牌“运行数据推送”已创建", "只显示这一次", "pj_"]);
     let token_start = created.body.find("pj_").unwrap();

@@ -5,13 +5,14 @@ use super::{PageActor, message_in, notice_text, serde_value, tr};
 use crate::context::AppState;
 use crate::error::{AppError, AppResult};
 use crate::http::error::status_of;
-use crate::http::extract::ClientAddress;
+use crate::http::extract::{ClientAddress, cookie, set_cookie};
 use crate::services::accounts;
 use crate::services::actor::Role;
 use crate::services::organizations::{self, OrganizationUpdate};
 use crate::services::records::{self as store, Page};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use minijinja::{Value, context};
@@ -335,18 +336,56 @@ async fn render_tokens(
     )
 }
 
+/// The cookie that carries a new token across the redirect after its creation, so that
+/// reloading the page shows the list instead of creating a second token: `<id>|<token>|<name>`,
+/// percent-encoded, HttpOnly, only for this page's path, for two minutes, and cleared as soon
+/// as the page has shown it once.
+const NEW_TOKEN_COOKIE: &str = "pingjia_new_token";
+
+fn new_token_cookie(state: &AppState, headers: &HeaderMap, value: &str, max_age: i64) -> String {
+    set_cookie(state, headers, NEW_TOKEN_COOKIE, value, max_age)
+        .replacen("Path=/;", "Path=/account/tokens;", 1)
+        .replacen("SameSite=Lax", "SameSite=Strict", 1)
+}
+
 async fn tokens(
     State(state): State<AppState>,
+    headers: HeaderMap,
     page: PageActor,
     Query(query): Query<NoticeQuery>,
 ) -> AppResult<Response> {
-    render_tokens(
+    let created = cookie(&headers, NEW_TOKEN_COOKIE)
+        .map(super::percent_decode)
+        .and_then(|text| {
+            let mut parts = text.splitn(3, '|');
+            let _id = parts.next()?;
+            Some((parts.next()?.to_owned(), parts.next()?.to_owned()))
+        })
+        .filter(|(token, _)| token.starts_with("pj_"));
+    let Some((token, name)) = created else {
+        return render_tokens(
+            &state,
+            &page,
+            context! { notice => notice_text(query.notice.as_deref()) },
+            StatusCode::OK,
+        )
+        .await;
+    };
+    let page_response = render_tokens(
         &state,
         &page,
-        context! { notice => notice_text(query.notice.as_deref()) },
+        context! { created => token, created_name => name },
         StatusCode::OK,
     )
-    .await
+    .await?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            new_token_cookie(&state, &headers, "", 0),
+        )],
+        page_response,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -364,6 +403,7 @@ struct TokenForm {
 /// Creates a token and shows it once, in the response body (never in a URL).
 async fn create_token(
     State(state): State<AppState>,
+    headers: HeaderMap,
     page: PageActor,
     Form(form): Form<TokenForm>,
 ) -> AppResult<Response> {
@@ -379,14 +419,16 @@ async fn create_token(
             .filter(|days: &i64| *days > 0),
     };
     match accounts::create_api_token(&state, &page.actor, &request).await {
-        Ok((_, token)) => {
-            render_tokens(
-                &state,
-                &page,
-                context! { created => token, created_name => form.name.trim() },
-                StatusCode::OK,
+        Ok((id, token)) => {
+            let value = super::percent_encode(&format!("{id}|{token}|{}", form.name.trim()));
+            Ok((
+                [(
+                    header::SET_COOKIE,
+                    new_token_cookie(&state, &headers, &value, 120),
+                )],
+                Redirect::to("/account/tokens"),
             )
-            .await
+                .into_response())
         }
         Err(error) if error.status == 422 => render_tokens(
             &state,
