@@ -73,12 +73,17 @@ impl OrgKind {
 
 /// Reads a stored id or label (a database column is read through this once, at its edge).
 impl TryFrom<String> for OrgKind {
-    type Error = String;
+    type Error = UnknownOrgKind;
 
-    fn try_from(text: String) -> Result<OrgKind, String> {
-        OrgKind::parse(&text).ok_or_else(|| format!("unknown organisation kind `{text}`"))
+    fn try_from(text: String) -> Result<OrgKind, UnknownOrgKind> {
+        OrgKind::parse(&text).ok_or(UnknownOrgKind(text))
     }
 }
+
+/// A text that names no organisation kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown organisation kind `{0}`")]
+pub struct UnknownOrgKind(pub String);
 
 /// How expert scores of one rubric item are combined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

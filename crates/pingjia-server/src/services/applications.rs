@@ -7,6 +7,7 @@ use crate::services::actor::{Actor, Role};
 use crate::services::assessment::{self as assess, Assessment};
 use crate::storage::{self as store, Scope};
 use pingjia_core::engine::Round;
+use pingjia_core::scheme::OrgKind;
 use pingjia_core::workflow::{self, Action, Facts, State};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
@@ -162,20 +163,19 @@ pub fn version_visible(scope: &Scope, version: &store::Version) -> bool {
 
 /// The one rule of when an applicant may change an application ([`workflow::editable`]:
 /// while it is a draft or has been returned for correction, never while anyone reviews it).
-pub fn editable_state(state: &str) -> bool {
-    state.parse::<State>().is_ok_and(workflow::editable)
+pub fn editable_state(state: State) -> bool {
+    workflow::editable(state)
 }
 
 /// Takes `action` on an application in `state` through the workflow's one transition rule;
 /// a refusal becomes the error the caller answers with, its reason in Chinese and English.
 fn transition(
-    state: &str,
+    state: State,
     action: Action,
     actor: &Actor,
     facts: &Facts,
     today: chrono::NaiveDate,
 ) -> AppResult<workflow::Transition> {
-    let state: State = state.parse().map_err(AppError::internal)?;
     let role: workflow::Role = actor.role.as_str().parse().map_err(AppError::internal)?;
     workflow::next(state, action, role, facts, today).map_err(|refusal| {
         let message = format!("{} / {}", refusal.zh, refusal.en);
@@ -229,7 +229,7 @@ pub async fn detail_at(
     .await?;
     let is_owner = matches!(scope, Scope::Organization(_));
     Ok(ApplicationDetail {
-        editable: is_owner && actor.role == Role::Applicant && editable_state(&application.state),
+        editable: is_owner && actor.role == Role::Applicant && editable_state(application.state),
         versions: visible
             .iter()
             .map(|v| VersionSummary {
@@ -317,7 +317,7 @@ pub async fn open_draft(
     application: &store::Application,
     now: i64,
 ) -> AppResult<store::Version> {
-    if !editable_state(&application.state) {
+    if !editable_state(application.state) {
         return Err(AppError::conflict(
             "not_editable",
             "申报已提交，审核期间不能修改；退回修改后可再编辑 / the application is under review and cannot be changed",
@@ -397,7 +397,7 @@ pub async fn save_draft(
 pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     let (mut tx, application) = begin_on_own(state, actor, id).await?;
     let latest = store::latest_version_in(&mut tx, id).await?;
-    let action = if application.state == State::Returned.as_str() {
+    let action = if application.state == State::Returned {
         Action::Resubmit
     } else {
         Action::Submit
@@ -409,7 +409,7 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
         owner: true,
         ..Facts::default()
     };
-    let moved = transition(&application.state, action, actor, &facts, state.today())
+    let moved = transition(application.state, action, actor, &facts, state.today())
         .map_err(|error| not_submittable(error.message))?;
     if latest.submitted_at.is_some() {
         return Err(not_submittable("该版本已提交 / already submitted".into()));
@@ -489,7 +489,7 @@ fn as_submitted(
     if let Some(code) = text("credit_code") {
         organization.credit_code = code;
     }
-    if let Some(kind) = text("kind") {
+    if let Some(kind) = text("kind").and_then(|kind| OrgKind::parse(&kind)) {
         organization.kind = kind;
     }
     if let Some(path) = text("region_path") {

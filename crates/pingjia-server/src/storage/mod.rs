@@ -20,7 +20,8 @@ pub use organizations::*;
 pub use query::path_range;
 pub use regions::*;
 
-use pingjia_core::workflow::Role;
+use pingjia_core::scheme::OrgKind;
+use pingjia_core::workflow::{Role, State};
 use query::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -40,7 +41,8 @@ pub struct Organization {
     pub id: i64,
     pub name: String,
     pub credit_code: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: OrgKind,
     pub region_id: i64,
     pub region_path: String,
     pub address: String,
@@ -74,7 +76,8 @@ pub struct Application {
     pub scheme_id: String,
     pub provider_type: Option<String>,
     pub round_id: Option<i64>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: State,
     pub region_path: String,
     pub created_by: i64,
     pub created_at: i64,
@@ -90,7 +93,8 @@ pub struct ApplicationSummary {
     pub organization_name: String,
     pub scheme_id: String,
     pub provider_type: Option<String>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: State,
     pub updated_at: i64,
     pub version: i64,
     pub grade: Option<String>,

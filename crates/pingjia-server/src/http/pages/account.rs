@@ -98,7 +98,7 @@ async fn organization(
     let rows: Vec<OrganizationRow> = organizations
         .into_iter()
         .map(|o| OrganizationRow {
-            kind_label: super::form::kind_label(&o.kind),
+            kind_label: super::form::kind_label(o.kind.as_str()),
             region: regions.get(&o.region_id).cloned().unwrap_or_default(),
             name: o.name,
             credit_code: o.credit_code,
@@ -147,7 +147,7 @@ async fn render_profile(
         ),
         None => (
             organization.name.clone(),
-            organization.kind.clone(),
+            organization.kind.as_str().to_owned(),
             organization.address.clone(),
             organization.contact.clone(),
             organization.phone.clone(),

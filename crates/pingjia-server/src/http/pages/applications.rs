@@ -206,8 +206,8 @@ async fn list(
             titles: titles(&state, &a.scheme_id, a.provider_type.as_deref()),
             id: a.id,
             organization: a.organization_name,
-            state_label: state_label(&a.state),
-            state: a.state,
+            state_label: state_label(a.state.as_str()),
+            state: a.state.as_str().to_owned(),
             version: a.version,
             grade: a.grade,
             stars: a.stars,
@@ -699,7 +699,7 @@ async fn organization_context(
         id => organization.id,
         name => organization.name.clone(),
         credit_code => organization.credit_code.clone(),
-        kind_label => tr(lang, form::kind_label(&organization.kind)),
+        kind_label => tr(lang, form::kind_label(organization.kind.as_str())),
         region => region,
         address => organization.address.clone(),
         contact => organization.contact.clone(),
@@ -744,7 +744,7 @@ async fn render_detail(
         body: &shown,
         assessment: &assessment,
         lang: page.lang,
-        organization_kind: &detail.organization.kind,
+        organization_kind: detail.organization.kind.as_str(),
         editable,
         prefilled: &prefilled,
     });
@@ -775,8 +775,8 @@ async fn render_detail(
         context! {
             application => context! {
                 id => application.id,
-                state => application.state.clone(),
-                state_label => state_label(&application.state),
+                state => application.state.as_str(),
+                state_label => state_label(application.state.as_str()),
                 updated_at => application.updated_at,
                 submitted_at => application.submitted_at,
             },
@@ -974,7 +974,7 @@ async fn report(
         context! {
             application => context! {
                 id => detail.application.id,
-                state_label => state_label(&detail.application.state),
+                state_label => state_label(detail.application.state.as_str()),
             },
             titles => serde_value(&titles(&state, &detail.application.scheme_id, detail.application.provider_type.as_deref())),
             organization => organization_context(&state, &detail.organization, page.lang).await?,

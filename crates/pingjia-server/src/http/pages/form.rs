@@ -1008,7 +1008,7 @@ pub fn body_from_form(
                 .and_then(Json::as_str)
                 .and_then(|k| organization_kind(k).ok())
         })
-        .unwrap_or_else(|| organization_kind(&organization.kind).unwrap_or("enterprise"));
+        .unwrap_or_else(|| organization.kind.as_str());
     organization_tree.insert("kind".into(), Json::from(kind));
     organization_tree.insert("name".into(), Json::from(organization.name.clone()));
     organization_tree.insert(
@@ -1129,7 +1129,7 @@ mod tests {
             id: 1,
             name: "测试单位".into(),
             credit_code: "91320583MA1P7K2X0X".into(),
-            kind: "enterprise".into(),
+            kind: pingjia_core::scheme::OrgKind::Enterprise,
             region_id: 1,
             region_path: "/32/".into(),
             address: String::new(),
