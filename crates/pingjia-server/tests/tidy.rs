@@ -136,3 +136,52 @@ fn the_check_finds_a_service_that_names_the_http_layer() {
         ]
     );
 }
+
+/// The services name each other without a cycle: a capability that needs another uses it,
+/// never the other way round as well.
+#[test]
+fn services_depend_on_each_other_without_a_cycle() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/services");
+    let mut edges: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if name == "mod" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let uses = edges.entry(name.clone()).or_default();
+        for line in text.lines().map(code) {
+            for (at, _) in line.match_indices("crate::services::") {
+                let rest = &line[at + "crate::services::".len()..];
+                let used: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if root.join(format!("{used}.rs")).exists() && used != name {
+                    uses.insert(used);
+                }
+            }
+        }
+    }
+    // Depth-first search for a way back to the start.
+    fn reaches(
+        edges: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        from: &str,
+        target: &str,
+        seen: &mut std::collections::BTreeSet<String>,
+    ) -> bool {
+        edges.get(from).into_iter().flatten().any(|next| {
+            next == target || (seen.insert(next.clone()) && reaches(edges, next, target, seen))
+        })
+    }
+    let cyclic: Vec<&String> = edges
+        .keys()
+        .filter(|name| reaches(&edges, name, name, &mut Default::default()))
+        .collect();
+    assert!(
+        cyclic.is_empty(),
+        "services in a cycle: {cyclic:?}; edges {edges:?}"
+    );
+}

@@ -4,6 +4,7 @@
 
 use crate::context::AppState;
 use crate::error::{AppError, AppResult};
+pub use crate::services::actor::constant_time_eq;
 use crate::services::actor::{Actor, Role, SessionInfo};
 use crate::storage::{self as store, NewUser, TokenScopes, User};
 use argon2::Argon2;
@@ -552,10 +553,6 @@ pub fn check_password(password: &str, username: &str) -> Result<(), AppError> {
 
 /// What the password fields say, in the words of [`check_password`].
 pub const PASSWORD_HINT: &str = "至少8个字符，可用长句；不能是常见密码或用户名";
-
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 /// The answer to a throttled sign-in.
 pub fn too_many_attempts(state: &AppState) -> AppError {
