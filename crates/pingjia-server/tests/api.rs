@@ -626,11 +626,7 @@ async fn evidence_is_typed_by_content_limited_addressed_by_hash_and_flagged_when
     );
     // Returned for correction (the review chain's action, set here directly), the applicant
     // edits again: version 2 opens and carries the evidence along.
-    sqlx::query("UPDATE applications SET state = 'returned' WHERE id = $1")
-        .bind(application_a)
-        .execute(&app.state.db.pool)
-        .await
-        .unwrap();
+    app.set_state(application_a, "returned").await;
     let reopened = app
         .put(
             &a,
@@ -1079,11 +1075,7 @@ async fn every_page_of_a_list_holds_the_next_rows_however_the_page_is_read() {
             assert_eq!(response.status, StatusCode::OK, "{}", response.text());
             // Closed (as a rejection would close it; its time unchanged), so that the
             // organisation may open the next application of the same type.
-            sqlx::query("UPDATE applications SET state = 'rejected' WHERE id = $1")
-                .bind(id)
-                .execute(&app.state.db.pool)
-                .await
-                .unwrap();
+            app.set_state(id, "rejected").await;
             submitted.push((id, is_a, provider_type));
         }
     }
@@ -1148,21 +1140,14 @@ async fn reviewers_lists_show_the_submitted_version_never_the_draft() {
     let app = TestApp::new().await;
     let a = app.sign_in("applicant_a").await;
     let id = app.new_application(&a, "network").await;
-    let submitted = app
-        .post(&a, &format!("/api/v1/applications/{id}/submit"), json!({}))
-        .await;
-    assert_eq!(submitted.status, StatusCode::OK);
+    app.submit(&a, id).await;
     let reviewer = app.sign_in("county_ks").await;
     let before = app.get(&reviewer, "/api/v1/applications").await.json();
     let row = before["items"][0].clone();
     assert_eq!(row["version"], 1);
     // Returned for correction (the review chain's action, set here directly); the applicant
     // types into the new draft three hours later.
-    sqlx::query("UPDATE applications SET state = 'returned' WHERE id = $1")
-        .bind(id)
-        .execute(&app.state.db.pool)
-        .await
-        .unwrap();
+    app.set_state(id, "returned").await;
     app.advance(3 * 3600);
     let saved = app
         .put(
@@ -1207,11 +1192,7 @@ async fn submissions_go_through_the_workflow_rule() {
     );
     // Returned (the review chain's action, set here directly), corrected and resubmitted:
     // back to county review as version 2.
-    sqlx::query("UPDATE applications SET state = 'returned' WHERE id = $1")
-        .bind(id)
-        .execute(&app.state.db.pool)
-        .await
-        .unwrap();
+    app.set_state(id, "returned").await;
     let saved = app
         .put(
             &a,

@@ -82,16 +82,9 @@ async fn parallel_autosaves_open_one_new_version() {
     let app = Arc::new(TestApp::new().await);
     let a = app.sign_in("applicant_a").await;
     let id = app.new_application(&a, "network").await;
-    let submitted = app
-        .post(&a, &format!("/api/v1/applications/{id}/submit"), json!({}))
-        .await;
-    assert_eq!(submitted.status, StatusCode::OK);
+    app.submit(&a, id).await;
     // Returned for correction (the review chain's action, set directly here).
-    sqlx::query("UPDATE applications SET state = 'returned' WHERE id = $1")
-        .bind(id)
-        .execute(&app.state.db.pool)
-        .await
-        .unwrap();
+    app.set_state(id, "returned").await;
     let statuses = parallel(&app, 20, |app, i| {
         let a = a.clone();
         async move {

@@ -484,10 +484,7 @@ async fn a_submitted_version_keeps_the_organisation_as_it_was() {
     let app = TestApp::new().await;
     let a = app.sign_in("applicant_a").await;
     let id = app.new_application(&a, "network").await;
-    let submitted = app
-        .post(&a, &format!("/api/v1/applications/{id}/submit"), json!({}))
-        .await;
-    assert_eq!(submitted.status, StatusCode::OK);
+    app.submit(&a, id).await;
     let own = app.get(&a, "/api/v1/me").await.json()["organization_id"]
         .as_i64()
         .unwrap();

@@ -97,7 +97,6 @@ async fn api_errors(
     }
     let (code, message) = match status.as_u16() {
         400 => ("bad_request", "请求格式不正确 / malformed request"),
-        404 => ("not_found", "对象不存在或无权访问 / not found"),
         405 => (
             "method_not_allowed",
             "不支持该请求方式 / method not allowed",
@@ -116,7 +115,11 @@ async fn api_errors(
         }
         _ => ("bad_request", "请求无效 / invalid request"),
     };
-    let mut answer = crate::error::AppError::new(status.as_u16(), code, message).into_response();
+    let error = match status.as_u16() {
+        404 => crate::error::AppError::not_found(),
+        other => crate::error::AppError::new(other, code, message),
+    };
+    let mut answer = error.into_response();
     // Keep what the framework said about the request (e.g. `Allow` on a 405).
     if let Some(allow) = response.headers().get(header::ALLOW) {
         answer.headers_mut().insert(header::ALLOW, allow.clone());

@@ -283,12 +283,12 @@ pub async fn evidence_items(
     Ok(items)
 }
 
-fn assess_version(
-    state: &AppState,
+/// The scheme and provider type an application is declared under.
+pub fn scheme_of<'s>(
+    state: &'s AppState,
     application: &store::Application,
-    body: &str,
-) -> AppResult<Assessment> {
-    let (scheme, provider_type) = assess::target(
+) -> AppResult<(&'s pingjia_core::Scheme, Option<usize>)> {
+    assess::target(
         &state.catalog,
         &application.scheme_id,
         application.provider_type.as_deref(),
@@ -298,7 +298,15 @@ fn assess_version(
             "application {} names unknown scheme {}",
             application.id, application.scheme_id
         ))
-    })?;
+    })
+}
+
+fn assess_version(
+    state: &AppState,
+    application: &store::Application,
+    body: &str,
+) -> AppResult<Assessment> {
+    let (scheme, provider_type) = scheme_of(state, application)?;
     let body: Json = serde_json::from_str(body).map_err(AppError::internal)?;
     Ok(assess::assess_on(
         scheme,

@@ -56,16 +56,12 @@ pub async fn update_organization(
         return Err(AppError::invalid("单位名称不能为空 / name required"));
     }
     for (label, value) in [
-        ("单位名称 / name", update.name.as_str()),
-        ("地址 / address", update.address.as_str()),
-        ("联系人 / contact", update.contact.as_str()),
-        ("电话 / phone", update.phone.as_str()),
+        ("单位名称", &update.name),
+        ("地址", &update.address),
+        ("联系人", &update.contact),
+        ("电话", &update.phone),
     ] {
-        if value.chars().count() > 200 || value.chars().any(char::is_control) {
-            return Err(AppError::invalid(format!(
-                "{label}：最多200字，不能包含控制字符 / at most 200 characters, no control characters"
-            )));
-        }
+        crate::services::plain_text(label, value, 200)?;
     }
     check_phone(update.phone.trim())?;
     let kind = organization_kind(&update.kind)?;

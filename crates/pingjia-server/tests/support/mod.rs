@@ -361,6 +361,34 @@ impl TestApp {
         response.json()["application"]["id"].as_i64().unwrap()
     }
 
+    /// Submits an application as `client`, which must succeed.
+    pub async fn submit(&self, client: &Client, id: i64) {
+        let response = self
+            .post(
+                client,
+                &format!("/api/v1/applications/{id}/submit"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "submit {id}: {}",
+            response.text()
+        );
+    }
+
+    /// Puts an application into `state` directly, standing in for the review chain's actions
+    /// (return, reject) that the application does not offer yet.
+    pub async fn set_state(&self, id: i64, state: &str) {
+        sqlx::query("UPDATE applications SET state = $1 WHERE id = $2")
+            .bind(state)
+            .bind(id)
+            .execute(&self.state.db.pool)
+            .await
+            .unwrap();
+    }
+
     /// Uploads bytes as a multipart form to an application's evidence.
     pub async fn upload(
         &self,

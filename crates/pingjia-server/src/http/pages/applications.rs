@@ -581,23 +581,6 @@ fn explained(error: &AppError) -> bool {
     matches!(error.status, 409 | 413 | 415 | 422)
 }
 
-fn target<'s>(
-    state: &'s AppState,
-    application: &store::Application,
-) -> AppResult<(&'s Scheme, Option<usize>)> {
-    assess::target(
-        &state.catalog,
-        &application.scheme_id,
-        application.provider_type.as_deref(),
-    )
-    .ok_or_else(|| {
-        AppError::internal(format!(
-            "application {} names unknown scheme {}",
-            application.id, application.scheme_id
-        ))
-    })
-}
-
 #[derive(Debug, Serialize)]
 struct EvidenceRow {
     id: i64,
@@ -716,7 +699,7 @@ async fn render_detail(
     status: StatusCode,
 ) -> AppResult<Response> {
     let application = &detail.application;
-    let (scheme, provider_type) = target(state, application)?;
+    let (scheme, provider_type) = applications::scheme_of(state, application)?;
     let owner = matches!(page.actor.scope(), Scope::Organization(_));
     let editable = detail.editable && !old_version;
     let body: Json = serde_json::from_str(&detail.version.body).map_err(AppError::internal)?;
@@ -840,17 +823,11 @@ async fn save_from_form(
     id: i64,
     pairs: &[(String, String)],
 ) -> AppResult<()> {
-    // The same order of checks as the API's: role, then visibility, then state (the
-    // service's one rule, `detail.editable`).
+    // The same order of checks as the API's: role, then visibility, then state.
     page.actor.require(&[Role::Applicant])?;
+    // (A refused state comes from `save_draft`, the one rule.)
     let detail = applications::detail(state, &page.actor, id).await?;
-    if !detail.editable {
-        return Err(AppError::conflict(
-            "not_editable",
-            "申报审核中或已办结，不能修改 / the application is under review or decided",
-        ));
-    }
-    let (scheme, provider_type) = target(state, &detail.application)?;
+    let (scheme, provider_type) = applications::scheme_of(state, &detail.application)?;
     let base: Json = serde_json::from_str(&detail.version.body).map_err(AppError::internal)?;
     let body = form::body_from_form(scheme, provider_type, &base, pairs, &detail.organization);
     applications::save_draft(state, &page.actor, id, body).await?;
@@ -967,7 +944,7 @@ async fn report(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let detail = applications::detail(&state, &page.actor, id).await?;
-    let (scheme, _) = target(&state, &detail.application)?;
+    let (scheme, _) = applications::scheme_of(&state, &detail.application)?;
     page.render(
         "report.html",
         "applications",
