@@ -520,7 +520,7 @@ fn is_common(password: &str) -> bool {
 
 /// The password rules of OWASP ASVS 5.0 V6.2: 8 to 128 characters of any kind, no
 /// composition rules, not one of the 3,000 most common passwords, not the user name. The hint
-/// shown beside the field says the same (`PASSWORD_HINT`).
+/// beside the password field (`templates/password.html`) says the same.
 pub fn check_password(password: &str, username: &str) -> Result<(), AppError> {
     let length = password.chars().count();
     if length < MIN_PASSWORD {
@@ -551,8 +551,6 @@ pub fn check_password(password: &str, username: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// What the password fields say, in the words of [`check_password`].
-pub const PASSWORD_HINT: &str = "至少8个字符，可用长句；不能是常见密码或用户名";
 
 /// The answer to a throttled sign-in.
 pub fn too_many_attempts(state: &AppState) -> AppError {
