@@ -551,7 +551,6 @@ pub fn check_password(password: &str, username: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-
 /// The answer to a throttled sign-in.
 pub fn too_many_attempts(state: &AppState) -> AppError {
     AppError::new(

@@ -383,7 +383,7 @@ pub async fn save_draft(
     if text.len() > MAX_DECLARATION_BYTES {
         return Err(AppError::invalid("申报内容过大 / declaration too large"));
     }
-    if text.contains("\\u0000") {
+    if holds_nul(&body) {
         return Err(AppError::invalid(
             "申报内容不能包含空字符 / the declaration may not contain NUL characters",
         ));
@@ -507,6 +507,19 @@ fn as_submitted(
         organization.region_id = region;
     }
     organization
+}
+
+/// Whether any key or text of a JSON value holds a NUL character (which PostgreSQL cannot
+/// store, and no person types).
+fn holds_nul(value: &Json) -> bool {
+    match value {
+        Json::String(text) => text.contains('\0'),
+        Json::Array(items) => items.iter().any(holds_nul),
+        Json::Object(map) => map
+            .iter()
+            .any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        _ => false,
+    }
 }
 
 /// One page of the applications the actor may see, narrowed by `filter`, and their number.
@@ -662,5 +675,19 @@ impl ListFilter {
             region_path,
             organization_name,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_is_found_anywhere_and_an_escaped_backslash_is_not_nul() {
+        assert!(holds_nul(&json!({ "values": { "a": ["x", "平台\u{0}"] } })));
+        assert!(holds_nul(&json!({ "values": { "k\u{0}": 1 } })));
+        assert!(!holds_nul(
+            &json!({ "values": { "note": "a literal \\u0000 typed as text" } })
+        ));
     }
 }
