@@ -243,6 +243,10 @@ pub struct Facts {
     /// The review chain has a city level between county and authority. `false` for
     /// 昆山市、泰兴市、沭阳县 (003 二（二）1) and for Shaoxing, where the city is the authority.
     pub chain_has_city: bool,
+    /// The chain's first level is an authority office, not a county: the MIIT selection, where
+    /// the 省级主管部门 reviews and recommends to the ministry ([`Chain`]). Its authority
+    /// account then takes the county level's actions in `county_review`.
+    pub first_level_is_authority: bool,
     /// The organisation is inside a 3-year bar: revoked (002 第十一条) or blacklisted for
     /// fraud (003 三、1), from the system's own records.
     pub barred: bool,
@@ -341,9 +345,19 @@ const AUTHORITY: &[Role] = &[Role::AuthorityAdmin];
 
 /// The transition table: where `action` leads from `state` and who may take it there,
 /// before the conditions on [`Facts`].
-fn rule(state: State, action: Action, chain_has_city: bool) -> Option<(State, &'static [Role])> {
+fn rule(
+    state: State,
+    action: Action,
+    chain_has_city: bool,
+    first_level_is_authority: bool,
+) -> Option<(State, &'static [Role])> {
     use Action as A;
     use State as S;
+    let first = if first_level_is_authority {
+        AUTHORITY
+    } else {
+        COUNTY
+    };
     Some(match (state, action) {
         (S::Draft, A::Submit) => (S::CountyReview, APPLICANT),
         (S::Returned, A::Resubmit) => (S::CountyReview, APPLICANT),
@@ -351,10 +365,10 @@ fn rule(state: State, action: Action, chain_has_city: bool) -> Option<(State, &'
             (S::Withdrawn, APPLICANT)
         }
 
-        (S::CountyReview, A::Pass) => (S::CityReview, COUNTY),
-        (S::CountyReview, A::Recommend) => (S::ExpertReview, COUNTY),
-        (S::CountyReview, A::Return) => (S::Returned, COUNTY),
-        (S::CountyReview, A::Reject) => (S::Rejected, COUNTY),
+        (S::CountyReview, A::Pass) => (S::CityReview, first),
+        (S::CountyReview, A::Recommend) => (S::ExpertReview, first),
+        (S::CountyReview, A::Return) => (S::Returned, first),
+        (S::CountyReview, A::Reject) => (S::Rejected, first),
 
         (S::CityReview, A::Recommend) => (S::ExpertReview, CITY),
         (S::CityReview, A::Return) => (S::Returned, CITY),
@@ -385,9 +399,12 @@ fn roles_anywhere(action: Action) -> Vec<Role> {
         .copied()
         .filter(|role| {
             State::ALL.iter().any(|&state| {
-                [true, false].into_iter().any(|city| {
-                    rule(state, action, city).is_some_and(|(_, roles)| roles.contains(role))
-                })
+                [(true, false), (false, false), (false, true)]
+                    .into_iter()
+                    .any(|(city, authority_first)| {
+                        rule(state, action, city, authority_first)
+                            .is_some_and(|(_, roles)| roles.contains(role))
+                    })
             })
         })
         .collect()
@@ -410,7 +427,12 @@ pub fn next(
     today: NaiveDate,
 ) -> Result<Transition, Refusal> {
     let _ = today;
-    let ruled = rule(state, action, facts.chain_has_city);
+    let ruled = rule(
+        state,
+        action,
+        facts.chain_has_city,
+        facts.first_level_is_authority,
+    );
     let to = match ruled {
         Some((to, roles)) if roles.contains(&role) => to,
         _ => {
@@ -563,4 +585,172 @@ pub fn check_comment(action: Action, comment: &str) -> Result<(), Refusal> {
         ));
     }
     Ok(())
+}
+
+named! {
+    /// The level of the office that acts at a step of a review chain, by the region it governs.
+    Office("审核层级", "office level") {
+        /// 县（市、区）经信/工信局.
+        County = "county", "县（市、区）主管部门", "county office";
+        /// 设区市工信局 (or 市经信局 as Shaoxing's authority).
+        City = "city", "设区市主管部门", "city office";
+        /// 省工信厅: Jiangsu's authority; the first level of an MIIT selection.
+        Province = "province", "省级主管部门", "provincial office";
+        /// 工业和信息化部: the authority of an MIIT selection.
+        Nation = "nation", "工业和信息化部", "the ministry";
+    }
+}
+
+impl Office {
+    /// The account role that acts for an office of this level.
+    pub fn role(self) -> Role {
+        match self {
+            Office::County => Role::CountyReviewer,
+            Office::City => Role::CityReviewer,
+            Office::Province | Office::Nation => Role::AuthorityAdmin,
+        }
+    }
+
+    /// The region level (`regions.level`) of an office of this level; the ministry governs no
+    /// region of the tree.
+    pub fn region_level(self) -> Option<&'static str> {
+        match self {
+            Office::County => Some("county"),
+            Office::City => Some("city"),
+            Office::Province => Some("province"),
+            Office::Nation => None,
+        }
+    }
+}
+
+/// A review chain as data (docs/workflow.md §3): the offices that review an application before
+/// the authority, and the authority. A scheme file states its chain (`[chain]`), and a round
+/// may override it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chain {
+    /// The reviewing offices before the authority, first to last: `[county]` or
+    /// `[county, city]`, or `[province]` for a selection the province recommends to.
+    pub levels: Vec<Office>,
+    /// The office that runs the evaluation, decides and publishes.
+    pub authority: Office,
+    /// Region codes whose own office recommends straight to the authority, skipping the second
+    /// level (003 二（一）、二（二）1: 昆山市、泰兴市、沭阳县).
+    #[serde(default)]
+    pub direct: Vec<String>,
+    /// The clauses that prescribe the chain.
+    #[serde(default)]
+    pub clause: String,
+}
+
+/// The offices one application passes through: its chain applied to its region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Route {
+    /// The reviewing offices before the authority, first to last.
+    pub levels: Vec<Office>,
+    pub authority: Office,
+}
+
+impl Chain {
+    /// Checks the chain's shape: one or two levels, each above the one before, the authority
+    /// above them all; a second level is a city office; `direct` only where there is a second
+    /// level to skip. The errors are in Chinese and English.
+    pub fn validate(&self) -> Result<(), String> {
+        let Some(&first) = self.levels.first() else {
+            return Err("审核链至少有一个审核层级 / a chain needs at least one level".into());
+        };
+        if self.levels.len() > 2 {
+            return Err("审核链至多两个审核层级 / a chain has at most two levels".into());
+        }
+        if !matches!(first, Office::County | Office::Province) {
+            return Err(
+                "第一审核层级应为县（市、区）或省级主管部门 / the first level is a county or provincial office".into(),
+            );
+        }
+        if let Some(&second) = self.levels.get(1)
+            && (first != Office::County || second != Office::City)
+        {
+            return Err(
+                "两级审核链应为县（市、区）→ 设区市 / a two-level chain is county → city".into(),
+            );
+        }
+        let last = *self.levels.last().unwrap_or(&first);
+        if self.authority <= last {
+            return Err(
+                "主管部门的层级应高于各审核层级 / the authority is above every level".into(),
+            );
+        }
+        if !self.direct.is_empty() && self.levels.len() < 2 {
+            return Err(
+                "只有两级审核链可以设直接推荐的地区 / only a two-level chain has direct regions"
+                    .into(),
+            );
+        }
+        if let Some(code) = self
+            .direct
+            .iter()
+            .find(|code| code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(format!(
+                "直接推荐地区代码「{code}」应为数字 / direct region codes are digits"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The route of an application whose organisation lies in the region with these codes
+    /// (its own and its ancestors'): a region named in `direct` skips the second level.
+    pub fn route<S: AsRef<str>>(&self, region_codes: &[S]) -> Route {
+        let direct = region_codes
+            .iter()
+            .any(|code| self.direct.iter().any(|d| d == code.as_ref()));
+        let levels = if direct {
+            self.levels.iter().copied().take(1).collect()
+        } else {
+            self.levels.clone()
+        };
+        Route {
+            levels,
+            authority: self.authority,
+        }
+    }
+}
+
+impl Route {
+    /// The facts the chain's shape gives [`next`]: whether a city level follows the first,
+    /// and whether the first level is an authority office.
+    pub fn shape(&self) -> (bool, bool) {
+        (
+            self.levels.len() > 1,
+            self.levels
+                .first()
+                .is_some_and(|l| l.role() == Role::AuthorityAdmin),
+        )
+    }
+
+    /// The office that acts on an application in `state`: the first level in `county_review`,
+    /// the second in `city_review`, the authority from the expert review on. `None` where no
+    /// office acts (a draft, a returned application, a final state).
+    pub fn office_for(&self, state: State) -> Option<Office> {
+        match state {
+            State::CountyReview => self.levels.first().copied(),
+            State::CityReview => self.levels.get(1).copied(),
+            State::ExpertReview | State::PublicNotice | State::Published => Some(self.authority),
+            _ => None,
+        }
+    }
+
+    /// The name of the step `state` is for this route: 「县（市、区）初审」, 「设区市审核推荐」,
+    /// 「省级主管部门初审推荐」 …
+    pub fn step_label_zh(&self, state: State) -> String {
+        match (state, self.office_for(state)) {
+            (State::CountyReview, Some(Office::County)) if self.levels.len() > 1 => {
+                "县（市、区）初审".into()
+            }
+            (State::CountyReview, Some(Office::County)) => "县（市、区）初审推荐".into(),
+            (State::CountyReview, Some(office)) => format!("{}初审推荐", office.label_zh()),
+            (State::CityReview, _) => "设区市审核推荐".into(),
+            _ => state.label_zh().into(),
+        }
+    }
 }

@@ -131,6 +131,11 @@ impl<'s> Loader<'s> {
         }
 
         let round = self.round(&raw);
+        if let Some(chain) = &raw.chain
+            && let Err(message) = chain.validate()
+        {
+            self.error(None, Some(header.id.get_ref()), format!("chain: {message}"));
+        }
         let levels = self.levels(&raw, method);
         let notes = self.notes(&raw);
         let scales = self.scales(&raw);
@@ -210,6 +215,7 @@ impl<'s> Loader<'s> {
             issuer: header.issuer.clone(),
             clause: header.clause.clone(),
             round,
+            chain: raw.chain.clone(),
             levels,
             notes,
             scales,

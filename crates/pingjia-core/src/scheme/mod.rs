@@ -119,6 +119,9 @@ pub struct Scheme {
     pub clause: Option<String>,
     /// Defaults for a round of this scheme; a round may override each.
     pub round: RoundDefaults,
+    /// Who reviews an application before the authority, and the authority
+    /// (`[chain]`; docs/workflow.md §3). `None`: the scheme cannot run in a round.
+    pub chain: Option<crate::workflow::Chain>,
     /// Star levels from lowest to highest (stars method only).
     pub levels: Vec<Level>,
     pub notes: Vec<Note>,

@@ -12,6 +12,9 @@ pub(crate) struct RawScheme {
     pub scheme: RawHeader,
     #[serde(default)]
     pub round: RawRound,
+    /// The review chain (docs/workflow.md §3), read straight into the workflow's type.
+    #[serde(default)]
+    pub chain: Option<crate::workflow::Chain>,
     #[serde(default)]
     pub level: Vec<RawLevel>,
     #[serde(default)]
