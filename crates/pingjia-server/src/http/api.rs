@@ -34,12 +34,19 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         list_applications, create_application, get_application, save_draft, submit_application, get_version,
         list_evidence, upload_evidence, download_evidence, delete_evidence,
         list_users, create_user,
+        super::api_review::decide, super::api_review::decide_many, super::api_review::actions,
+        super::api_review::timeline, super::api_review::changes, super::api_review::confirmations,
+        super::api_review::confirm, super::api_review::queue,
     ),
     components(schemas(ErrorBody, SignInRequest, SignInResponse, MeResponse, PasswordChange, TokenRequest, TokenCreated, SchemeSummary,
-        AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest)),
+        AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest,
+        crate::services::review::Decision, crate::services::review::Decided, crate::services::review::BulkResult,
+        crate::services::review::TimelineEntry, crate::services::review::Changes, crate::services::review::ValueChange,
+        crate::services::review::Confirmation, crate::services::review::ConfirmedRecord,
+        super::api_review::BulkDecision, super::api_review::QueueCount)),
     modifiers(&ErrorResponses),
     tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
-        (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"))
+        (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"), (name = "review", description = "审核：退回、驳回、推荐、核定值、时间线"))
 )]
 #[derive(Debug)]
 pub struct ApiDoc;
