@@ -34,9 +34,11 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         list_applications, create_application, get_application, save_draft, submit_application, get_version,
         list_evidence, upload_evidence, download_evidence, delete_evidence,
         list_users, create_user,
+        super::api_spreadsheets::download_declaration, super::api_spreadsheets::upload_declaration,
     ),
     components(schemas(ErrorBody, SignInRequest, SignInResponse, MeResponse, PasswordChange, TokenRequest, TokenCreated, SchemeSummary,
-        AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest)),
+        AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest,
+        super::api_spreadsheets::WorkbookForm, crate::services::declaration_files::Imported, crate::services::spreadsheets::CellError)),
     modifiers(&ErrorResponses),
     tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
         (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"))

@@ -8,10 +8,12 @@ pub mod actor;
 pub mod applications;
 pub mod assessment;
 pub mod credit_code;
+pub mod declaration_files;
 pub mod demo;
 pub mod evidence;
 pub mod organizations;
 pub mod regions;
+pub mod spreadsheets;
 
 use crate::error::{AppError, AppResult};
 use crate::storage::Page;
