@@ -202,7 +202,7 @@ async fn a_bad_value_comes_back_as_the_forms_field_error_at_its_row() {
         cell_errors[0]["message"]
             .as_str()
             .unwrap()
-            .starts_with("注册资本：应填写："),
+            .starts_with("注册资金：应填写："),
         "{cell_errors:?}"
     );
     // Kept as typed in the draft, like the form keeps it.

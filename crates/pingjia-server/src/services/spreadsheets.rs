@@ -1363,7 +1363,8 @@ mod tests {
         );
         assert_eq!(cell(3, 2), Some(Data::String("00000000000000000E".into())));
         assert_eq!(cell(3, 6), Some(Data::String("认定".into())));
-        assert_eq!(cell(3, 7), Some(Data::String(String::new())));
+        // An empty text is a blank cell (with its borders).
+        assert_eq!(cell(3, 7), Some(Data::Empty));
         assert_eq!(cell(4, 2), Some(Data::String("91320583MA1P7K2X0X".into())));
         assert_eq!(cell(4, 6), Some(Data::String("三星".into())));
         assert_eq!(cell(4, 7), Some(Data::String("二星".into())));
@@ -1378,9 +1379,11 @@ mod tests {
 
         let xml = sheet_xml(&bytes, 1);
         assert!(xml.contains(r#"<pane ySplit="3" topLeftCell="A4""#), "{xml}");
-        // Widths: 「统一社会信用代码」 is 8 CJK characters (16 units) + 2; the long opinion is
-        // capped at 60 (Excel stores 60 plus its padding).
-        assert!(xml.contains(r#"<col min="3" max="3" width="18.7109375""#), "{xml}");
+        // Widths: a credit code is 18 characters (wider than its 8-character CJK header, 16
+        // units) + 2; 「单位名称」 fits 「苏州"云"平台, 股份有限公司」 (11 CJK and 4 Latin
+        // characters: 26) + 2; the long opinion is capped at 60 (Excel stores each width plus its padding).
+        assert!(xml.contains(r#"<col min="3" max="3" width="20.7109375""#), "{xml}");
+        assert!(xml.contains(r#"<col min="2" max="2" width="28.7109375""#), "{xml}");
         assert!(xml.contains(r#"<col min="11" max="11" width="60.7109375""#), "{xml}");
     }
 
