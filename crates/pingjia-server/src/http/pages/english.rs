@@ -439,7 +439,7 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("申报书（Excel）", "Declaration workbook (Excel)"),
     ("下载申报书", "Download the declaration"),
     (
-        "下载本版本的申报书（xlsx），可离线填写或打印；填写方法见其中的“说明”工作表。",
+        "下载本版本的申报书（Excel 文件），可离线填写或打印；填写方法见其中的“说明”工作表。",
         "Download this version as an xlsx workbook to fill in offline or print; its sheet “说明” explains how to fill it in.",
     ),
     (
