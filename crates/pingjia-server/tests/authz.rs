@@ -425,7 +425,10 @@ async fn anonymous_callers_and_read_only_tokens_are_refused() {
         "/api/v1/applications".to_owned(),
         format!("/api/v1/applications/{}", ids.application_a),
         format!("/api/v1/evidence/{}/download", ids.evidence_a),
-        format!("/api/v1/applications/{}/declaration.xlsx", ids.application_a),
+        format!(
+            "/api/v1/applications/{}/declaration.xlsx",
+            ids.application_a
+        ),
         "/api/v1/organizations".to_owned(),
         "/api/v1/schemes".to_owned(),
         "/api/v1/regions".to_owned(),

@@ -47,7 +47,9 @@ fn declaration_rows(bytes: &[u8]) -> Vec<(String, String, u32)> {
 }
 
 fn value_of(rows: &[(String, String, u32)], id: &str) -> Option<String> {
-    rows.iter().find(|(i, _, _)| i == id).map(|(_, v, _)| v.clone())
+    rows.iter()
+        .find(|(i, _, _)| i == id)
+        .map(|(_, v, _)| v.clone())
 }
 
 async fn save(app: &TestApp, client: &Client, id: i64, values: Value) {
@@ -74,11 +76,19 @@ async fn owners_and_reviewers_download_the_version_they_may_see() {
         download.headers[header::CONTENT_TYPE],
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     );
-    let disposition = download.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
-    assert!(disposition.starts_with("attachment; filename="), "{disposition}");
+    let disposition = download.headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename="),
+        "{disposition}"
+    );
     assert!(disposition.contains(".xlsx"), "{disposition}");
     let rows = declaration_rows(&download.body);
-    assert_eq!(value_of(&rows, "registered_capital").as_deref(), Some("1200万"));
+    assert_eq!(
+        value_of(&rows, "registered_capital").as_deref(),
+        Some("1200万")
+    );
     assert_eq!(
         value_of(&rows, "cp_data_services").as_deref(),
         Some("基础数据、生产数据")
@@ -138,7 +148,10 @@ async fn a_workbook_filled_elsewhere_is_imported_into_the_draft_and_graded() {
     // ...and imported by organisation B into its own blank draft of the same type.
     let b = app.sign_in("applicant_b").await;
     let id = app.new_application(&b, "comprehensive_platform").await;
-    let before = app.get(&b, &format!("/api/v1/applications/{id}")).await.json();
+    let before = app
+        .get(&b, &format!("/api/v1/applications/{id}"))
+        .await
+        .json();
     assert_eq!(before["assessment"]["report"]["grade"], "尚未填写");
 
     let imported = app
@@ -153,7 +166,10 @@ async fn a_workbook_filled_elsewhere_is_imported_into_the_draft_and_graded() {
     assert_eq!(imported["assessment"]["report"]["stars"], 3);
 
     // Saved into the draft: the application reads the same, values as the file gave them.
-    let detail = app.get(&b, &format!("/api/v1/applications/{id}")).await.json();
+    let detail = app
+        .get(&b, &format!("/api/v1/applications/{id}"))
+        .await
+        .json();
     assert_eq!(detail["assessment"]["report"]["stars"], 3);
     let body: Value = serde_json::from_str(detail["version"]["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["values"]["registered_capital"], "1200万");
@@ -206,7 +222,10 @@ async fn a_bad_value_comes_back_as_the_forms_field_error_at_its_row() {
         "{cell_errors:?}"
     );
     // Kept as typed in the draft, like the form keeps it.
-    let detail = app.get(&a, &format!("/api/v1/applications/{id}")).await.json();
+    let detail = app
+        .get(&a, &format!("/api/v1/applications/{id}"))
+        .await
+        .json();
     let body: Value = serde_json::from_str(detail["version"]["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["values"]["registered_capital"], "很多");
 }
@@ -314,7 +333,10 @@ async fn the_page_links_the_workbook_and_its_form_imports_then_says_what_it_foun
                 .uri(format!("/applications/{id}"))
                 .header(
                     header::COOKIE,
-                    format!("pingjia_session={}; flash={flash}", a.cookie.clone().unwrap()),
+                    format!(
+                        "pingjia_session={}; flash={flash}",
+                        a.cookie.clone().unwrap()
+                    ),
                 )
                 .body(axum::body::Body::empty())
                 .unwrap(),

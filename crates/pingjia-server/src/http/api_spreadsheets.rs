@@ -19,8 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route(
         "/api/v1/applications/{id}/declaration.xlsx",
-        get(download_declaration)
-            .post(upload_declaration.layer(DefaultBodyLimit::disable())),
+        get(download_declaration).post(upload_declaration.layer(DefaultBodyLimit::disable())),
     )
 }
 

@@ -50,7 +50,8 @@ impl GradeText {
         match self {
             GradeText::Stars(0) => "不予定级".to_owned(),
             GradeText::Stars(n @ 1..=10) => {
-                const DIGITS: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
+                const DIGITS: [&str; 10] =
+                    ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
                 format!("{}星", DIGITS[usize::from(*n) - 1])
             }
             GradeText::Stars(n) => format!("{n}星"),
@@ -204,7 +205,10 @@ fn recommendation_cells(rows: &[RecommendationRow]) -> Vec<Vec<String>> {
                 row.region.clone(),
                 row.organization_kind.clone(),
                 row.provider_type.clone(),
-                row.self_grade.as_ref().map(GradeText::shown).unwrap_or_default(),
+                row.self_grade
+                    .as_ref()
+                    .map(GradeText::shown)
+                    .unwrap_or_default(),
                 row.confirmed_grade
                     .as_ref()
                     .map(GradeText::shown)
@@ -250,7 +254,10 @@ pub fn column_widths(header: &[&str], rows: &[Vec<String>]) -> Vec<f64> {
     (0..header.len())
         .map(|column| {
             let widest = std::iter::once(header[column])
-                .chain(rows.iter().filter_map(|row| row.get(column).map(String::as_str)))
+                .chain(
+                    rows.iter()
+                        .filter_map(|row| row.get(column).map(String::as_str)),
+                )
                 .flat_map(str::lines)
                 .map(display_width)
                 .max()
@@ -283,7 +290,10 @@ pub fn display_width(text: &str) -> usize {
 /// injection ([`csv_cell`]).
 pub fn recommendation_csv(rows: &[RecommendationRow]) -> String {
     let mut out = String::from('\u{feff}');
-    let header: Vec<String> = RECOMMENDATION_HEADER.iter().map(|h| (*h).to_owned()).collect();
+    let header: Vec<String> = RECOMMENDATION_HEADER
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect();
     for row in std::iter::once(header).chain(recommendation_cells(rows)) {
         let cells: Vec<String> = row.iter().map(|cell| csv_cell(cell)).collect();
         out.push_str(&cells.join(","));
@@ -476,7 +486,11 @@ fn unit_and_hint(scheme: &Scheme, field: &Field) -> (String, String) {
         FieldKind::Number(unit) => {
             let name = unit.name();
             (
-                if name == "无" { String::new() } else { name.to_owned() },
+                if name == "无" {
+                    String::new()
+                } else {
+                    name.to_owned()
+                },
                 format!("数值，如 {}", unit.examples()),
             )
         }
@@ -494,10 +508,7 @@ fn unit_and_hint(scheme: &Scheme, field: &Field) -> (String, String) {
         }
         FieldKind::Items(items) => (
             String::new(),
-            format!(
-                "可多选，用“、”或换行分隔，可选：{}",
-                items.join("、")
-            ),
+            format!("可多选，用“、”或换行分隔，可选：{}", items.join("、")),
         ),
         FieldKind::Date => ("日期".to_owned(), "日期，如 2019-05-01".to_owned()),
         FieldKind::DateOrNone => (
@@ -1015,7 +1026,11 @@ fn read_records_sheet(
         )));
         return;
     }
-    if read.places.get(&field_id).is_some_and(|p| p.sheet != DECLARATION_SHEET) {
+    if read
+        .places
+        .get(&field_id)
+        .is_some_and(|p| p.sheet != DECLARATION_SHEET)
+    {
         read.cell_errors.push(sheet_error(format!(
             "“{}”已在另一工作表中填写 / “{field_id}” is filled in on another sheet",
             field.label
@@ -1375,16 +1390,31 @@ mod tests {
             details.get_value((1, 5)),
             Some(&Data::String("1000万元".into()))
         );
-        assert_eq!(details.get_value((0, 6)), Some(&Data::String("核定说明".into())));
+        assert_eq!(
+            details.get_value((0, 6)),
+            Some(&Data::String("核定说明".into()))
+        );
 
         let xml = sheet_xml(&bytes, 1);
-        assert!(xml.contains(r#"<pane ySplit="3" topLeftCell="A4""#), "{xml}");
+        assert!(
+            xml.contains(r#"<pane ySplit="3" topLeftCell="A4""#),
+            "{xml}"
+        );
         // Widths: a credit code is 18 characters (wider than its 8-character CJK header, 16
         // units) + 2; 「单位名称」 fits 「苏州"云"平台, 股份有限公司」 (11 CJK and 4 Latin
         // characters: 26) + 2; the long opinion is capped at 60 (Excel stores each width plus its padding).
-        assert!(xml.contains(r#"<col min="3" max="3" width="20.7109375""#), "{xml}");
-        assert!(xml.contains(r#"<col min="2" max="2" width="28.7109375""#), "{xml}");
-        assert!(xml.contains(r#"<col min="11" max="11" width="60.7109375""#), "{xml}");
+        assert!(
+            xml.contains(r#"<col min="3" max="3" width="20.7109375""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<col min="2" max="2" width="28.7109375""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<col min="11" max="11" width="60.7109375""#),
+            "{xml}"
+        );
     }
 
     #[test]
@@ -1394,7 +1424,10 @@ mod tests {
         assert_eq!(display_width("（一）"), 6);
         let widths = column_widths(
             &["序号", "单位名称"],
-            &[vec!["1".into(), "很".repeat(100)], vec!["12".into(), "x".into()]],
+            &[
+                vec!["1".into(), "很".repeat(100)],
+                vec!["12".into(), "x".into()],
+            ],
         );
         assert_eq!(widths, vec![6.0, 60.0]);
     }
@@ -1438,7 +1471,8 @@ mod tests {
                 "rd_expense_ratio": "3.5%",
             }
         });
-        let bytes = declaration_workbook(scheme, provider_type, &body, "昆山智造科技有限公司").unwrap();
+        let bytes =
+            declaration_workbook(scheme, provider_type, &body, "昆山智造科技有限公司").unwrap();
         let mut workbook = open(&bytes);
         assert_eq!(workbook.sheet_names(), vec!["说明", "申报书"]);
         let sheet = workbook.worksheet_range("申报书").unwrap();
@@ -1484,7 +1518,11 @@ mod tests {
         let sheet = workbook.add_worksheet();
         sheet.set_name(DECLARATION_SHEET).unwrap();
         sheet
-            .write_string(0, ID_COLUMN, format!("pingjia:{}", target_id(scheme, provider_type)))
+            .write_string(
+                0,
+                ID_COLUMN,
+                format!("pingjia:{}", target_id(scheme, provider_type)),
+            )
             .unwrap();
         for (column, name) in DECLARATION_HEADER.iter().enumerate() {
             sheet.write_string(1, column as u16, *name).unwrap();
@@ -1492,7 +1530,9 @@ mod tests {
         let mut rows = HashMap::new();
         for (index, (field, _)) in declaration_fields(scheme, provider_type).iter().enumerate() {
             let row = 2 + index as u32;
-            sheet.write_string(row, ID_COLUMN, &scheme.fields[*field].id).unwrap();
+            sheet
+                .write_string(row, ID_COLUMN, &scheme.fields[*field].id)
+                .unwrap();
             rows.insert(scheme.fields[*field].id.clone(), row);
         }
         edit(sheet, &rows);
@@ -1518,18 +1558,35 @@ mod tests {
         let bytes = typed_over(scheme, provider_type, |sheet, rows| {
             let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2015, 3, 1).unwrap();
             let date_format = Format::new().set_num_format("yyyy-mm-dd");
-            sheet.write_number(rows["registered_capital"], VALUE_COLUMN, 12000000.0).unwrap();
-            sheet.write_number(rows["rd_expense_ratio"], VALUE_COLUMN, 1.2).unwrap();
             sheet
-                .write_datetime_with_format(rows["established_on"], VALUE_COLUMN, &date, &date_format)
+                .write_number(rows["registered_capital"], VALUE_COLUMN, 12000000.0)
                 .unwrap();
-            sheet.write_boolean(rows["sound_finance"], VALUE_COLUMN, false).unwrap();
             sheet
-                .write_string(rows["cp_data_services"], VALUE_COLUMN, "基础数据\n生产数据，设计数据")
+                .write_number(rows["rd_expense_ratio"], VALUE_COLUMN, 1.2)
+                .unwrap();
+            sheet
+                .write_datetime_with_format(
+                    rows["established_on"],
+                    VALUE_COLUMN,
+                    &date,
+                    &date_format,
+                )
+                .unwrap();
+            sheet
+                .write_boolean(rows["sound_finance"], VALUE_COLUMN, false)
+                .unwrap();
+            sheet
+                .write_string(
+                    rows["cp_data_services"],
+                    VALUE_COLUMN,
+                    "基础数据\n生产数据，设计数据",
+                )
                 .unwrap();
             sheet.write_string(200, ID_COLUMN, "no_such_field").unwrap();
             sheet.write_string(200, VALUE_COLUMN, "1").unwrap();
-            sheet.write_string(201, ID_COLUMN, other_type_field(scheme, provider_type)).unwrap();
+            sheet
+                .write_string(201, ID_COLUMN, other_type_field(scheme, provider_type))
+                .unwrap();
             sheet.write_string(201, VALUE_COLUMN, "5").unwrap();
         });
         let read = read_declaration_workbook_located(scheme, provider_type, &bytes).unwrap();
@@ -1575,25 +1632,41 @@ mod tests {
         };
         let error = refused(b"%PDF-1.4 not a workbook");
         assert_eq!((error.status, error.code), (422, "invalid_input"));
-        assert!(error.message.starts_with("文件不是 xlsx 格式"), "{}", error.message);
+        assert!(
+            error.message.starts_with("文件不是 xlsx 格式"),
+            "{}",
+            error.message
+        );
         let error = refused(b"PK\x03\x04 truncated");
         assert!(error.message.starts_with("文件不是有效的 xlsx 工作簿"));
         // Another provider type's file.
         let (_, other) = jiangsu(&catalog, "supporting");
         let bytes = declaration_workbook(scheme, other, &json!({}), "某单位").unwrap();
         let error = refused(&bytes);
-        assert!(error.message.contains("jiangsu-pool-2021/supporting"), "{}", error.message);
+        assert!(
+            error.message.contains("jiangsu-pool-2021/supporting"),
+            "{}",
+            error.message
+        );
         // No sheet 「申报书」.
         let mut workbook = Workbook::new();
         workbook.add_worksheet().set_name("Sheet1").unwrap();
         let error = refused(&workbook.save_to_buffer().unwrap());
-        assert!(error.message.starts_with("工作簿中没有工作表“申报书”"), "{}", error.message);
+        assert!(
+            error.message.starts_with("工作簿中没有工作表“申报书”"),
+            "{}",
+            error.message
+        );
         // A sheet with absurdly many rows.
         let bytes = typed_over(scheme, provider_type, |sheet, _| {
             sheet.write_string(MAX_WORKBOOK_ROWS + 10, 0, "x").unwrap();
         });
         let error = refused(&bytes);
-        assert!(error.message.starts_with("工作簿内容过大"), "{}", error.message);
+        assert!(
+            error.message.starts_with("工作簿内容过大"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
@@ -1614,7 +1687,9 @@ mod tests {
         assert!(read.cell_errors.is_empty(), "{:?}", read.cell_errors);
         assert_eq!(
             read.values.get("cross_regions"),
-            Some(&json!([{ "name": "华东", "users": "120" }, { "name": "华北", "users": "1.5万" }]))
+            Some(
+                &json!([{ "name": "华东", "users": "120" }, { "name": "华北", "users": "1.5万" }])
+            )
         );
         let (sheet, row) = read.locate("values.cross_regions[1].users").unwrap();
         assert!(sheet.starts_with('表'), "{sheet}");
