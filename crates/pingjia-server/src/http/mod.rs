@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod api_review;
+pub mod api_spreadsheets;
 pub mod error;
 pub mod extract;
 pub mod pages;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .merge(api::routes())
         .merge(api_review::routes())
+        .merge(api_spreadsheets::routes())
         .merge(pages::routes())
         .with_state(state)
         .merge(swagger)

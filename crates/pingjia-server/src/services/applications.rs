@@ -246,6 +246,14 @@ pub fn editable_state(state: State) -> bool {
     workflow::editable(state)
 }
 
+/// The refusal of a change while the application is not [`editable_state`].
+pub fn not_editable() -> AppError {
+    AppError::conflict(
+        "not_editable",
+        "申报已提交，审核期间不能修改；退回修改后可再编辑 / the application is under review and cannot be changed",
+    )
+}
+
 /// Takes `action` on an application in `state` through the workflow's one transition rule;
 /// a refusal becomes the error the caller answers with, its reason in Chinese and English.
 fn transition(
@@ -441,10 +449,7 @@ pub async fn open_draft(
     now: i64,
 ) -> AppResult<store::Version> {
     if !editable_state(application.state) {
-        return Err(AppError::conflict(
-            "not_editable",
-            "申报已提交，审核期间不能修改；退回修改后可再编辑 / the application is under review and cannot be changed",
-        ));
+        return Err(not_editable());
     }
     let latest = store::latest_version_in(tx, application.id).await?;
     if latest.submitted_at.is_none() {

@@ -10,6 +10,7 @@ mod account;
 mod applications;
 mod english;
 mod form;
+mod spreadsheets;
 
 use super::extract::{self as auth, MaybeActor};
 use crate::context::AppState;
@@ -250,6 +251,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/lang/{lang}", get(switch_language))
         .merge(applications::routes())
         .merge(account::routes())
+        .merge(spreadsheets::routes())
         .route(
             "/static/app.css",
             get(|| async {
@@ -515,6 +517,7 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "submitted" => "已提交申报，等待区县初审",
         "uploaded" => "佐证材料已上传",
         "deleted" => "佐证材料已删除",
+        "imported" => "申报书已导入",
         "revoked" => "令牌已撤销",
         "password" => "密码已修改",
         _ => return None,
