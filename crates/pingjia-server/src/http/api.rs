@@ -33,10 +33,17 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         list_organizations, get_organization, update_organization,
         list_applications, create_application, get_application, save_draft, submit_application, get_version,
         list_evidence, upload_evidence, download_evidence, delete_evidence,
-        list_users, create_user,
+        super::api_accounts::list_users, super::api_accounts::create_user,
+        super::api_accounts::get_user, super::api_accounts::update_user, super::api_accounts::reset_password,
+        super::api_accounts::register, super::api_accounts::list_registrations, super::api_accounts::audit_log,
+        super::api_accounts::set_email, super::api_accounts::list_notifications,
+        super::api_accounts::read_notification, super::api_accounts::read_all_notifications,
     ),
     components(schemas(ErrorBody, SignInRequest, SignInResponse, MeResponse, PasswordChange, TokenRequest, TokenCreated, SchemeSummary,
-        AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest)),
+        AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest,
+        crate::services::registration::RegistrationRequest, crate::services::registration::Registered,
+        crate::services::admin::UserUpdate, super::api_accounts::PasswordReset, super::api_accounts::AuditListing,
+        super::api_accounts::EmailChange, super::api_accounts::NotificationListing)),
     modifiers(&ErrorResponses),
     tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
         (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"))
@@ -63,13 +70,16 @@ impl utoipa::Modify for ErrorResponses {
                 .build()
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let throttled = path == "/api/v1/session" || path == "/api/v1/me/password";
+            let throttled = path == "/api/v1/session"
+                || path == "/api/v1/me/password"
+                || path == "/api/v1/registrations";
             let has_id = path.contains('{');
             for (write, operation) in [
                 (false, item.get.as_mut()),
                 (true, item.post.as_mut()),
                 (true, item.put.as_mut()),
                 (true, item.delete.as_mut()),
+                (true, item.patch.as_mut()),
             ] {
                 let Some(operation) = operation else { continue };
                 let has_body = operation.request_body.is_some();
@@ -145,7 +155,10 @@ pub fn routes() -> axum::Router<AppState> {
         )
         .route("/api/v1/evidence/{id}", delete(delete_evidence))
         .route("/api/v1/evidence/{id}/download", get(download_evidence))
-        .route("/api/v1/users", get(list_users).post(create_user))
+        .route(
+            "/api/v1/users",
+            get(super::api_accounts::list_users).post(super::api_accounts::create_user),
+        )
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -159,7 +172,7 @@ pub struct Paging {
 }
 
 impl Paging {
-    fn page(&self) -> AppResult<Page> {
+    pub(super) fn page(&self) -> AppResult<Page> {
         services::page(self.page.as_deref(), self.per_page.as_deref())
     }
 }
@@ -201,7 +214,7 @@ pub struct MeResponse {
 }
 
 impl MeResponse {
-    fn of(user: &store::User) -> MeResponse {
+    pub(super) fn of(user: &store::User) -> MeResponse {
         MeResponse {
             id: user.id,
             username: user.username.clone(),
@@ -678,36 +691,4 @@ async fn delete_evidence(
 ) -> AppResult<StatusCode> {
     evidence::remove(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-// --- users (system administrator) ------------------------------------------------------------
-
-/// Users (system administrators only).
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(Paging), responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
-async fn list_users(
-    State(state): State<AppState>,
-    actor: Actor,
-    Query(paging): Query<Paging>,
-) -> AppResult<Json<Listing<store::User>>> {
-    let page = paging.page()?;
-    let (items, total) = accounts::users(&state, &actor, page).await?;
-    Ok(Json(Listing {
-        items,
-        page: page.number,
-        per_page: page.size,
-        total,
-    }))
-}
-
-/// Create a user (system administrators only).
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserRequest,
-    responses((status = 201, body = MeResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_user(
-    State(state): State<AppState>,
-    actor: Actor,
-    Json(request): Json<NewUserRequest>,
-) -> AppResult<(StatusCode, Json<MeResponse>)> {
-    actor.require(&[Role::SystemAdmin])?;
-    let user = accounts::create_user(&state, Some(actor.user.id), &request).await?;
-    Ok((StatusCode::CREATED, Json(MeResponse::of(&user))))
 }

@@ -3,19 +3,23 @@
 //! seconds. Visibility is part of the queries: callers pass a [`Scope`], never filter later.
 
 mod accounts;
+mod admin;
 mod applications;
 mod audit;
 mod db;
 mod evidence;
+mod notifications;
 mod organizations;
 mod query;
 mod regions;
 
 pub use accounts::*;
+pub use admin::*;
 pub use applications::*;
 pub use audit::*;
 pub use db::{Backend, Db, Totals, Tx};
 pub use evidence::*;
+pub use notifications::*;
 pub use organizations::*;
 pub use query::path_range;
 pub use regions::*;
@@ -67,6 +71,8 @@ pub struct User {
     pub must_change_password: i64,
     pub disabled: i64,
     pub created_at: i64,
+    /// Where notifications are mailed (optional).
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
