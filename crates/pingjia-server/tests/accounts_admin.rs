@@ -678,18 +678,20 @@ async fn the_audit_log_is_for_system_administrators_and_filters() {
         .await
         .json();
     assert_eq!(by_actor["total"], 1);
-    // The test clock reads 2026-05-28 (China time): nothing happened from the 29th on, all of
-    // it on the 28th.
+    // The test clock reads 2026-05-29 04:26 China time (1,780,000,000 s): nothing happened
+    // from the 30th on, all of it on the 29th, nothing up to the 28th.
     let later = app
-        .get(&admin, "/api/v1/audit?from=2026-05-29")
+        .get(&admin, "/api/v1/audit?from=2026-05-30")
         .await
         .json();
     assert_eq!(later["total"], 0);
     let that_day = app
-        .get(&admin, "/api/v1/audit?from=2026-05-28&to=2026-05-28")
+        .get(&admin, "/api/v1/audit?from=2026-05-29&to=2026-05-29")
         .await
         .json();
     assert_eq!(that_day["total"].as_i64(), Some(total));
+    let before = app.get(&admin, "/api/v1/audit?to=2026-05-28").await.json();
+    assert_eq!(before["total"], 0);
     assert_eq!(
         app.get(&admin, "/api/v1/audit?from=yesterday").await.status,
         StatusCode::UNPROCESSABLE_ENTITY
