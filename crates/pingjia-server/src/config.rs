@@ -175,7 +175,10 @@ mod tests {
             !shown.contains("hunter2") && shown.contains("mailer:***@mail.example.cn"),
             "{shown}"
         );
-        assert_eq!(config.smtp_from.as_deref(), Some("pingjia <noreply@example.cn>"));
+        assert_eq!(
+            config.smtp_from.as_deref(),
+            Some("pingjia <noreply@example.cn>")
+        );
         assert_eq!(Config::default().smtp_url, None);
     }
 }

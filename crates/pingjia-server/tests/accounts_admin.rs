@@ -189,7 +189,11 @@ async fn registrations_with_bad_input_are_refused() {
         let response = app
             .post(&Client::anonymous(), "/api/v1/registrations", body)
             .await;
-        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{region}");
+        assert_eq!(
+            response.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{region}"
+        );
         assert!(response.text().contains("区县级"), "{}", response.text());
     }
     // Passwords that differ, a bad e-mail address, a bad phone.
@@ -338,7 +342,14 @@ async fn an_authority_manages_only_reviewers_and_experts_of_its_region() {
     let province = app.sign_in("province").await;
     let ids: Vec<(String, i64)> = {
         let mut ids = Vec::new();
-        for name in ["applicant_a", "county_ks", "city_nj", "sysadmin", "expert", "province"] {
+        for name in [
+            "applicant_a",
+            "county_ks",
+            "city_nj",
+            "sysadmin",
+            "expert",
+            "province",
+        ] {
             ids.push((name.to_owned(), user_id(&app, &admin, name).await));
         }
         ids
@@ -346,7 +357,10 @@ async fn an_authority_manages_only_reviewers_and_experts_of_its_region() {
     let id = |name: &str| ids.iter().find(|(n, _)| n == name).unwrap().1;
 
     // The province's list: reviewers inside 江苏 only (the expert has no region).
-    let list = app.get(&province, "/api/v1/users?per_page=200").await.json();
+    let list = app
+        .get(&province, "/api/v1/users?per_page=200")
+        .await
+        .json();
     let mut names: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
@@ -563,7 +577,10 @@ async fn a_disabled_account_cannot_sign_in_and_its_token_stops_working() {
     );
     // Both changes are audited, with who did them.
     let audit = app
-        .get(&admin, &format!("/api/v1/audit?object=user:{id}&actor=province"))
+        .get(
+            &admin,
+            &format!("/api/v1/audit?object=user:{id}&actor=province"),
+        )
         .await
         .json();
     let actions: Vec<&str> = audit["items"]
@@ -601,7 +618,10 @@ async fn a_reset_gives_a_one_time_password_that_must_be_changed() {
         .await;
     assert_eq!(reset.status, StatusCode::OK, "{}", reset.text());
     let password = reset.json()["password"].as_str().unwrap().to_owned();
-    assert!(password.starts_with("Pj-") && password.len() == 19, "{password}");
+    assert!(
+        password.starts_with("Pj-") && password.len() == 19,
+        "{password}"
+    );
 
     // The old session and the old password are gone.
     assert_eq!(
@@ -723,7 +743,12 @@ async fn the_audit_log_is_for_system_administrators_and_filters() {
     let broken = app.get(&admin, "/api/v1/audit").await.json();
     assert_eq!(broken["chain_intact"], false);
     assert_eq!(broken["broken_at"].as_i64(), Some(ids[ids.len() - 1]));
-    assert!(app.get(&admin, "/admin/audit").await.text().contains("哈希链校验失败"));
+    assert!(
+        app.get(&admin, "/admin/audit")
+            .await
+            .text()
+            .contains("哈希链校验失败")
+    );
 }
 
 #[tokio::test]
@@ -768,7 +793,11 @@ async fn a_user_reads_only_their_own_notifications() {
         .post(&b, "/api/v1/me/notifications/999999/read", json!({}))
         .await;
     let other = app
-        .post(&b, &format!("/api/v1/me/notifications/{first}/read"), json!({}))
+        .post(
+            &b,
+            &format!("/api/v1/me/notifications/{first}/read"),
+            json!({}),
+        )
         .await;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
     assert_eq!(other.body, missing.body);
@@ -779,7 +808,11 @@ async fn a_user_reads_only_their_own_notifications() {
 
     // Read one: it goes below the unread one.
     let read = app
-        .post(&a, &format!("/api/v1/me/notifications/{first}/read"), json!({}))
+        .post(
+            &a,
+            &format!("/api/v1/me/notifications/{first}/read"),
+            json!({}),
+        )
         .await;
     assert_eq!(read.status, StatusCode::NO_CONTENT);
     let inbox = app.get(&a, "/api/v1/me/notifications").await.json();
@@ -789,7 +822,11 @@ async fn a_user_reads_only_their_own_notifications() {
     // The page header counts the unread one; read-all clears it.
     let page = app.get(&a, "/inbox").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text().contains("<span class=\"badge\""), "{}", page.text());
+    assert!(
+        page.text().contains("<span class=\"badge\""),
+        "{}",
+        page.text()
+    );
     let all = app
         .post(&a, "/api/v1/me/notifications/read-all", json!({}))
         .await;
@@ -798,7 +835,12 @@ async fn a_user_reads_only_their_own_notifications() {
         app.get(&a, "/api/v1/me/notifications").await.json()["unread"],
         0
     );
-    assert!(!app.get(&a, "/inbox").await.text().contains("<span class=\"badge\""));
+    assert!(
+        !app.get(&a, "/inbox")
+            .await
+            .text()
+            .contains("<span class=\"badge\"")
+    );
 }
 
 /// What a tiny SMTP server received: per message, the recipients and the data.
@@ -824,7 +866,8 @@ async fn smtp_listener() -> (String, Mailbox) {
                 let mut recipients = Vec::new();
                 while let Ok(Some(line)) = lines.next_line().await {
                     let command = line.to_ascii_uppercase();
-                    let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
+                    let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO")
+                    {
                         b"250 test\r\n"
                     } else if command.starts_with("MAIL") {
                         recipients.clear();
@@ -842,10 +885,7 @@ async fn smtp_listener() -> (String, Mailbox) {
                             data.push_str(&line);
                             data.push('\n');
                         }
-                        mailbox
-                            .lock()
-                            .unwrap()
-                            .push((recipients.clone(), data));
+                        mailbox.lock().unwrap().push((recipients.clone(), data));
                         b"250 queued\r\n"
                     } else if command.starts_with("QUIT") {
                         let _ = write.write_all(b"221 bye\r\n").await;
@@ -866,8 +906,7 @@ async fn smtp_listener() -> (String, Mailbox) {
 /// Decodes RFC 2047 encoded words (`=?utf-8?b?…?=`) of a header value.
 fn decode_header(value: &str) -> String {
     fn base64(text: &str) -> Vec<u8> {
-        const ALPHABET: &[u8] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut bits = 0u32;
         let mut count = 0;
         let mut out = Vec::new();
@@ -941,7 +980,10 @@ async fn notifications_are_mailed_through_smtp_once() {
         .expect("a Subject header");
     assert!(subject.is_ascii(), "{subject}");
     assert_eq!(decode_header(subject), "欢迎，丙公司 已注册");
-    assert!(headers.contains("From: pingjia <noreply@pingjia.example.cn>"), "{headers}");
+    assert!(
+        headers.contains("From: pingjia <noreply@pingjia.example.cn>"),
+        "{headers}"
+    );
     assert!(headers.contains("To: wang@bing.example.cn"), "{headers}");
 
     // The inbox still shows it, marked as mailed.

@@ -1245,7 +1245,10 @@ fn the_openapi_document_lists_every_state_and_every_error_answer() {
     }
     let register = &document["paths"]["/api/v1/registrations"]["post"]["responses"];
     for status in ["201", "409", "422", "429"] {
-        assert!(register.get(status).is_some(), "registration documents {status}");
+        assert!(
+            register.get(status).is_some(),
+            "registration documents {status}"
+        );
     }
 }
 

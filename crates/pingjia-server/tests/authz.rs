@@ -341,7 +341,10 @@ async fn every_role_every_endpoint_own_and_other_objects() {
             } else {
                 StatusCode::NOT_FOUND
             };
-            for path in [format!("/api/v1/users/{target}"), format!("/admin/users/{target}")] {
+            for path in [
+                format!("/api/v1/users/{target}"),
+                format!("/admin/users/{target}"),
+            ] {
                 let got = app.get(&client, &path).await.status;
                 if got != expected {
                     failures.push(format!("{user} GET {path}: expected {expected}, got {got}"));

@@ -1734,7 +1734,12 @@ async fn an_organisation_registers_through_the_form_and_is_signed_in() {
     fields.pop();
     fields.push(("password_confirm", "Yinran-digital-2026"));
     let registered = browser.post_form(&app, "/register", &fields).await;
-    assert_eq!(registered.status, StatusCode::SEE_OTHER, "{}", registered.body);
+    assert_eq!(
+        registered.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        registered.body
+    );
     assert_eq!(registered.location(), "/applications?notice=registered");
     let list = browser.get(&app, "/applications?notice=registered").await;
     list.assert_contains(&["单位注册成功"]);

@@ -64,7 +64,12 @@ pub async fn users(
 ) -> AppResult<(Vec<UserRow>, i64)> {
     let own_region = managing_region(actor)?;
     let mut filter = UserFilter::default();
-    let role = match query.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+    let role = match query
+        .role
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
         Some(text) => Some(text.parse::<Role>().map_err(|_| {
             AppError::invalid(format!("role：未知角色 {text} / role: unknown role"))
         })?),
@@ -79,7 +84,12 @@ pub async fn users(
         (None, None) => Vec::new(),
     };
     filter.region_path = own_region.map(str::to_owned);
-    if let Some(code) = query.region.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    if let Some(code) = query
+        .region
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         let region = region_by_code(state, code).await?;
         if own_region.is_some_and(|own| !region.path.starts_with(own)) {
             return Ok((Vec::new(), 0));
@@ -420,7 +430,11 @@ pub async fn registrations(
     actor: &Actor,
     page: store::Page,
 ) -> AppResult<(Vec<store::Registration>, i64)> {
-    actor.require(&[Role::CountyReviewer, Role::CityReviewer, Role::AuthorityAdmin])?;
+    actor.require(&[
+        Role::CountyReviewer,
+        Role::CityReviewer,
+        Role::AuthorityAdmin,
+    ])?;
     let path = actor
         .region_path
         .as_deref()
@@ -434,7 +448,11 @@ mod tests {
 
     #[test]
     fn e_mail_addresses_as_people_type_them() {
-        for good in ["wang@example.cn", " li.si+pj@mail.example.com.cn ", "a@b.cn"] {
+        for good in [
+            "wang@example.cn",
+            " li.si+pj@mail.example.com.cn ",
+            "a@b.cn",
+        ] {
             assert!(check_email(good).unwrap().is_some(), "{good}");
         }
         assert_eq!(check_email("  ").unwrap(), None);
@@ -456,7 +474,10 @@ mod tests {
     #[test]
     fn days_begin_at_midnight_in_china() {
         // 2026-01-05 00:00 +08:00 is 2026-01-04 16:00 UTC.
-        assert_eq!(day_start(Some("2026-01-05"), "from").unwrap(), Some(1_767_542_400));
+        assert_eq!(
+            day_start(Some("2026-01-05"), "from").unwrap(),
+            Some(1_767_542_400)
+        );
         assert_eq!(day_start(Some(""), "from").unwrap(), None);
         assert!(day_start(Some("2026-13-01"), "from").is_err());
     }

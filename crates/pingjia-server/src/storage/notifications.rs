@@ -45,7 +45,9 @@ impl NotificationKind {
     }
 
     pub fn parse(text: &str) -> Option<NotificationKind> {
-        NotificationKind::ALL.into_iter().find(|k| k.as_str() == text)
+        NotificationKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text)
     }
 }
 
@@ -200,12 +202,11 @@ pub async fn notifications_of(
 
 /// How many of a user's notifications are unread.
 pub async fn unread_count(db: &Db, user_id: i64) -> Result<i64> {
-    let (count,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL",
-    )
-    .bind(user_id)
-    .fetch_one(&db.pool)
-    .await?;
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+            .bind(user_id)
+            .fetch_one(&db.pool)
+            .await?;
     Ok(count)
 }
 
@@ -233,13 +234,12 @@ pub async fn mark_read(tx: &mut Tx, user_id: i64, id: i64, now: i64) -> Result<b
 
 /// Marks every unread notification of the user read; returns how many.
 pub async fn mark_all_read(tx: &mut Tx, user_id: i64, now: i64) -> Result<u64> {
-    let result = sqlx::query(
-        "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL",
-    )
-    .bind(now)
-    .bind(user_id)
-    .execute(tx.conn())
-    .await?;
+    let result =
+        sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+            .bind(now)
+            .bind(user_id)
+            .execute(tx.conn())
+            .await?;
     Ok(result.rows_affected())
 }
 
@@ -269,12 +269,13 @@ pub async fn pending_mail(db: &Db, since: i64, limit: i64) -> Result<Vec<Pending
 
 /// Claims a notification for mailing: false when another delivery claimed it first.
 pub async fn claim_mail(tx: &mut Tx, id: i64, now: i64) -> Result<bool> {
-    let result =
-        sqlx::query("UPDATE notifications SET emailed_at = $1 WHERE id = $2 AND emailed_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(tx.conn())
-            .await?;
+    let result = sqlx::query(
+        "UPDATE notifications SET emailed_at = $1 WHERE id = $2 AND emailed_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
     Ok(result.rows_affected() == 1)
 }
 

@@ -160,7 +160,9 @@ async fn render_users(
     // Role first: who may not manage accounts sees the refusal, not an empty list.
     let (rows, total, error) = match admin::users(state, &page.actor, &filter, paging).await {
         Ok((rows, total)) => (rows, total, None),
-        Err(error) if error.status == 422 => (Vec::new(), 0, Some(message_in(page.lang, &error.message))),
+        Err(error) if error.status == 422 => {
+            (Vec::new(), 0, Some(message_in(page.lang, &error.message)))
+        }
         Err(error) => return Err(error),
     };
     let rows: Vec<UserListRow> = rows
@@ -222,15 +224,13 @@ fn one_time_cookie(state: &AppState, headers: &HeaderMap, value: &str, max_age: 
         .replacen("SameSite=Lax", "SameSite=Strict", 1)
 }
 
-fn show_password_once(
-    state: &AppState,
-    headers: &HeaderMap,
-    id: i64,
-    password: &str,
-) -> Response {
+fn show_password_once(state: &AppState, headers: &HeaderMap, id: i64, password: &str) -> Response {
     let value = percent_encode(&format!("{id}|{password}"));
     (
-        [(header::SET_COOKIE, one_time_cookie(state, headers, &value, 120))],
+        [(
+            header::SET_COOKIE,
+            one_time_cookie(state, headers, &value, 120),
+        )],
         Redirect::to(&format!("/admin/users/{id}")),
     )
         .into_response()
@@ -295,8 +295,15 @@ async fn user(
             let (for_id, password) = text.split_once('|')?;
             (for_id == id.to_string()).then(|| password.to_owned())
         });
-    let response = render_user(&state, &page, id, shown.clone(), query.notice.as_deref(), None)
-        .await?;
+    let response = render_user(
+        &state,
+        &page,
+        id,
+        shown.clone(),
+        query.notice.as_deref(),
+        None,
+    )
+    .await?;
     Ok(match shown {
         Some(_) => (
             [(header::SET_COOKIE, one_time_cookie(&state, &headers, "", 0))],

@@ -192,7 +192,9 @@ async fn county_groups(state: &AppState) -> AppResult<Vec<CityGroup>> {
     };
     let mut groups: Vec<CityGroup> = Vec::new();
     for city in regions.iter().filter(|r| r.level == "city") {
-        let province = name_of(city.parent_id).map(|(name, _)| name).unwrap_or_default();
+        let province = name_of(city.parent_id)
+            .map(|(name, _)| name)
+            .unwrap_or_default();
         let counties: Vec<CountyOption> = regions
             .iter()
             .filter(|r| r.level == "county" && r.parent_id == Some(city.id))
