@@ -532,6 +532,8 @@ async fn forms_without_the_session_csrf_token_are_refused() {
             "/account/tokens".to_owned(),
             vec![("name", "x"), ("scopes", "read")],
         ),
+        ("/inbox/read-all".to_owned(), vec![]),
+        ("/account/email".to_owned(), vec![("email", "a@b.cn")]),
         ("/logout".to_owned(), vec![]),
     ] {
         let mut with_wrong = fields.clone();
@@ -1760,4 +1762,95 @@ async fn an_organisation_registers_through_the_form_and_is_signed_in() {
     let refused = other.post_form(&app, "/register", &again).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     refused.assert_contains(&["该统一社会信用代码已注册"]);
+}
+
+#[tokio::test]
+async fn an_authority_creates_disables_and_resets_accounts_from_the_pages() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "js-admin").await;
+    let list = browser.get(&app, "/admin/users").await;
+    assert_eq!(list.status, StatusCode::OK);
+    // Its own region's reviewers only: not Shaoxing's, not applicants, not itself.
+    list.assert_contains(&["ks-reviewer", "sz-reviewer", "nj-reviewer"]);
+    for hidden in ["kq-reviewer", "zhilian", "sx-admin", ">js-admin<"] {
+        assert!(!list.body.contains(hidden), "{hidden} listed");
+    }
+    let csrf = list.csrf();
+    // Without the session's token: refused.
+    let refused = browser
+        .post_form(
+            &app,
+            "/admin/users",
+            &[("username", "wz-reviewer"), ("role", "county_reviewer")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let created = browser
+        .post_form(
+            &app,
+            "/admin/users",
+            &[
+                ("csrf", &csrf),
+                ("username", "wz-reviewer"),
+                ("display_name", "吴中区工信局"),
+                ("role", "county_reviewer"),
+                ("region_code", "320506"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let account = created.location().to_owned();
+    assert!(account.starts_with("/admin/users/"), "{account}");
+    // The one-time password is shown once, then gone.
+    let shown = browser.get(&app, &account).await;
+    shown.assert_contains(&["一次性密码", "吴中区", "须修改一次性密码"]);
+    let marker = "<code class=\"token\" data-copy>";
+    let start = shown.body.find(marker).unwrap() + marker.len();
+    let password = shown.body[start..start + 19].to_owned();
+    assert!(password.starts_with("Pj-"), "{password}");
+    let again = browser.get(&app, &account).await;
+    assert!(!again.body.contains(&password));
+    // The new reviewer signs in with it and is sent to change it.
+    let mut reviewer = Browser::default();
+    let login = reviewer.get(&app, "/login").await;
+    let signed_in = reviewer
+        .post_form(
+            &app,
+            "/login",
+            &[
+                ("csrf", &login.csrf()),
+                ("username", "wz-reviewer"),
+                ("password", &password),
+                ("next", "/applications"),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.location(), "/account/password");
+    // Disabled from the page: the reviewer's session ends.
+    let disabled = browser
+        .post_form(&app, &format!("{account}/disable"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER);
+    let page = browser.get(&app, &account).await;
+    page.assert_contains(&["已停用", "启用账号"]);
+    let gone = reviewer.get(&app, "/account/password").await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    assert!(gone.location().starts_with("/login"), "{}", gone.location());
+    // A reset shows a new one-time password once.
+    let reset = browser
+        .post_form(
+            &app,
+            &format!("{account}/reset-password"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::SEE_OTHER);
+    let shown = browser.get(&app, &account).await;
+    shown.assert_contains(&["一次性密码"]);
+    assert!(!shown.body.contains(&password));
+    // Shaoxing's reviewer is not this authority's: a missing page.
+    let mut admin = Browser::sign_in(&app, "sx-admin").await;
+    let id: String = account.rsplit('/').next().unwrap().to_owned();
+    let missing = admin.get(&app, &format!("/admin/users/{id}")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }

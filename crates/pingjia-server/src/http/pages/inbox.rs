@@ -29,6 +29,9 @@ pub fn routes() -> axum::Router<AppState> {
 
 const PER_PAGE: i64 = 20;
 
+/// The registration form's double-submit CSRF cookie (the form is used signed out).
+const REGISTER_CSRF_COOKIE: &str = "pingjia_register_csrf";
+
 fn paging(page: Option<&str>) -> AppResult<crate::services::records::Page> {
     let size = PER_PAGE.to_string();
     crate::services::page(page, Some(size.as_str()))
@@ -267,7 +270,7 @@ async fn register_page(
         StatusCode::OK,
     )
     .await?;
-    let cookie = auth::set_cookie(&state, &headers, auth::LOGIN_CSRF_COOKIE, &csrf, 3600);
+    let cookie = auth::set_cookie(&state, &headers, REGISTER_CSRF_COOKIE, &csrf, 3600);
     Ok(([(header::SET_COOKIE, cookie)], page).into_response())
 }
 
@@ -278,7 +281,7 @@ async fn register(
     Form(form): Form<RegisterForm>,
 ) -> AppResult<Response> {
     // Double-submit check, as the sign-in form: the field must match the cookie set with it.
-    let expected = auth::cookie(&headers, auth::LOGIN_CSRF_COOKIE).unwrap_or_default();
+    let expected = auth::cookie(&headers, REGISTER_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !accounts::constant_time_eq(expected.as_bytes(), form.csrf.as_bytes())
     {
         return Err(crate::services::actor::csrf_failed());
