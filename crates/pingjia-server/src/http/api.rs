@@ -33,7 +33,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         list_organizations, get_organization, update_organization,
         list_applications, create_application, get_application, save_draft, submit_application, get_version,
         list_evidence, upload_evidence, download_evidence, delete_evidence,
-        super::api_accounts::list_users, super::api_accounts::create_user,
+        list_users, create_user,
         super::api_accounts::get_user, super::api_accounts::update_user, super::api_accounts::reset_password,
         super::api_accounts::register, super::api_accounts::list_registrations, super::api_accounts::audit_log,
         super::api_accounts::set_email, super::api_accounts::list_notifications,
@@ -155,10 +155,7 @@ pub fn routes() -> axum::Router<AppState> {
         )
         .route("/api/v1/evidence/{id}", delete(delete_evidence))
         .route("/api/v1/evidence/{id}/download", get(download_evidence))
-        .route(
-            "/api/v1/users",
-            get(super::api_accounts::list_users).post(super::api_accounts::create_user),
-        )
+        .route("/api/v1/users", get(list_users).post(create_user))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -214,7 +211,7 @@ pub struct MeResponse {
 }
 
 impl MeResponse {
-    pub(super) fn of(user: &store::User) -> MeResponse {
+    fn of(user: &store::User) -> MeResponse {
         MeResponse {
             id: user.id,
             username: user.username.clone(),
@@ -691,4 +688,38 @@ async fn delete_evidence(
 ) -> AppResult<StatusCode> {
     evidence::remove(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+// --- users (system administrator, authority administrator) -----------------------------------
+
+/// Accounts the caller manages (system administrator: all; authority: reviewers and experts
+/// inside its region), filtered by role, region, disabled and name.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(Paging, crate::services::admin::UserQuery), responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+async fn list_users(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(paging): Query<Paging>,
+    Query(query): Query<crate::services::admin::UserQuery>,
+) -> AppResult<Json<Listing<store::UserRow>>> {
+    let page = paging.page()?;
+    let (items, total) = services::admin::users(&state, &actor, &query, page).await?;
+    Ok(Json(Listing {
+        items,
+        page: page.number,
+        per_page: page.size,
+        total,
+    }))
+}
+
+/// Create an account with a one-time password (system administrator: any; authority: a
+/// reviewer or expert inside its region).
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserRequest,
+    responses((status = 201, body = MeResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(request): Json<NewUserRequest>,
+) -> AppResult<(StatusCode, Json<MeResponse>)> {
+    let user = services::admin::create_user(&state, &actor, &request).await?;
+    Ok((StatusCode::CREATED, Json(MeResponse::of(&user))))
 }

@@ -1,14 +1,13 @@
 //! The JSON API of accounts and organisations' self-registration, account management, the
 //! audit log and the inbox. Registered in the OpenAPI document ([`super::api::ApiDoc`]).
 
-use super::api::{Listing, MeResponse, Paging};
+use super::api::{Listing, Paging};
 use super::error::ErrorBody;
 use super::extract::ClientAddress;
 use crate::context::AppState;
 use crate::error::AppResult;
-use crate::services::accounts::NewUserRequest;
 use crate::services::actor::Actor;
-use crate::services::admin::{self, AuditQuery, UserQuery, UserUpdate};
+use crate::services::admin::{self, AuditQuery, UserUpdate};
 use crate::services::notifications;
 use crate::services::records as store;
 use crate::services::registration::{self, Registered, RegistrationRequest};
@@ -71,38 +70,6 @@ pub(super) async fn list_registrations(
         per_page: page.size,
         total,
     }))
-}
-
-/// Accounts the caller manages (system administrator: all; authority: reviewers and experts
-/// inside its region), filtered by role, region, disabled and name.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(Paging, UserQuery), responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
-pub(super) async fn list_users(
-    State(state): State<AppState>,
-    actor: Actor,
-    Query(paging): Query<Paging>,
-    Query(query): Query<UserQuery>,
-) -> AppResult<Json<Listing<store::UserRow>>> {
-    let page = paging.page()?;
-    let (items, total) = admin::users(&state, &actor, &query, page).await?;
-    Ok(Json(Listing {
-        items,
-        page: page.number,
-        per_page: page.size,
-        total,
-    }))
-}
-
-/// Create an account with a one-time password (system administrator: any; authority: a
-/// reviewer or expert inside its region).
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserRequest,
-    responses((status = 201, body = MeResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(super) async fn create_user(
-    State(state): State<AppState>,
-    actor: Actor,
-    Json(request): Json<NewUserRequest>,
-) -> AppResult<(StatusCode, Json<MeResponse>)> {
-    let user = admin::create_user(&state, &actor, &request).await?;
-    Ok((StatusCode::CREATED, Json(MeResponse::of(&user))))
 }
 
 /// One account the caller manages.
