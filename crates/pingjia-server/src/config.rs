@@ -31,6 +31,14 @@ pub struct Config {
     /// Read the client address from the last `X-Forwarded-For` entry (behind a reverse proxy
     /// that sets it); otherwise the connection's peer address is used.
     pub trust_forwarded_for: bool,
+    /// Self-registrations attempted from one client address within `registration_window_minutes`.
+    pub max_registrations_per_address: i64,
+    pub registration_window_minutes: i64,
+    /// The SMTP server notifications are mailed through (`smtp://host:port`, `smtps://…`,
+    /// `smtp://user:password@host:587?tls=required`); none: no e-mail (the default).
+    pub smtp_url: Option<String>,
+    /// The sender of notification e-mails (`pingjia <noreply@example.cn>`).
+    pub smtp_from: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -41,6 +49,8 @@ impl std::fmt::Debug for Config {
             .field("evidence_dir", &self.evidence_dir)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("secure_cookies", &self.secure_cookies)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact))
+            .field("smtp_from", &self.smtp_from)
             .finish_non_exhaustive()
     }
 }
@@ -59,6 +69,10 @@ impl Default for Config {
             max_failed_logins_per_address: 100,
             throttle_minutes: 15,
             trust_forwarded_for: false,
+            max_registrations_per_address: 10,
+            registration_window_minutes: 60,
+            smtp_url: None,
+            smtp_from: None,
         }
     }
 }
@@ -108,6 +122,11 @@ impl Config {
                 "TRUST_FORWARDED_FOR" => {
                     config.trust_forwarded_for = matches!(value.as_str(), "1" | "true" | "yes")
                 }
+                "SMTP_URL" => config.smtp_url = Some(value).filter(|v| !v.is_empty()),
+                "SMTP_FROM" => config.smtp_from = Some(value).filter(|v| !v.is_empty()),
+                "MAX_REGISTRATIONS_PER_ADDRESS" => {
+                    config.max_registrations_per_address = value.parse()?
+                }
                 _ => {}
             }
         }
@@ -135,6 +154,14 @@ mod tests {
                     "postgres://app:secret@db/pingjia".to_owned(),
                 ),
                 ("PINGJIA_LISTEN".to_owned(), "0.0.0.0:9000".to_owned()),
+                (
+                    "PINGJIA_SMTP_URL".to_owned(),
+                    "smtp://mailer:hunter2@mail.example.cn:587?tls=required".to_owned(),
+                ),
+                (
+                    "PINGJIA_SMTP_FROM".to_owned(),
+                    "pingjia <noreply@example.cn>".to_owned(),
+                ),
             ],
         )
         .unwrap();
@@ -144,5 +171,14 @@ mod tests {
             !shown.contains("secret") && shown.contains("app:***@db"),
             "{shown}"
         );
+        assert!(
+            !shown.contains("hunter2") && shown.contains("mailer:***@mail.example.cn"),
+            "{shown}"
+        );
+        assert_eq!(
+            config.smtp_from.as_deref(),
+            Some("pingjia <noreply@example.cn>")
+        );
+        assert_eq!(Config::default().smtp_url, None);
     }
 }

@@ -828,6 +828,14 @@ async fn the_openapi_document_describes_every_api_route() {
         "/api/v1/evidence/{id}",
         "/api/v1/evidence/{id}/download",
         "/api/v1/users",
+        "/api/v1/users/{id}",
+        "/api/v1/users/{id}/reset-password",
+        "/api/v1/registrations",
+        "/api/v1/audit",
+        "/api/v1/me/email",
+        "/api/v1/me/notifications",
+        "/api/v1/me/notifications/{id}/read",
+        "/api/v1/me/notifications/read-all",
     ] {
         assert!(
             paths.contains_key(path),
@@ -1236,6 +1244,17 @@ fn the_openapi_document_lists_every_state_and_every_error_answer() {
     let submit = &document["paths"]["/api/v1/applications/{id}/submit"]["post"]["responses"];
     for status in ["200", "400", "401", "403", "404", "409", "422", "500"] {
         assert!(submit.get(status).is_some(), "submit documents {status}");
+    }
+    let patch = &document["paths"]["/api/v1/users/{id}"]["patch"]["responses"];
+    for status in ["200", "404", "409", "413", "415", "422"] {
+        assert!(patch.get(status).is_some(), "PATCH user documents {status}");
+    }
+    let register = &document["paths"]["/api/v1/registrations"]["post"]["responses"];
+    for status in ["201", "409", "422", "429"] {
+        assert!(
+            register.get(status).is_some(),
+            "registration documents {status}"
+        );
     }
 }
 

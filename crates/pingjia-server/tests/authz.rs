@@ -52,6 +52,8 @@ struct Ids {
     evidence_draft_a: i64,
     organization_a: i64,
     organization_b: i64,
+    county_ks: i64,
+    sysadmin: i64,
 }
 
 /// Who sees which application: the owner (drafts too), and regional roles whose region
@@ -131,7 +133,23 @@ async fn setup(app: &TestApp) -> Ids {
     let organization_b = app.get(&b, "/api/v1/me").await.json()["organization_id"]
         .as_i64()
         .unwrap();
+    let admin = app.sign_in("sysadmin").await;
+    let user_id = |list: serde_json::Value, name: &str| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let users = app.get(&admin, "/api/v1/users?per_page=200").await.json();
+    let county_ks = user_id(users.clone(), "county_ks");
+    let sysadmin = user_id(users, "sysadmin");
     Ids {
+        county_ks,
+        sysadmin,
         application_a,
         application_b,
         draft_a,
@@ -314,11 +332,83 @@ async fn every_role_every_endpoint_own_and_other_objects() {
         }
 
         // Endpoints without an object.
-        let users_status = if *user == "sysadmin" {
+        let users_status = if matches!(*user, "sysadmin" | "province") {
             StatusCode::OK
         } else {
             StatusCode::FORBIDDEN
         };
+        // Account management, registrations, the audit log and the inbox.
+        let regional = matches!(*user, "county_ks" | "city_sz" | "city_nj" | "province");
+        for (path, expected) in [
+            (
+                "/api/v1/registrations",
+                if regional {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                },
+            ),
+            (
+                "/api/v1/audit",
+                if *user == "sysadmin" {
+                    StatusCode::OK
+                } else {
+                    StatusCode::NOT_FOUND
+                },
+            ),
+            ("/api/v1/me/notifications", StatusCode::OK),
+            (
+                "/admin/audit",
+                if *user == "sysadmin" {
+                    StatusCode::OK
+                } else {
+                    StatusCode::NOT_FOUND
+                },
+            ),
+            (
+                "/admin/users",
+                if matches!(*user, "sysadmin" | "province") {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                },
+            ),
+            (
+                "/registrations",
+                if regional {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                },
+            ),
+            ("/inbox", StatusCode::OK),
+        ] {
+            let got = app.get(&client, path).await.status;
+            if got != expected {
+                failures.push(format!("{user} GET {path}: expected {expected}, got {got}"));
+            }
+        }
+        // One account of each kind under management: the county reviewer (inside the
+        // province), the system administrator (nobody's but its own kind's).
+        for (target, managers) in [
+            (ids.county_ks, &["sysadmin", "province"][..]),
+            (ids.sysadmin, &["sysadmin"][..]),
+        ] {
+            let expected = if managers.contains(user) {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            for path in [
+                format!("/api/v1/users/{target}"),
+                format!("/admin/users/{target}"),
+            ] {
+                let got = app.get(&client, &path).await.status;
+                if got != expected {
+                    failures.push(format!("{user} GET {path}: expected {expected}, got {got}"));
+                }
+            }
+        }
         let got = app.get(&client, "/api/v1/users").await.status;
         if got != users_status {
             failures.push(format!(

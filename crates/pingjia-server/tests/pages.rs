@@ -532,6 +532,8 @@ async fn forms_without_the_session_csrf_token_are_refused() {
             "/account/tokens".to_owned(),
             vec![("name", "x"), ("scopes", "read")],
         ),
+        ("/inbox/read-all".to_owned(), vec![]),
+        ("/account/email".to_owned(), vec![("email", "a@b.cn")]),
         ("/logout".to_owned(), vec![]),
     ] {
         let mut with_wrong = fields.clone();
@@ -1213,6 +1215,13 @@ async fn no_page_of_the_demo_shows_internals_or_formatting_slips() {
             if username == "zhilian" {
                 paths.push("/applications/new".into());
             }
+            paths.push("/inbox".into());
+            if matches!(username, "js-admin" | "sx-admin" | "ks-reviewer") {
+                paths.push("/registrations".into());
+            }
+            if matches!(username, "js-admin" | "sx-admin") {
+                paths.push("/admin/users".into());
+            }
             let mut rest = list.body.as_str();
             while let Some(at) = rest.find("href=\"/applications/") {
                 rest = &rest[at + "href=\"/applications/".len()..];
@@ -1684,4 +1693,167 @@ async fn an_empty_field_is_prefilled_from_the_one_stating_the_same_fact() {
     assert!(!page.body.contains("data-prefilled=\"1\""));
     // 否 would pre-fill 无, which the rows do not accept: the map the script follows.
     page.assert_contains(&["data-prefill-map=\"{&quot;否&quot;:&quot;无&quot;,&quot;是&quot;:&quot;财务状况良好&quot;}\""]);
+}
+
+#[tokio::test]
+async fn an_organisation_registers_through_the_form_and_is_signed_in() {
+    let app = app().await;
+    for lang in ["zh", "en"] {
+        let mut browser = Browser::default();
+        browser.get(&app, &format!("/lang/{lang}")).await;
+        let form = browser.get(&app, "/register").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let defects = defects(&visible_text(&form.body), lang);
+        assert!(defects.is_empty(), "{lang}: {defects:?}");
+        if lang == "en" {
+            form.assert_contains(&["Register an organisation", "County", "Applicant account"]);
+        } else {
+            form.assert_contains(&["单位注册", "所在区县", "柯桥区", "申报账号"]);
+        }
+    }
+    let mut browser = Browser::default();
+    let form = browser.get(&app, "/register").await;
+    let csrf = form.csrf();
+    let code = pingjia_server::services::credit_code::CreditCode::with_check("91330603MA2E5F8G4")
+        .unwrap()
+        .to_string();
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("organization_name", "绍兴印染数字科技有限公司"),
+        ("credit_code", code.as_str()),
+        ("region_code", "330603"),
+        ("kind", "enterprise"),
+        ("contact", "陈女士"),
+        ("phone", "0575-85123456"),
+        ("email", ""),
+        ("username", "yinran"),
+        ("display_name", "印染 申报员"),
+        ("password", "Yinran-digital-2026"),
+        ("password_confirm", "Yinran-digital-2026x"),
+    ];
+    // A refusal keeps what was typed (never the passwords) and says why.
+    let refused = browser.post_form(&app, "/register", &fields).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    refused.assert_contains(&["两次输入的密码不一致", "绍兴印染数字科技有限公司"]);
+    assert!(!refused.body.contains("Yinran-digital-2026"));
+    fields.pop();
+    fields.push(("password_confirm", "Yinran-digital-2026"));
+    let registered = browser.post_form(&app, "/register", &fields).await;
+    assert_eq!(
+        registered.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        registered.body
+    );
+    assert_eq!(registered.location(), "/applications?notice=registered");
+    let list = browser.get(&app, "/applications?notice=registered").await;
+    list.assert_contains(&["单位注册成功"]);
+    let inbox = browser.get(&app, "/inbox").await;
+    inbox.assert_contains(&["欢迎，绍兴印染数字科技有限公司 已注册"]);
+    // 柯桥区's reviewer is told and sees it listed.
+    let mut reviewer = Browser::sign_in(&app, "kq-reviewer").await;
+    let inbox = reviewer.get(&app, "/inbox").await;
+    inbox.assert_contains(&["新单位注册：绍兴印染数字科技有限公司", "class=\"badge\""]);
+    let list = reviewer.get(&app, "/registrations").await;
+    list.assert_contains(&["绍兴印染数字科技有限公司", code.as_str(), "陈女士"]);
+    // The same code again: refused without a word about the first.
+    let mut other = Browser::default();
+    let csrf = other.get(&app, "/register").await.csrf();
+    let mut again = fields.clone();
+    again[0] = ("csrf", csrf.as_str());
+    again[8] = ("username", "yinran2");
+    let refused = other.post_form(&app, "/register", &again).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    refused.assert_contains(&["该统一社会信用代码已注册"]);
+}
+
+#[tokio::test]
+async fn an_authority_creates_disables_and_resets_accounts_from_the_pages() {
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "js-admin").await;
+    let list = browser.get(&app, "/admin/users").await;
+    assert_eq!(list.status, StatusCode::OK);
+    // Its own region's reviewers only: not Shaoxing's, not applicants, not itself.
+    list.assert_contains(&["ks-reviewer", "sz-reviewer", "nj-reviewer"]);
+    for hidden in ["kq-reviewer", "zhilian", "sx-admin", ">js-admin<"] {
+        assert!(!list.body.contains(hidden), "{hidden} listed");
+    }
+    let csrf = list.csrf();
+    // Without the session's token: refused.
+    let refused = browser
+        .post_form(
+            &app,
+            "/admin/users",
+            &[("username", "wz-reviewer"), ("role", "county_reviewer")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let created = browser
+        .post_form(
+            &app,
+            "/admin/users",
+            &[
+                ("csrf", &csrf),
+                ("username", "wz-reviewer"),
+                ("display_name", "吴中区工信局"),
+                ("role", "county_reviewer"),
+                ("region_code", "320506"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let account = created.location().to_owned();
+    assert!(account.starts_with("/admin/users/"), "{account}");
+    // The one-time password is shown once, then gone.
+    let shown = browser.get(&app, &account).await;
+    shown.assert_contains(&["一次性密码", "吴中区", "须修改一次性密码"]);
+    let marker = "<code class=\"token\" data-copy>";
+    let start = shown.body.find(marker).unwrap() + marker.len();
+    let password = shown.body[start..start + 19].to_owned();
+    assert!(password.starts_with("Pj-"), "{password}");
+    let again = browser.get(&app, &account).await;
+    assert!(!again.body.contains(&password));
+    // The new reviewer signs in with it and is sent to change it.
+    let mut reviewer = Browser::default();
+    let login = reviewer.get(&app, "/login").await;
+    let signed_in = reviewer
+        .post_form(
+            &app,
+            "/login",
+            &[
+                ("csrf", &login.csrf()),
+                ("username", "wz-reviewer"),
+                ("password", &password),
+                ("next", "/applications"),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.location(), "/account/password");
+    // Disabled from the page: the reviewer's session ends.
+    let disabled = browser
+        .post_form(&app, &format!("{account}/disable"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER);
+    let page = browser.get(&app, &account).await;
+    page.assert_contains(&["已停用", "启用账号"]);
+    let gone = reviewer.get(&app, "/account/password").await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    assert!(gone.location().starts_with("/login"), "{}", gone.location());
+    // A reset shows a new one-time password once.
+    let reset = browser
+        .post_form(
+            &app,
+            &format!("{account}/reset-password"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::SEE_OTHER);
+    let shown = browser.get(&app, &account).await;
+    shown.assert_contains(&["一次性密码"]);
+    assert!(!shown.body.contains(&password));
+    // Shaoxing's reviewer is not this authority's: a missing page.
+    let mut admin = Browser::sign_in(&app, "sx-admin").await;
+    let id: String = account.rsplit('/').next().unwrap().to_owned();
+    let missing = admin.get(&app, &format!("/admin/users/{id}")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }

@@ -38,6 +38,10 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         super::api_review::timeline, super::api_review::changes, super::api_review::confirmations,
         super::api_review::confirm, super::api_review::queue,
         super::api_spreadsheets::download_declaration, super::api_spreadsheets::upload_declaration,
+        super::api_accounts::get_user, super::api_accounts::update_user, super::api_accounts::reset_password,
+        super::api_accounts::register, super::api_accounts::list_registrations, super::api_accounts::audit_log,
+        super::api_accounts::set_email, super::api_accounts::list_notifications,
+        super::api_accounts::read_notification, super::api_accounts::read_all_notifications,
     ),
     components(schemas(ErrorBody, SignInRequest, SignInResponse, MeResponse, PasswordChange, TokenRequest, TokenCreated, SchemeSummary,
         AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest,
@@ -45,7 +49,10 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         crate::services::review::TimelineEntry, crate::services::review::Changes, crate::services::review::ValueChange,
         crate::services::review::Confirmation, crate::services::review::ConfirmedRecord,
         super::api_review::BulkDecision, super::api_review::QueueCount,
-        super::api_spreadsheets::WorkbookForm, crate::services::declaration_files::Imported, crate::services::spreadsheets::CellError)),
+        super::api_spreadsheets::WorkbookForm, crate::services::declaration_files::Imported, crate::services::spreadsheets::CellError,
+        crate::services::registration::RegistrationRequest, crate::services::registration::Registered,
+        crate::services::admin::UserUpdate, super::api_accounts::PasswordReset, super::api_accounts::AuditListing,
+        super::api_accounts::EmailChange, super::api_accounts::NotificationListing)),
     modifiers(&ErrorResponses),
     tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
         (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"), (name = "review", description = "审核：退回、驳回、推荐、核定值、时间线"))
@@ -72,13 +79,16 @@ impl utoipa::Modify for ErrorResponses {
                 .build()
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let throttled = path == "/api/v1/session" || path == "/api/v1/me/password";
+            let throttled = path == "/api/v1/session"
+                || path == "/api/v1/me/password"
+                || path == "/api/v1/registrations";
             let has_id = path.contains('{');
             for (write, operation) in [
                 (false, item.get.as_mut()),
                 (true, item.post.as_mut()),
                 (true, item.put.as_mut()),
                 (true, item.delete.as_mut()),
+                (true, item.patch.as_mut()),
             ] {
                 let Some(operation) = operation else { continue };
                 let has_body = operation.request_body.is_some();
@@ -168,7 +178,7 @@ pub struct Paging {
 }
 
 impl Paging {
-    fn page(&self) -> AppResult<Page> {
+    pub(super) fn page(&self) -> AppResult<Page> {
         services::page(self.page.as_deref(), self.per_page.as_deref())
     }
 }
@@ -694,17 +704,19 @@ async fn delete_evidence(
     Ok(StatusCode::NO_CONTENT)
 }
 
-// --- users (system administrator) ------------------------------------------------------------
+// --- users (system administrator, authority administrator) -----------------------------------
 
-/// Users (system administrators only).
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(Paging), responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+/// Accounts the caller manages (system administrator: all; authority: reviewers and experts
+/// inside its region), filtered by role, region, disabled and name.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(Paging, crate::services::admin::UserQuery), responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
 async fn list_users(
     State(state): State<AppState>,
     actor: Actor,
     Query(paging): Query<Paging>,
-) -> AppResult<Json<Listing<store::User>>> {
+    Query(query): Query<crate::services::admin::UserQuery>,
+) -> AppResult<Json<Listing<store::UserRow>>> {
     let page = paging.page()?;
-    let (items, total) = accounts::users(&state, &actor, page).await?;
+    let (items, total) = services::admin::users(&state, &actor, &query, page).await?;
     Ok(Json(Listing {
         items,
         page: page.number,
@@ -713,7 +725,8 @@ async fn list_users(
     }))
 }
 
-/// Create a user (system administrators only).
+/// Create an account with a one-time password (system administrator: any; authority: a
+/// reviewer or expert inside its region).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserRequest,
     responses((status = 201, body = MeResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_user(
@@ -721,7 +734,6 @@ async fn create_user(
     actor: Actor,
     Json(request): Json<NewUserRequest>,
 ) -> AppResult<(StatusCode, Json<MeResponse>)> {
-    actor.require(&[Role::SystemAdmin])?;
-    let user = accounts::create_user(&state, Some(actor.user.id), &request).await?;
+    let user = services::admin::create_user(&state, &actor, &request).await?;
     Ok((StatusCode::CREATED, Json(MeResponse::of(&user))))
 }

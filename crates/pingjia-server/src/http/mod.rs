@@ -5,6 +5,7 @@
 pub mod api;
 pub mod api_review;
 pub mod api_spreadsheets;
+pub mod api_accounts;
 pub mod error;
 pub mod extract;
 pub mod pages;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(api::routes())
         .merge(api_review::routes())
         .merge(api_spreadsheets::routes())
+        .merge(api_accounts::routes())
         .merge(pages::routes())
         .with_state(state)
         .merge(swagger)

@@ -161,6 +161,8 @@ async fn create_user_with(
             })?;
             (None, Some(region.id))
         }
+        // An expert may be bound to a region (the authority that manages the account).
+        Role::Expert => (None, region.map(|r| r.id)),
         _ => (None, None),
     };
     let id = store::insert_user(

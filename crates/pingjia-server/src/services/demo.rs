@@ -298,6 +298,26 @@ async fn create(state: &AppState) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
         }
     }
+    // One organisation that registered itself and awaits its first application: 柯桥区's
+    // reviewer finds it in the list of registrations and in the inbox.
+    let code = crate::services::credit_code::CreditCode::with_check("91330603MA2D4K7L3")
+        .ok_or_else(|| anyhow::anyhow!("bad demo credit code"))?;
+    let request = crate::services::registration::RegistrationRequest {
+        organization_name: "绍兴织造数字科技有限公司".into(),
+        credit_code: code.to_string(),
+        region_code: "330603".into(),
+        kind: "enterprise".into(),
+        contact: "陈女士".into(),
+        phone: "0575-85123456".into(),
+        email: String::new(),
+        username: "zhizao".into(),
+        display_name: "绍兴织造 申报员".into(),
+        password: DEMO_PASSWORD.into(),
+        password_confirm: DEMO_PASSWORD.into(),
+    };
+    crate::services::registration::register(state, &request, "demo")
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     Ok(())
 }
 

@@ -5,17 +5,20 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod admin;
 pub mod applications;
 pub mod assessment;
 pub mod credit_code;
 pub mod declaration_files;
 pub mod demo;
 pub mod evidence;
+pub mod notifications;
 pub mod organizations;
 pub mod regions;
 pub mod review;
 pub mod rounds;
 pub mod spreadsheets;
+pub mod registration;
 
 use crate::error::{AppError, AppResult};
 use crate::storage::Page;
@@ -65,4 +68,5 @@ pub mod records {
         ApiToken, Application, ApplicationSummary, Evidence, Organization, Page, Region, Scope,
         User, Version,
     };
+    pub use crate::storage::{AuditEntry, Notification, Registration, UserRow};
 }

@@ -4,7 +4,7 @@ use super::*;
 
 // --- users, sessions, sign-in attempts, tokens ----------------------------------------------
 
-const USER_COLUMNS: &str = "id, username, display_name, password_hash, role, organization_id, region_id, must_change_password, disabled, created_at";
+const USER_COLUMNS: &str = "id, username, display_name, password_hash, role, organization_id, region_id, must_change_password, disabled, created_at, email";
 
 #[derive(Debug)]
 pub struct NewUser<'a> {
@@ -123,7 +123,7 @@ pub async fn insert_session(
 
 /// The user of a live session and its CSRF token.
 /// The users' columns as read through the alias `u`.
-const USER_COLUMNS_U: &str = "u.id, u.username, u.display_name, u.password_hash, u.role, u.organization_id, u.region_id, u.must_change_password, u.disabled, u.created_at";
+const USER_COLUMNS_U: &str = "u.id, u.username, u.display_name, u.password_hash, u.role, u.organization_id, u.region_id, u.must_change_password, u.disabled, u.created_at, u.email";
 
 /// Who a session belongs to, with what every request needs of them, in one query.
 #[derive(Debug, sqlx::FromRow)]

@@ -3,10 +3,12 @@
 //! seconds. Visibility is part of the queries: callers pass a [`Scope`], never filter later.
 
 mod accounts;
+mod admin;
 mod applications;
 mod audit;
 mod db;
 mod evidence;
+mod notifications;
 mod organizations;
 mod query;
 mod regions;
@@ -14,10 +16,12 @@ mod review;
 mod rounds;
 
 pub use accounts::*;
+pub use admin::*;
 pub use applications::*;
 pub use audit::*;
 pub use db::{Backend, Db, Totals, Tx};
 pub use evidence::*;
+pub use notifications::*;
 pub use organizations::*;
 pub use query::path_range;
 pub use regions::*;
@@ -71,6 +75,8 @@ pub struct User {
     pub must_change_password: i64,
     pub disabled: i64,
     pub created_at: i64,
+    /// Where notifications are mailed (optional).
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]

@@ -7,10 +7,12 @@
 //! or internals.
 
 mod account;
+mod admin;
 mod applications;
 mod english;
 mod form;
 mod spreadsheets;
+mod inbox;
 
 use super::extract::{self as auth, MaybeActor};
 use crate::context::AppState;
@@ -71,6 +73,24 @@ const TEMPLATES: &[(&str, &str)] = &[
         "tokens.html",
         include_str!("../../../templates/tokens.html"),
     ),
+    (
+        "register.html",
+        include_str!("../../../templates/register.html"),
+    ),
+    (
+        "registrations.html",
+        include_str!("../../../templates/registrations.html"),
+    ),
+    ("inbox.html", include_str!("../../../templates/inbox.html")),
+    (
+        "admin_users.html",
+        include_str!("../../../templates/admin_users.html"),
+    ),
+    (
+        "admin_user.html",
+        include_str!("../../../templates/admin_user.html"),
+    ),
+    ("audit.html", include_str!("../../../templates/audit.html")),
 ];
 
 /// One environment for the process: the templates are compiled into the binary, and the error
@@ -252,6 +272,8 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(applications::routes())
         .merge(account::routes())
         .merge(spreadsheets::routes())
+        .merge(admin::routes())
+        .merge(inbox::routes())
         .route(
             "/static/app.css",
             get(|| async {
@@ -414,6 +436,8 @@ pub const STATUS_LABELS: &[(&str, &str)] = &[
 pub struct PageActor {
     pub actor: Actor,
     pub lang: &'static str,
+    /// The user's unread notifications (the header's badge).
+    pub unread: i64,
 }
 
 impl FromRequestParts<AppState> for PageActor {
@@ -433,7 +457,14 @@ impl FromRequestParts<AppState> for PageActor {
                 {
                     return Err(Redirect::to("/account/password").into_response());
                 }
-                let page = PageActor { actor, lang };
+                let unread = crate::services::notifications::unread(state, &actor)
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+                let page = PageActor {
+                    actor,
+                    lang,
+                    unread,
+                };
                 if let Some(slot) = parts.extensions.get::<LayoutSlot>()
                     && let Ok(mut layout) = slot.0.lock()
                 {
@@ -468,6 +499,7 @@ impl PageActor {
             lang => self.lang,
             csrf => actor.csrf(),
             nav => nav,
+            unread => self.unread,
             symbols => serde_value(&SYMBOLS.iter().copied().collect::<std::collections::BTreeMap<_, _>>()),
             status_labels => serde_value(&STATUS_LABELS.iter().copied().collect::<std::collections::BTreeMap<_, _>>()),
             legend => STATUS_LABELS
@@ -484,6 +516,7 @@ impl PageActor {
                 role => actor.role.as_str(),
                 role_label => actor.role.label_zh(),
                 applicant => actor.role == crate::services::actor::Role::Applicant,
+                email => actor.user.email.clone(),
             },
         }
     }
@@ -520,6 +553,8 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "imported" => "申报书已导入",
         "revoked" => "令牌已撤销",
         "password" => "密码已修改",
+        "registered" => "单位注册成功，欢迎使用",
+        "email" => "电子邮箱已保存",
         _ => return None,
     })
 }
