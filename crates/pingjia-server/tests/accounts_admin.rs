@@ -73,7 +73,7 @@ async fn an_organisation_registers_and_its_county_is_told() {
     add_user(
         &app,
         NewUserRequest {
-            username: "county_jn".into(),
+            username: "county_jx".into(),
             display_name: "江宁区".into(),
             password: PASSWORD.into(),
             role: Role::CountyReviewer,
@@ -110,7 +110,7 @@ async fn an_organisation_registers_and_its_county_is_told() {
         notification_titles(&app, &county).await,
         ["新单位注册：丙公司"]
     );
-    for other in ["city_sz", "county_jn", "city_nj"] {
+    for other in ["city_sz", "county_jx", "city_nj"] {
         let client = app.sign_in(other).await;
         assert!(
             notification_titles(&app, &client).await.is_empty(),
@@ -130,7 +130,7 @@ async fn an_organisation_registers_and_its_county_is_told() {
         app.get(&province, "/api/v1/registrations").await.json()["total"],
         1
     );
-    let nanjing = app.sign_in("county_jn").await;
+    let nanjing = app.sign_in("county_jx").await;
     assert_eq!(
         app.get(&nanjing, "/api/v1/registrations").await.json()["total"],
         0
@@ -368,8 +368,8 @@ async fn an_authority_manages_only_reviewers_and_experts_of_its_region() {
         .map(|u| u["username"].as_str().unwrap())
         .collect();
     names.sort_unstable();
-    assert_eq!(names, ["city_nj", "city_sz", "county_ks"]);
-    assert_eq!(list["total"], 3);
+    assert_eq!(names, ["city_nj", "city_sz", "county_jn", "county_ks"]);
+    assert_eq!(list["total"], 4);
     // Filters: role and region.
     let list = app
         .get(&province, "/api/v1/users?role=city_reviewer&region=3201")
@@ -432,7 +432,7 @@ async fn an_authority_manages_only_reviewers_and_experts_of_its_region() {
         .post(
             &province,
             "/api/v1/users",
-            json!({ "username": "county_jn", "display_name": "江宁区", "password": "Another-pass-1", "role": "county_reviewer", "region_code": "320115" }),
+            json!({ "username": "county_jx", "display_name": "江宁区", "password": "Another-pass-1", "role": "county_reviewer", "region_code": "320115" }),
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
@@ -510,7 +510,7 @@ async fn an_authority_manages_only_reviewers_and_experts_of_its_region() {
     );
     let page = app.get(&province, "/admin/users").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text().contains("county_jn") && !page.text().contains("applicant_a"));
+    assert!(page.text().contains("county_jx") && !page.text().contains("applicant_a"));
 }
 
 #[tokio::test]

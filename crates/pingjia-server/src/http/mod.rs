@@ -3,9 +3,9 @@
 //! request, call one service function and shape its answer; no rule lives here.
 
 pub mod api;
+pub mod api_accounts;
 pub mod api_review;
 pub mod api_spreadsheets;
-pub mod api_accounts;
 pub mod error;
 pub mod extract;
 pub mod pages;

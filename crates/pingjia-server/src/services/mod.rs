@@ -15,10 +15,10 @@ pub mod evidence;
 pub mod notifications;
 pub mod organizations;
 pub mod regions;
+pub mod registration;
 pub mod review;
 pub mod rounds;
 pub mod spreadsheets;
-pub mod registration;
 
 use crate::error::{AppError, AppResult};
 use crate::storage::Page;

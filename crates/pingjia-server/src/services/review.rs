@@ -10,6 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::services::actor::{Actor, Role};
 use crate::services::applications::{self, scheme_of};
 use crate::services::assessment::Assessment;
+use crate::services::notifications::{self, Kind};
 use crate::services::rounds;
 use crate::storage::{self as store, Scope};
 use chrono::NaiveDate;
@@ -255,13 +256,120 @@ pub async fn decide(
         now,
     )
     .await?;
+    notify(
+        &mut tx,
+        &application,
+        &route,
+        action,
+        moved.to,
+        comment,
+        respond_by,
+        now,
+    )
+    .await?;
     tx.commit().await?;
+    notifications::spawn_delivery(state);
     Ok(Decided {
         id,
         from: moved.from,
         to: moved.to,
         action,
     })
+}
+
+/// The notices a decision sends, inside its transaction: the applicant hears of every
+/// reviewer's decision; the office the application now waits for hears that it arrived (and
+/// the reviewing office that the applicant withdrew).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, every argument a fact of the decision"
+)]
+async fn notify(
+    tx: &mut store::Tx,
+    application: &store::Application,
+    route: &Route,
+    action: Action,
+    to: State,
+    comment: &str,
+    respond_by: Option<NaiveDate>,
+    now: i64,
+) -> AppResult<()> {
+    let id = application.id;
+    let with_comment = |text: String| {
+        if comment.is_empty() {
+            text
+        } else {
+            format!("{text}\n意见：{comment}")
+        }
+    };
+    let applicant = match action {
+        Action::Return => Some((
+            Kind::Returned,
+            format!("申报 #{id} 被退回修改"),
+            with_comment(format!(
+                "请根据审核意见修改后重新提交{}。",
+                respond_by.map_or_else(String::new, |d| format!("（{d} 前）"))
+            )),
+        )),
+        Action::Reject => Some((
+            Kind::Rejected,
+            format!("申报 #{id} 未通过审核"),
+            with_comment("审核未通过。".into()),
+        )),
+        Action::Pass => Some((
+            Kind::Passed,
+            format!("申报 #{id} 通过初审"),
+            "已通过区县初审，报设区市审核推荐。".into(),
+        )),
+        Action::Recommend => Some((
+            Kind::Recommended,
+            format!("申报 #{id} 已获推荐"),
+            format!("已推荐至{}。", route.authority.label_zh()),
+        )),
+        _ => None,
+    };
+    if let Some((kind, title, body)) = applicant {
+        notifications::notify_organization(
+            tx,
+            application.organization_id,
+            kind,
+            Some(id),
+            &title,
+            &body,
+            now,
+        )
+        .await?;
+    }
+    let office = match action {
+        Action::Withdraw => route.office_for(application.state),
+        _ => route.office_for(to),
+    };
+    // The ministry has no account here: nobody to tell.
+    if let Some(office) = office
+        && office != Office::Nation
+        && !matches!(action, Action::Return | Action::Reject)
+    {
+        let (kind, title) = if action == Action::Withdraw {
+            (Kind::Withdrawn, format!("申报 #{id} 已由申报单位撤回"))
+        } else {
+            (
+                Kind::Comment,
+                format!("申报 #{id} 待{}", route.step_label_zh(to)),
+            )
+        };
+        notifications::notify_reviewers(
+            tx,
+            office.role(),
+            &application.region_path,
+            kind,
+            Some(id),
+            &title,
+            &with_comment(String::new()).trim().to_owned(),
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// One decision for each of several applications (the documents allow bulk recommendation by

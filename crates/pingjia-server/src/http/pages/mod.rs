@@ -11,8 +11,8 @@ mod admin;
 mod applications;
 mod english;
 mod form;
-mod spreadsheets;
 mod inbox;
+mod spreadsheets;
 
 use super::extract::{self as auth, MaybeActor};
 use crate::context::AppState;
