@@ -34,12 +34,16 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         list_applications, create_application, get_application, save_draft, submit_application, get_version,
         list_evidence, upload_evidence, download_evidence, delete_evidence,
         list_users, create_user,
+        super::api_rounds::list_rounds, super::api_rounds::create_round, super::api_rounds::get_round, super::api_rounds::update_round,
+        super::api_rounds::publish_round, super::api_rounds::list_public_rounds, super::api_rounds::get_public_round,
     ),
     components(schemas(ErrorBody, SignInRequest, SignInResponse, MeResponse, PasswordChange, TokenRequest, TokenCreated, SchemeSummary,
-        AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest)),
+        AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest,
+        crate::services::rounds::RoundInput, crate::services::rounds::RoundView)),
     modifiers(&ErrorResponses),
     tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
-        (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"))
+        (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"),
+        (name = "rounds", description = "申报批次与申报通知"))
 )]
 #[derive(Debug)]
 pub struct ApiDoc;
@@ -70,6 +74,7 @@ impl utoipa::Modify for ErrorResponses {
                 (true, item.post.as_mut()),
                 (true, item.put.as_mut()),
                 (true, item.delete.as_mut()),
+                (true, item.patch.as_mut()),
             ] {
                 let Some(operation) = operation else { continue };
                 let has_body = operation.request_body.is_some();

@@ -3,6 +3,7 @@
 //! request, call one service function and shape its answer; no rule lives here.
 
 pub mod api;
+pub mod api_rounds;
 pub mod error;
 pub mod extract;
 pub mod pages;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> axum::Router {
         .url("/api/openapi.json", api::ApiDoc::openapi());
     axum::Router::new()
         .merge(api::routes())
+        .merge(api_rounds::routes())
         .merge(pages::routes())
         .with_state(state)
         .merge(swagger)

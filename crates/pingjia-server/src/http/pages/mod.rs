@@ -10,6 +10,7 @@ mod account;
 mod applications;
 mod english;
 mod form;
+mod rounds;
 
 use super::extract::{self as auth, MaybeActor};
 use crate::context::AppState;
@@ -70,6 +71,13 @@ const TEMPLATES: &[(&str, &str)] = &[
         "tokens.html",
         include_str!("../../../templates/tokens.html"),
     ),
+    ("rounds.html", include_str!("../../../templates/rounds.html")),
+    ("round_new.html", include_str!("../../../templates/round_new.html")),
+    ("round_form.html", include_str!("../../../templates/round_form.html")),
+    ("round.html", include_str!("../../../templates/round.html")),
+    ("round_facts.html", include_str!("../../../templates/round_facts.html")),
+    ("notices.html", include_str!("../../../templates/notices.html")),
+    ("notice.html", include_str!("../../../templates/notice.html")),
 ];
 
 /// One environment for the process: the templates are compiled into the binary, and the error
@@ -250,6 +258,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/lang/{lang}", get(switch_language))
         .merge(applications::routes())
         .merge(account::routes())
+        .merge(rounds::routes())
         .route(
             "/static/app.css",
             get(|| async {
@@ -482,6 +491,7 @@ impl PageActor {
                 role => actor.role.as_str(),
                 role_label => actor.role.label_zh(),
                 applicant => actor.role == crate::services::actor::Role::Applicant,
+                authority => actor.role == crate::services::actor::Role::AuthorityAdmin,
             },
         }
     }
@@ -828,6 +838,7 @@ mod tests {
             .iter()
             .chain(form::LABELS)
             .chain(english::DYNAMIC)
+            .chain(rounds::LABELS)
         {
             if english(text) == *text {
                 missing.push(format!("(code): {text}"));
