@@ -399,6 +399,10 @@ async fn a_declaration_is_assessed_live_saved_as_typed_and_frozen_on_submission(
 #[tokio::test]
 async fn one_organisation_holds_applications_under_several_schemes() {
     let app = TestApp::new().await;
+    // A round of the Shaoxing scheme open to Jiangsu, so that one organisation can hold
+    // applications under all three schemes (the seeded one is 绍兴's own).
+    app.open_round("shaoxing-platform", "32", "2020-01-01", "2099-12-31")
+        .await;
     let client = app.sign_in("applicant_a").await;
     app.new_application(&client, "network").await;
     let shaoxing = app
@@ -876,6 +880,8 @@ fn listed(response: &support::Response) -> (Vec<i64>, i64) {
 #[tokio::test]
 async fn reviewers_narrow_their_lists_and_totals_follow_every_submission() {
     let app = TestApp::new().await;
+    app.open_round("shaoxing-platform", "32", "2020-01-01", "2099-12-31")
+        .await;
     let a = app.sign_in("applicant_a").await; // 甲公司, 苏州·昆山 (320583)
     let b = app.sign_in("applicant_b").await; // 乙公司, 南京·江宁 (320115)
     let a_network = app.new_application(&a, "network").await;

@@ -37,7 +37,7 @@ fn sees(user: &str, object: Object) -> bool {
         ("applicant_a", Object::A | Object::DraftA)
             | ("applicant_b", Object::B)
             | ("county_ks" | "city_sz" | "province", Object::A)
-            | ("city_nj" | "province", Object::B)
+            | ("county_jn" | "city_nj" | "province", Object::B)
     )
 }
 
@@ -48,7 +48,10 @@ fn sees_organization(user: &str, object: Object) -> bool {
             user,
             "applicant_a" | "county_ks" | "city_sz" | "province" | "sysadmin"
         ),
-        Object::B => matches!(user, "applicant_b" | "city_nj" | "province" | "sysadmin"),
+        Object::B => matches!(
+            user,
+            "applicant_b" | "county_jn" | "city_nj" | "province" | "sysadmin"
+        ),
     }
 }
 

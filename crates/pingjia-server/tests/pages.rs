@@ -688,7 +688,7 @@ async fn the_province_filters_its_list_and_searches_organisations() {
 #[tokio::test]
 async fn an_application_is_created_from_the_form() {
     let app = app().await;
-    let mut browser = Browser::sign_in(&app, "kqtex").await;
+    let mut browser = Browser::sign_in(&app, "yunshu").await;
     let new = browser.get(&app, "/applications/new").await;
     let csrf = new.csrf();
     let created = browser
@@ -711,20 +711,20 @@ async fn an_application_is_created_from_the_form() {
         "添加一行",
     ]);
 
-    // At most one open application per scheme and type: the organisation's Shaoxing
-    // application is under review, so a second one is refused in the form, with the reason.
+    // At most one open application per scheme, type and round: a second MIIT application
+    // is refused in the form, with the reason.
     let second = browser
         .post_form(
             &app,
             "/applications/new",
-            &[("csrf", &csrf), ("target", "shaoxing-platform")],
+            &[("csrf", &csrf), ("target", "miit-platform-2018")],
         )
         .await;
     assert_eq!(second.status, StatusCode::CONFLICT);
     second.assert_contains(&["已有同一方案、同一类型的申报在办"]);
 
     // The Shaoxing rubric: gates and materials as fields, a self score per item.
-    let mut other = Browser::sign_in(&app, "zhilian").await;
+    let mut other = Browser::sign_in(&app, "ycyun").await;
     let other_csrf = other.get(&app, "/applications/new").await.csrf();
     let shaoxing = other
         .post_form(
@@ -744,7 +744,7 @@ async fn an_application_is_created_from_the_form() {
     ]);
 
     let list = browser.get(&app, "/applications").await;
-    list.assert_contains(&["绍兴市级平台", "工信部平台评价"]);
+    list.assert_contains(&["江苏资源池", "工信部平台评价"]);
     let missing = browser
         .post_form(&app, "/applications/new", &[("csrf", &csrf)])
         .await;
@@ -1162,10 +1162,12 @@ fn defects(text: &str, lang: &str) -> Vec<String> {
 #[tokio::test]
 async fn no_page_of_the_demo_shows_internals_or_formatting_slips() {
     let app = app().await;
-    // A blank draft of every scheme and provider type beside the demo's declarations.
+    // A blank draft of every Jiangsu provider type and of MIIT beside the demo's declarations
+    // (Shaoxing's form is the demo's own 柯桥 application: a Jiangsu organisation cannot
+    // apply to a 绍兴 round).
     let mut blank = Browser::sign_in(&app, "yunshu").await;
     let csrf = blank.get(&app, "/applications/new").await.csrf();
-    let mut targets: Vec<String> = vec!["shaoxing-platform".into(), "miit-platform-2018".into()];
+    let mut targets: Vec<String> = vec!["miit-platform-2018".into()];
     for kind in [
         "comprehensive_platform",
         "cloud_platform",
@@ -1563,10 +1565,11 @@ async fn impossible_values_are_refused_beside_their_field() {
     let mut fields = form_fields(&page.body);
     for (name, value) in fields.iter_mut() {
         match name.as_str() {
-            // A share above 100 %; dates after the round's cut-off (2021-06-30).
+            // A share above 100 %; dates after the round's cut-off and not after today (the
+            // demo is loaded on 2026-01-05: its round 「2026年上半年」 counts to 2025-12-31).
             "v:rd_expense_ratio" => *value = "120%".to_owned(),
-            "v:established_on" => *value = "2022-03-01".to_owned(),
-            "v:platform_online_on" => *value = "2021-07-01".to_owned(),
+            "v:established_on" => *value = "2026-01-02".to_owned(),
+            "v:platform_online_on" => *value = "2026-01-03".to_owned(),
             _ => {}
         }
     }
@@ -1579,7 +1582,7 @@ async fn impossible_values_are_refused_beside_their_field() {
     page.assert_contains(&[
         "有 3 个字段填写有误",
         "value=\"120%\"",
-        "value=\"2022-03-01\"",
+        "value=\"2026-01-02\"",
     ]);
     let error_of = |name: &str| -> String {
         let marker = format!("id=\"e-{name}\"");
@@ -1597,9 +1600,9 @@ async fn impossible_values_are_refused_beside_their_field() {
     );
     assert_eq!(
         error_of("v:established_on"),
-        "应填写：不晚于本批次时间计算截止日期（2021-06-30）的日期（当前：2022-03-01）"
+        "应填写：不晚于本批次时间计算截止日期（2025-12-31）的日期（当前：2026-01-02）"
     );
-    assert!(error_of("v:platform_online_on").contains("2021-06-30"));
+    assert!(error_of("v:platform_online_on").contains("2025-12-31"));
     // Refused like values that cannot be read: the submission lists them.
     let refused = browser
         .post_form(&app, &format!("{path}/submit"), &[("csrf", &page.csrf())])
@@ -1616,7 +1619,7 @@ async fn the_demo_lists_its_accounts_with_their_regions_at_every_start() {
         .await
         .unwrap();
     assert!(!demo.created);
-    assert_eq!(demo.accounts.len(), 10);
+    assert_eq!(demo.accounts.len(), 11);
     let table = pingjia_server::services::demo::table(&demo.accounts);
     let line = |username: &str| -> Vec<String> {
         table

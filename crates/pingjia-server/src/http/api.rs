@@ -517,11 +517,15 @@ async fn list_applications(
 pub struct NewApplication {
     pub scheme: String,
     pub provider_type: Option<String>,
+    /// 批次: the round to apply to; may be left out when one round of the scheme is open to
+    /// the organisation's region.
+    pub round_id: Option<i64>,
 }
 
-/// Start an application (applicants only) under a scheme and provider type.
+/// Start an application (applicants only) under a scheme and provider type, in a round whose
+/// window is open (409 `no_open_round`, `window_closed`, `already_open`).
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications", request_body = NewApplication,
-    responses((status = 201, body = ApplicationDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 201, body = ApplicationDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_application(
     State(state): State<AppState>,
     actor: Actor,
@@ -532,6 +536,7 @@ async fn create_application(
         &actor,
         &request.scheme,
         request.provider_type.as_deref(),
+        request.round_id,
     )
     .await?;
     Ok((

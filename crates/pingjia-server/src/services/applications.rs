@@ -5,6 +5,7 @@ use crate::context::AppState;
 use crate::error::{AppError, AppResult};
 use crate::services::actor::{Actor, Role};
 use crate::services::assessment::{self as assess, Assessment};
+use crate::services::rounds;
 use crate::storage::{self as store, Scope};
 use pingjia_core::engine::Round;
 use pingjia_core::scheme::OrgKind;
@@ -56,11 +57,14 @@ pub struct EvidenceItem {
     pub shared_with_other_organizations: Option<bool>,
 }
 
+/// Starts an application in a round whose window is open today: `round_id`, or else the one
+/// round of the scheme open to the organisation's region.
 pub async fn create(
     state: &AppState,
     actor: &Actor,
     scheme_id: &str,
     provider_type: Option<&str>,
+    round_id: Option<i64>,
 ) -> AppResult<i64> {
     actor.require(&[Role::Applicant])?;
     let organization_id = actor
@@ -78,21 +82,27 @@ pub async fn create(
     let organization = store::organization(&state.db, organization_id)
         .await?
         .ok_or_else(AppError::not_found)?;
+    let round = round_to_apply_to(state, scheme, &organization, round_id).await?;
     let body =
         json!({ "organization": { "kind": organization.kind }, "values": {}, "confirmed": {} });
     let assessment = assess::assess_on(
         scheme,
         type_index,
         &body,
-        &Round::from_scheme(scheme),
+        &rounds::engine_round(scheme, &round)?,
         Some(state.today()),
     );
     let now = state.now();
     let provider_type = type_index.map(|t| scheme.provider_types[t].id.as_str());
     let mut tx = state.db.begin().await?;
-    if let Some(open) =
-        store::open_application_of(&mut tx, organization.id, &scheme.id, provider_type, None)
-            .await?
+    if let Some(open) = store::open_application_of(
+        &mut tx,
+        organization.id,
+        &scheme.id,
+        provider_type,
+        Some(round.id),
+    )
+    .await?
     {
         return Err(already_open(open));
     }
@@ -101,6 +111,7 @@ pub async fn create(
         &organization,
         &scheme.id,
         provider_type,
+        round.id,
         &body.to_string(),
         actor.user.id,
         now,
@@ -124,12 +135,79 @@ pub async fn create(
         Some(actor.user.id),
         "application_created",
         &format!("application:{id}"),
-        &format!("{}/{}", scheme.id, provider_type.unwrap_or("")),
+        &format!(
+            "{}/{} · round {}",
+            scheme.id,
+            provider_type.unwrap_or(""),
+            round.id
+        ),
         now,
     )
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// The round a new application joins: the one asked for, if it is published, of this scheme,
+/// open today and run by an authority whose region holds the organisation; or else the one
+/// such round. A round the organisation may not apply to answers like a missing one.
+async fn round_to_apply_to(
+    state: &AppState,
+    scheme: &pingjia_core::Scheme,
+    organization: &store::Organization,
+    round_id: Option<i64>,
+) -> AppResult<store::Round> {
+    let today = state.today();
+    if let Some(id) = round_id {
+        let round = store::round(&state.db, id)
+            .await?
+            .filter(|r| {
+                r.published_at.is_some()
+                    && r.scheme_id == scheme.id
+                    && organization.region_path.starts_with(&r.region_path)
+            })
+            .ok_or_else(|| {
+                AppError::new(
+                    404,
+                    "unknown_round",
+                    "未找到可申报的批次 / no such round open to this organisation",
+                )
+            })?;
+        return match rounds::window(&round, today)? {
+            rounds::Window::Open { .. } => Ok(round),
+            window => Err(window_refusal(&round, window)),
+        };
+    }
+    let mut open = rounds::open_rounds_for(state, &scheme.id, &organization.region_path).await?;
+    match open.len() {
+        1 => Ok(open.remove(0)),
+        0 => Err(AppError::conflict(
+            "no_open_round",
+            format!(
+                "「{}」当前没有面向本单位所在地区开放申报的批次，请留意申报通知 / no round of this scheme is open to your region",
+                scheme.title
+            ),
+        )),
+        _ => Err(AppError::invalid(
+            "该方案有多个批次正在申报，请选择批次 / several rounds are open: choose one",
+        )),
+    }
+}
+
+/// Why a round takes no application today, with its dates.
+fn window_refusal(round: &store::Round, window: rounds::Window) -> AppError {
+    let message = match window {
+        rounds::Window::NotYet { opens } => format!(
+            "「{}」{opens} 开始申报 / the round opens on {opens}",
+            round.name
+        ),
+        rounds::Window::Closed { closed } => format!(
+            "「{}」已于 {closed} 截止申报 / the round closed on {closed}",
+            round.name
+        ),
+        _ => format!("「{}」未开放申报 / the round is not open", round.name),
+    };
+    AppError::conflict("window_closed", message)
 }
 
 /// At most one open application per organisation, scheme, provider type and round.
@@ -219,7 +297,7 @@ pub async fn detail_at(
     .cloned()
     .ok_or_else(AppError::not_found)?;
     let organization = as_submitted(organization, &version);
-    let assessment = assess_version(state, &application, &version.body)?;
+    let assessment = assess_version(state, &application, &version.body).await?;
     let evidence = evidence_items(
         state,
         actor,
@@ -301,18 +379,52 @@ pub fn scheme_of<'s>(
     })
 }
 
-fn assess_version(
+async fn assess_version(
     state: &AppState,
     application: &store::Application,
     body: &str,
 ) -> AppResult<Assessment> {
-    let (scheme, provider_type) = scheme_of(state, application)?;
     let body: Json = serde_json::from_str(body).map_err(AppError::internal)?;
+    assess_body(state, application, &body).await
+}
+
+/// The round an application belongs to (`None` for one created before rounds existed).
+pub async fn round_of(
+    state: &AppState,
+    application: &store::Application,
+) -> AppResult<Option<store::Round>> {
+    match application.round_id {
+        Some(id) => Ok(Some(rounds::load(state, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The grading round of an application: its round's cut-off, reference year and parameters
+/// (the scheme's defaults for an application without a round).
+pub async fn grading_round(
+    state: &AppState,
+    scheme: &pingjia_core::Scheme,
+    application: &store::Application,
+) -> AppResult<Round> {
+    match round_of(state, application).await? {
+        Some(round) => rounds::engine_round(scheme, &round),
+        None => Ok(Round::from_scheme(scheme)),
+    }
+}
+
+/// Assesses a declaration body as this application's: its scheme, provider type and round.
+pub async fn assess_body(
+    state: &AppState,
+    application: &store::Application,
+    body: &Json,
+) -> AppResult<Assessment> {
+    let (scheme, provider_type) = scheme_of(state, application)?;
+    let round = grading_round(state, scheme, application).await?;
     Ok(assess::assess_on(
         scheme,
         provider_type,
-        &body,
-        &Round::from_scheme(scheme),
+        body,
+        &round,
         Some(state.today()),
     ))
 }
@@ -389,7 +501,7 @@ pub async fn save_draft(
         ));
     }
     let (mut tx, application) = begin_on_own(state, actor, id).await?;
-    let assessment = assess_version(state, &application, &text)?;
+    let assessment = assess_version(state, &application, &text).await?;
     let now = state.now();
     let draft = open_draft(&mut tx, actor, &application, now).await?;
     if !store::save_draft(&mut tx, draft.id, &text, &grade_of(&assessment), now).await? {
@@ -410,19 +522,34 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     } else {
         Action::Submit
     };
-    // Rounds and the records of 3-year bars come with the review chain: until then every
-    // window is open and nobody is barred.
+    // The records of 3-year bars come with the pool: until then nobody is barred.
+    let round = round_of(state, &application).await?;
+    let window = match &round {
+        Some(round) => rounds::window(round, state.today())?,
+        None => rounds::Window::Unpublished,
+    };
     let facts = Facts {
-        window_open: true,
+        window_open: window.is_open(),
         owner: true,
         ..Facts::default()
     };
-    let moved = transition(application.state, action, actor, &facts, state.today())
-        .map_err(|error| not_submittable(error.message))?;
+    let moved = match transition(application.state, action, actor, &facts, state.today()) {
+        Ok(moved) => moved,
+        Err(error) if error.code == workflow::code::WINDOW_CLOSED => {
+            return Err(match &round {
+                Some(round) => window_refusal(round, window),
+                None => AppError::conflict(
+                    "window_closed",
+                    "该申报不属于任何批次，不能提交 / the application belongs to no round",
+                ),
+            });
+        }
+        Err(error) => return Err(not_submittable(error.message)),
+    };
     if latest.submitted_at.is_some() {
         return Err(not_submittable("该版本已提交 / already submitted".into()));
     }
-    let assessment = assess_version(state, &application, &latest.body)?;
+    let assessment = assess_version(state, &application, &latest.body).await?;
     if !assessment.field_errors.is_empty() {
         return Err(AppError::invalid(format!(
             "有 {} 个字段填写有误，请修改后提交 / fix the fields in error first",

@@ -101,6 +101,13 @@ const ACCOUNTS: &[DemoAccount] = &[
             "330603",
         )),
     },
+    DemoAccount {
+        username: "ycyun",
+        display_name: "越城智造云 申报员",
+        role: Role::Applicant,
+        region: None,
+        organization: Some(("91330602MA2D4K7L3", "绍兴越城智造云科技有限公司", "330602")),
+    },
 ];
 
 /// (user, scheme, provider type, example file, submit?)
@@ -262,6 +269,7 @@ async fn create(state: &AppState) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     }
+    rounds(state).await?;
     for (username, scheme, provider_type, text, submit) in DECLARATIONS {
         let user = store::user_by_username(&state.db, username)
             .await?
@@ -273,7 +281,7 @@ async fn create(state: &AppState) -> anyhow::Result<()> {
             token_scopes: None,
             user,
         };
-        let id = crate::services::applications::create(state, &actor, scheme, *provider_type)
+        let id = crate::services::applications::create(state, &actor, scheme, *provider_type, None)
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
         let mut body: Json = parse_tree(text, Format::Toml).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -289,6 +297,109 @@ async fn create(state: &AppState) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
         }
+    }
+    Ok(())
+}
+
+/// The demo's rounds, open around the day the demo is loaded: a Jiangsu half-year round, a
+/// Shaoxing year round, and an MIIT selection run by the Jiangsu province with the scheme's
+/// example parameters (named as examples).
+async fn rounds(state: &AppState) -> anyhow::Result<()> {
+    let today = state.today();
+    let day = |offset: i64| {
+        (today + chrono::Duration::days(offset))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let year = chrono::Datelike::year(&today);
+    let first_half = chrono::Datelike::month(&today) <= 6;
+    let half = if first_half { "上半年" } else { "下半年" };
+    // Durations are counted to the end of the half-year before the round (注2), and 「上年度」
+    // figures are last year's.
+    let cutoff = if first_half {
+        format!("{}-12-31", year - 1)
+    } else {
+        format!("{year}-06-30")
+    };
+    let rounds = [
+        (
+            "jiangsu-pool-2021",
+            "32",
+            "js-admin",
+            format!("{year}年{half}"),
+            "江苏省工业和信息化厅信息化推进处",
+            "025-00000000",
+        ),
+        (
+            "shaoxing-platform",
+            "3306",
+            "sx-admin",
+            format!("{year}年度"),
+            "绍兴市经济和信息化局",
+            "0575-00000000",
+        ),
+        (
+            "miit-platform-2018",
+            "32",
+            "js-admin",
+            format!("{year}年工业互联网平台遴选（示例参数）"),
+            "江苏省工业和信息化厅",
+            "025-00000000",
+        ),
+    ];
+    for (scheme_id, region, admin, name, office, phone) in rounds {
+        let scheme = state
+            .catalog
+            .schemes
+            .iter()
+            .find(|s| s.id == scheme_id)
+            .ok_or_else(|| anyhow::anyhow!("demo scheme {scheme_id}"))?;
+        let region = store::region_by_code(&state.db, region)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo region {region}"))?;
+        let admin = store::user_by_username(&state.db, admin)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo user {admin}"))?;
+        let fields = store::RoundFields {
+            name,
+            reference_year: scheme.round.reference_year.map(|_| i64::from(year) - 1),
+            cutoff: Some(cutoff.clone()),
+            opens_on: Some(day(-30)),
+            closes_on: Some(day(45)),
+            county_deadline: Some(day(60)),
+            city_deadline: Some(day(75)),
+            aggregation: "mean".into(),
+            divergence_ratio: Some(scheme.round.divergence_ratio.to_string()),
+            params: if scheme.parameters.is_empty() {
+                "{}".into()
+            } else {
+                crate::services::rounds::example_params(scheme)
+            },
+            request_optional_materials: false,
+            materials: "[]".into(),
+            chain: None,
+            notice: format!(
+                "面向{}内符合条件的单位开展{}申报。",
+                region.name, scheme.title
+            ),
+            contact_office: office.into(),
+            contact_phone: phone.into(),
+        };
+        let now = state.now();
+        let mut tx = state.db.begin().await?;
+        let id =
+            store::insert_round(&mut tx, &scheme.id, region.id, &fields, admin.id, now).await?;
+        store::publish_round(&mut tx, id, now).await?;
+        store::audit(
+            &mut tx,
+            Some(admin.id),
+            "round_published",
+            &format!("round:{id}"),
+            &fields.name,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod evidence;
 pub mod organizations;
 pub mod regions;
+pub mod rounds;
 
 use crate::error::{AppError, AppResult};
 use crate::storage::Page;

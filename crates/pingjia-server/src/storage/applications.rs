@@ -13,13 +13,14 @@ pub async fn insert_application(
     organization: &Organization,
     scheme_id: &str,
     provider_type: Option<&str>,
+    round_id: i64,
     body: &str,
     user_id: i64,
     now: i64,
 ) -> Result<(i64, i64)> {
     let (application_id,): (i64,) = sqlx::query_as(
-        "INSERT INTO applications (organization_id, scheme_id, provider_type, state, region_path, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'draft', $4, $5, $6, $6) RETURNING id",
+        "INSERT INTO applications (organization_id, scheme_id, provider_type, round_id, state, region_path, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $7, 'draft', $4, $5, $6, $6) RETURNING id",
     )
     .bind(organization.id)
     .bind(scheme_id)
@@ -27,6 +28,7 @@ pub async fn insert_application(
     .bind(&organization.region_path)
     .bind(user_id)
     .bind(now)
+    .bind(round_id)
     .fetch_one(tx.conn())
     .await?;
     let (version_id,): (i64,) = sqlx::query_as(

@@ -10,6 +10,7 @@ mod evidence;
 mod organizations;
 mod query;
 mod regions;
+mod rounds;
 
 pub use accounts::*;
 pub use applications::*;
@@ -19,6 +20,7 @@ pub use evidence::*;
 pub use organizations::*;
 pub use query::path_range;
 pub use regions::*;
+pub use rounds::*;
 
 use pingjia_core::scheme::OrgKind;
 use pingjia_core::workflow::{Role, State};

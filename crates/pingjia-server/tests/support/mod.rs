@@ -86,7 +86,8 @@ impl Response {
 pub const USERS: &[(&str, Role)] = &[
     ("applicant_a", Role::Applicant),    // 苏州·昆山 organisation A
     ("applicant_b", Role::Applicant),    // 南京·江宁 organisation B
-    ("county_ks", Role::CountyReviewer), // 昆山市 (contains A)
+    ("county_ks", Role::CountyReviewer), // 昆山市 (contains A; recommends to the province itself)
+    ("county_jn", Role::CountyReviewer), // 南京市江宁区 (contains B)
     ("city_sz", Role::CityReviewer),     // 苏州市 (contains A)
     ("city_nj", Role::CityReviewer),     // 南京市 (contains B)
     ("province", Role::AuthorityAdmin),  // 江苏省 (contains both)
@@ -220,6 +221,7 @@ impl TestApp {
                 "applicant_a" => (Some(a), None),
                 "applicant_b" => (Some(b), None),
                 "county_ks" => (None, Some("320583")),
+                "county_jn" => (None, Some("320115")),
                 "city_sz" => (None, Some("3205")),
                 "city_nj" => (None, Some("3201")),
                 "province" => (None, Some("32")),
@@ -252,6 +254,124 @@ impl TestApp {
             .unwrap();
         }
         tx.commit().await.unwrap();
+        self.seed_rounds().await;
+    }
+
+    /// One published round per scheme with a window that holds every date the tests use
+    /// (2020–2099); the Shaoxing round is run by 绍兴市, the others by 江苏省; MIIT's parameters
+    /// are the scheme's examples. Tests of the window itself make their own rounds.
+    async fn seed_rounds(&self) {
+        let db = &self.state.db;
+        let now = self.state.now();
+        let province = pingjia_server::storage::user_by_username(db, "province")
+            .await
+            .unwrap()
+            .unwrap();
+        for scheme in &self.state.catalog.schemes {
+            let region = if scheme.id.starts_with("shaoxing") {
+                "3306"
+            } else {
+                "32"
+            };
+            let region = pingjia_server::storage::region_by_code(db, region)
+                .await
+                .unwrap()
+                .unwrap();
+            let fields = pingjia_server::storage::RoundFields {
+                name: format!("测试批次 {}", scheme.id),
+                reference_year: Some(2020),
+                cutoff: Some("2021-06-30".into()),
+                opens_on: Some("2020-01-01".into()),
+                closes_on: Some("2099-12-31".into()),
+                aggregation: "mean".into(),
+                params: pingjia_server::services::rounds::example_params(scheme),
+                materials: "[]".into(),
+                contact_office: "测试办公室".into(),
+                ..Default::default()
+            };
+            let mut tx = db.begin().await.unwrap();
+            let id = pingjia_server::storage::insert_round(
+                &mut tx,
+                &scheme.id,
+                region.id,
+                &fields,
+                province.id,
+                now,
+            )
+            .await
+            .unwrap();
+            pingjia_server::storage::publish_round(&mut tx, id, now)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    }
+
+    /// Publishes a round of `scheme_id` run in `region` with the window `opens..=closes`
+    /// (YYYY-MM-DD) and the scheme's example parameters; its id.
+    pub async fn open_round(
+        &self,
+        scheme_id: &str,
+        region: &str,
+        opens: &str,
+        closes: &str,
+    ) -> i64 {
+        let db = &self.state.db;
+        let scheme = self
+            .state
+            .catalog
+            .schemes
+            .iter()
+            .find(|s| s.id == scheme_id)
+            .unwrap();
+        let region = pingjia_server::storage::region_by_code(db, region)
+            .await
+            .unwrap()
+            .unwrap();
+        let province = pingjia_server::storage::user_by_username(db, "province")
+            .await
+            .unwrap()
+            .unwrap();
+        let fields = pingjia_server::storage::RoundFields {
+            name: format!("{scheme_id} {opens}"),
+            reference_year: Some(2020),
+            cutoff: Some("2021-06-30".into()),
+            opens_on: Some(opens.into()),
+            closes_on: Some(closes.into()),
+            aggregation: "mean".into(),
+            params: pingjia_server::services::rounds::example_params(scheme),
+            materials: "[]".into(),
+            contact_office: "测试办公室".into(),
+            ..Default::default()
+        };
+        let now = self.state.now();
+        let mut tx = db.begin().await.unwrap();
+        let id = pingjia_server::storage::insert_round(
+            &mut tx,
+            scheme_id,
+            region.id,
+            &fields,
+            province.id,
+            now,
+        )
+        .await
+        .unwrap();
+        pingjia_server::storage::publish_round(&mut tx, id, now)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    /// The id of the seeded round of a scheme.
+    pub async fn round_of(&self, scheme_id: &str) -> i64 {
+        pingjia_server::storage::published_rounds(&self.state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.scheme_id == scheme_id && r.name.starts_with("测试批次"))
+            .unwrap()
+            .id
     }
 
     pub fn advance(&self, seconds: i64) {

@@ -416,6 +416,9 @@ struct NewForm {
     csrf: String,
     #[serde(default)]
     target: String,
+    /// The round, when several of the scheme are open.
+    #[serde(default)]
+    round: String,
 }
 
 async fn create(
@@ -440,10 +443,14 @@ async fn create(
         Some((scheme, kind)) => (scheme, Some(kind)),
         None => (form.target.trim(), None),
     };
-    match applications::create(&state, &page.actor, scheme, provider_type).await {
+    let round = match form.round.trim() {
+        "" => None,
+        text => Some(text.parse::<i64>().map_err(|_| AppError::not_found())?),
+    };
+    match applications::create(&state, &page.actor, scheme, provider_type, round).await {
         Ok(id) => Ok(Redirect::to(&format!("/applications/{id}?notice=created")).into_response()),
-        Err(error) if error.code == "already_open" => page.render_with_status(
-            StatusCode::CONFLICT,
+        Err(error) if error.status == 409 || error.status == 422 => page.render_with_status(
+            StatusCode::from_u16(error.status).unwrap_or(StatusCode::CONFLICT),
             "application_new.html",
             "applications",
             context! {
@@ -717,7 +724,7 @@ async fn render_detail(
             scheme,
             provider_type,
             &shown,
-            &pingjia_core::Round::from_scheme(scheme),
+            &applications::grading_round(state, scheme, application).await?,
             Some(state.today()),
         )
     };
