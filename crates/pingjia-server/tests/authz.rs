@@ -592,7 +592,12 @@ async fn every_role_every_round_route() {
             }
         };
         let mut checks: Vec<(Method, String, Option<serde_json::Value>, StatusCode)> = vec![
-            (Method::GET, "/api/v1/rounds".into(), None, manage(StatusCode::OK)),
+            (
+                Method::GET,
+                "/api/v1/rounds".into(),
+                None,
+                manage(StatusCode::OK),
+            ),
             (
                 Method::GET,
                 format!("/api/v1/rounds/{draft}"),
@@ -636,7 +641,12 @@ async fn every_role_every_round_route() {
                 manage(StatusCode::CREATED),
             ),
             // Public: published rounds for everyone, a draft for nobody.
-            (Method::GET, "/api/v1/public/rounds".into(), None, StatusCode::OK),
+            (
+                Method::GET,
+                "/api/v1/public/rounds".into(),
+                None,
+                StatusCode::OK,
+            ),
             (
                 Method::GET,
                 format!("/api/v1/public/rounds/{published}"),

@@ -1228,7 +1228,11 @@ async fn no_page_of_the_demo_shows_internals_or_formatting_slips() {
                 listings.push("/rounds".into());
                 let choose = browser.get(&app, "/rounds/new").await;
                 paths.push("/rounds/new".into());
-                for scheme in ["jiangsu-pool-2021", "miit-platform-2018", "shaoxing-platform"] {
+                for scheme in [
+                    "jiangsu-pool-2021",
+                    "miit-platform-2018",
+                    "shaoxing-platform",
+                ] {
                     if choose.body.contains(&format!("value=\"{scheme}\"")) {
                         paths.push(format!("/rounds/new?scheme={scheme}"));
                     }

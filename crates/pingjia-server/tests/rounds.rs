@@ -154,13 +154,20 @@ async fn an_miit_round_cannot_be_published_until_every_parameter_is_set() {
         );
     }
     // MIIT uses no reference year and has no city level.
-    assert!(!missing.iter().any(|m| m.contains("参照年度") || m.contains("设区市")));
+    assert!(
+        !missing
+            .iter()
+            .any(|m| m.contains("参照年度") || m.contains("设区市"))
+    );
 
     let refused = publish(&app, &province, id).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused.json()["error"], "round_incomplete");
     let message = refused.json()["message"].as_str().unwrap().to_owned();
-    assert!(message.starts_with("批次信息不完整，不能发布：未填写时间计算截止日期；"), "{message}");
+    assert!(
+        message.starts_with("批次信息不完整，不能发布：未填写时间计算截止日期；"),
+        "{message}"
+    );
     assert!(message.contains("未设置参数：积累存储的工业数据规模（一定规模）"));
 
     // Dates, contact and every parameter but one: still refused, naming that one only.
@@ -266,7 +273,12 @@ async fn dates_must_follow_each_other_and_the_chain_names_the_deadlines() {
     .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     let message = wrong.json()["message"].as_str().unwrap().to_owned();
-    assert!(message.starts_with("参照年度应为 2000 到 2100 之间的年份，给出“去年”；时间计算截止日期应为日期"), "{message}");
+    assert!(
+        message.starts_with(
+            "参照年度应为 2000 到 2100 之间的年份，给出“去年”；时间计算截止日期应为日期"
+        ),
+        "{message}"
+    );
     let unchanged = app.get(&province, &format!("/api/v1/rounds/{id}")).await;
     assert_eq!(unchanged.json()["name"], "2026年上半年");
     // A chain override is checked (a city cannot follow the province).
@@ -288,7 +300,10 @@ async fn dates_must_follow_each_other_and_the_chain_names_the_deadlines() {
     assert_eq!(chain.status, StatusCode::OK, "{}", chain.text());
     // Without a city level, the city deadline is no longer asked for.
     let missing = chain.json()["missing"].to_string();
-    assert!(!missing.contains("设区市审核推荐截止日期应晚于"), "{missing}");
+    assert!(
+        !missing.contains("设区市审核推荐截止日期应晚于"),
+        "{missing}"
+    );
 }
 
 #[tokio::test]
@@ -355,7 +370,13 @@ async fn a_published_round_moves_its_deadlines_but_not_what_grades() {
             .starts_with("批次已发布，截止申报日期只能推后（现为 2026-07-05）")
     );
     // Deadlines still follow the window.
-    let early = patch(&app, &province, id, json!({ "county_deadline": "2026-07-01" })).await;
+    let early = patch(
+        &app,
+        &province,
+        id,
+        json!({ "county_deadline": "2026-07-01" }),
+    )
+    .await;
     assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(early.json()["error"], "round_incomplete");
 }
@@ -445,7 +466,11 @@ async fn other_offices_and_other_roles_find_no_round() {
             assert_eq!(got, StatusCode::NOT_FOUND, "{user} {path}");
         }
         let created = app
-            .post(&client, "/api/v1/rounds", json!({ "scheme": "jiangsu-pool-2021" }))
+            .post(
+                &client,
+                "/api/v1/rounds",
+                json!({ "scheme": "jiangsu-pool-2021" }),
+            )
             .await;
         assert_eq!(created.status, StatusCode::NOT_FOUND, "{user}");
         assert_eq!(
@@ -528,7 +553,9 @@ async fn the_pages_draft_check_and_publish_a_round() {
     assert!(text.contains("value=\"jiangsu-pool-2021\""));
     assert!(text.contains("value=\"miit-platform-2018\""));
     assert!(!text.contains("value=\"shaoxing-platform\""));
-    let form = app.get(&province, "/rounds/new?scheme=miit-platform-2018").await;
+    let form = app
+        .get(&province, "/rounds/new?scheme=miit-platform-2018")
+        .await;
     assert_eq!(form.status, StatusCode::OK);
     let form = form.text();
     assert!(form.contains("name=\"param:industry.min_devices\""));
@@ -554,8 +581,12 @@ async fn the_pages_draft_check_and_publish_a_round() {
         .unwrap();
     let page = app.get(&province, &target).await.text();
     assert!(page.contains("批次草稿已创建"));
-    assert!(page.contains("未设置参数：积累存储的工业数据规模（一定规模）、特定行业工艺流程数据采集点数量（流程行业）"));
-    assert!(!page.contains("未设置参数：积累存储的工业数据规模（一定规模）、特定行业工业设备连接数量"));
+    assert!(page.contains(
+        "未设置参数：积累存储的工业数据规模（一定规模）、特定行业工艺流程数据采集点数量（流程行业）"
+    ));
+    assert!(
+        !page.contains("未设置参数：积累存储的工业数据规模（一定规模）、特定行业工业设备连接数量")
+    );
     assert!(page.contains("未填写开始申报日期"));
 
     // Publishing an incomplete round: back to the round, which says why once.
@@ -582,7 +613,10 @@ async fn the_pages_draft_check_and_publish_a_round() {
         .body(axum::body::Body::empty())
         .unwrap();
     let shown = app.send(request).await.text();
-    assert!(shown.contains("批次信息不完整，不能发布：未填写开始申报日期"), "{shown}");
+    assert!(
+        shown.contains("批次信息不完整，不能发布：未填写开始申报日期"),
+        "{shown}"
+    );
 
     // A refused edit keeps what was typed and says why.
     let wrong = post_form(

@@ -71,13 +71,31 @@ const TEMPLATES: &[(&str, &str)] = &[
         "tokens.html",
         include_str!("../../../templates/tokens.html"),
     ),
-    ("rounds.html", include_str!("../../../templates/rounds.html")),
-    ("round_new.html", include_str!("../../../templates/round_new.html")),
-    ("round_form.html", include_str!("../../../templates/round_form.html")),
+    (
+        "rounds.html",
+        include_str!("../../../templates/rounds.html"),
+    ),
+    (
+        "round_new.html",
+        include_str!("../../../templates/round_new.html"),
+    ),
+    (
+        "round_form.html",
+        include_str!("../../../templates/round_form.html"),
+    ),
     ("round.html", include_str!("../../../templates/round.html")),
-    ("round_facts.html", include_str!("../../../templates/round_facts.html")),
-    ("notices.html", include_str!("../../../templates/notices.html")),
-    ("notice.html", include_str!("../../../templates/notice.html")),
+    (
+        "round_facts.html",
+        include_str!("../../../templates/round_facts.html"),
+    ),
+    (
+        "notices.html",
+        include_str!("../../../templates/notices.html"),
+    ),
+    (
+        "notice.html",
+        include_str!("../../../templates/notice.html"),
+    ),
 ];
 
 /// One environment for the process: the templates are compiled into the binary, and the error

@@ -248,9 +248,7 @@ async fn publish(
     let pairs = parse_form(&body);
     page.check_csrf(form_value(&pairs, "csrf"))?;
     match rounds::publish(&state, &page.actor, id).await {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/rounds/{id}?notice=round_published")).into_response())
-        }
+        Ok(()) => Ok(Redirect::to(&format!("/rounds/{id}?notice=round_published")).into_response()),
         Err(error) if matches!(error.status, 409 | 422) => {
             // Redirect after post: the round's page shows why, once.
             let message: String = super::message_in(page.lang, &error.message)
@@ -336,7 +334,11 @@ fn scheme<'a>(state: &'a AppState, id: &str) -> AppResult<&'a Scheme> {
 
 /// A round in a list.
 fn summary(state: &AppState, view: &RoundView, lang: &str) -> Value {
-    let scheme = state.catalog.schemes.iter().find(|s| s.id == view.scheme_id);
+    let scheme = state
+        .catalog
+        .schemes
+        .iter()
+        .find(|s| s.id == view.scheme_id);
     context! {
         id => view.id,
         name => view.name.clone(),
@@ -353,7 +355,12 @@ fn summary(state: &AppState, view: &RoundView, lang: &str) -> Value {
 
 /// A round's facts for its page and its notice (`round_facts.html`).
 fn facts(state: &AppState, view: &RoundView, lang: &str) -> Value {
-    let Some(scheme) = state.catalog.schemes.iter().find(|s| s.id == view.scheme_id) else {
+    let Some(scheme) = state
+        .catalog
+        .schemes
+        .iter()
+        .find(|s| s.id == view.scheme_id)
+    else {
         return summary(state, view, lang);
     };
     let settings = &view.settings;
@@ -616,12 +623,7 @@ impl FormValues {
 
     /// Lays what was typed over the values (fields that were posted only).
     fn overlay(&mut self, pairs: &[(String, String)]) {
-        let posted = |key: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-        };
+        let posted = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
         for (key, slot) in [
             ("name", &mut self.name),
             ("reference_year", &mut self.reference_year),
@@ -693,15 +695,13 @@ fn chain_presets(scheme: &Scheme) -> Vec<(&'static str, &'static str, Chain)> {
 /// The form's fields as the service's input. A field that was not posted (a disabled input
 /// of a published round) is left out, so it keeps its value.
 fn input_of(pairs: &[(String, String)], scheme: &Scheme) -> RoundInput {
-    let posted = |key: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    };
+    let posted = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let params: BTreeMap<String, String> = pairs
         .iter()
-        .filter_map(|(k, v)| k.strip_prefix("param:").map(|id| (id.to_owned(), v.clone())))
+        .filter_map(|(k, v)| {
+            k.strip_prefix("param:")
+                .map(|id| (id.to_owned(), v.clone()))
+        })
         .collect();
     let chain = posted("chain").map(|choice| match choice.as_str() {
         "scheme" | "" => String::new(),
