@@ -186,6 +186,7 @@ pub fn example_params(scheme: &Scheme) -> String {
         .collect();
     serde_json::to_string(&map).unwrap_or_else(|_| "{}".into())
 }
+
 // --- the authority's commands: draft, edit, publish ---------------------------------------------
 
 /// What an authority writes into a round, as typed into the form or sent as JSON: every field
@@ -302,7 +303,7 @@ fn field_label(key: &str) -> (&'static str, &'static str) {
 }
 
 /// How often a scheme's rounds run, for the names suggested to a new round: Jiangsu twice a
-/// year (003 三、2 「每半年组织一次」), Shaoxing once a year (002 第五条 「每年集中组织一次」); a
+/// year (003 三、2 「每半年度组织开展1次」), Shaoxing once a year (002 第五条 「每年集中组织一次」); a
 /// scheme not listed is named by its year.
 const HALF_YEARLY: &[&str] = &["jiangsu-pool-2021"];
 
@@ -385,42 +386,28 @@ impl Settings {
     pub fn apply(&self, scheme: &Scheme, input: &RoundInput) -> Result<Settings, Vec<String>> {
         let mut next = self.clone();
         let mut problems = Vec::new();
-        let text = |key: &str,
-                    value: &Option<String>,
-                    max: usize,
-                    target: &mut String,
-                    problems: &mut Vec<String>| {
-            if let Some(value) = value {
-                let (zh, _) = field_label(key);
-                if let Err(error) = crate::services::plain_text(zh, value, max) {
-                    problems.push(error.message);
-                } else {
-                    *target = value.trim().to_owned();
-                }
+        for (key, given, max, target) in [
+            ("name", &input.name, 100, &mut next.name),
+            ("notice", &input.notice, 10_000, &mut next.notice),
+            (
+                "contact_office",
+                &input.contact_office,
+                200,
+                &mut next.contact_office,
+            ),
+            (
+                "contact_phone",
+                &input.contact_phone,
+                50,
+                &mut next.contact_phone,
+            ),
+        ] {
+            let Some(given) = given else { continue };
+            match crate::services::plain_text(field_label(key).0, given, max) {
+                Ok(()) => *target = given.trim().to_owned(),
+                Err(error) => problems.push(error.message),
             }
-        };
-        text("name", &input.name, 100, &mut next.name, &mut problems);
-        text(
-            "notice",
-            &input.notice,
-            10_000,
-            &mut next.notice,
-            &mut problems,
-        );
-        text(
-            "contact_office",
-            &input.contact_office,
-            200,
-            &mut next.contact_office,
-            &mut problems,
-        );
-        text(
-            "contact_phone",
-            &input.contact_phone,
-            50,
-            &mut next.contact_phone,
-            &mut problems,
-        );
+        }
         if let Some(year) = &input.reference_year {
             let year = year.trim();
             next.reference_year = if year.is_empty() {
@@ -779,7 +766,7 @@ pub fn first_level_label(chain: Option<&Chain>) -> (String, String) {
 pub struct RoundView {
     pub id: i64,
     pub scheme_id: String,
-    pub region_id: Option<i64>,
+    pub region_id: i64,
     /// The organising office's region (江苏省, 绍兴市).
     pub region_name: String,
     pub name: String,
@@ -1008,7 +995,7 @@ fn view_of(state: &AppState, round: store::Round, with_missing: bool) -> AppResu
     Ok(RoundView {
         id: round.id,
         scheme_id: round.scheme_id.clone(),
-        region_id: Some(round.region_id),
+        region_id: round.region_id,
         region_name: round.region_name.clone(),
         name: round.name.clone(),
         reference_year: settings.reference_year,
