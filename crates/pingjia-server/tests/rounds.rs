@@ -525,6 +525,8 @@ async fn the_public_notice_shows_published_rounds_only() {
         "江苏省工业和信息化厅信息化推进处",
         "025-83333333",
         "href=\"/register\"",
+        // The chain as 003 二（一） has it: three offices recommend without their city.
+        "县（市、区）主管部门 → 设区市主管部门 → 省级主管部门；直接推荐的地区：昆山市、泰兴市、沭阳县",
         "综合（特色）工业互联网平台服务商",
     ] {
         assert!(text.contains(expected), "{expected} in:\n{text}");

@@ -545,8 +545,8 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "{}范围内的单位，按以下类型申报：",
         "Organisations in {}, under these types:",
     ),
-    ("申报中", "open"),
-    ("已截止", "closed"),
+    ("申报中", "Open"),
+    ("已截止", "Closed"),
     ("批次草稿已创建", "Draft round created"),
     ("批次已保存", "Round saved"),
     (

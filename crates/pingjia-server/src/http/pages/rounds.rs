@@ -114,6 +114,7 @@ async fn new_page(
     let settings = Settings::new_for(scheme, state.today());
     render_form(
         &state,
+        &region_names(&state).await?,
         &page,
         scheme,
         None,
@@ -145,6 +146,7 @@ async fn create(
             values.overlay(&pairs);
             render_form(
                 &state,
+                &region_names(&state).await?,
                 &page,
                 scheme,
                 None,
@@ -175,7 +177,7 @@ async fn show(
         "round.html",
         "rounds",
         context! {
-            r => facts(&state, &view, page.lang),
+            r => facts(&state, &view, &region_names(&state).await?, page.lang),
             missing => missing,
             notice => notice_text(query.notice.as_deref()),
             flash => flash.clone(),
@@ -199,6 +201,7 @@ async fn edit_page(
     let scheme = scheme(&state, &view.scheme_id)?;
     render_form(
         &state,
+        &region_names(&state).await?,
         &page,
         scheme,
         Some(&view),
@@ -226,6 +229,7 @@ async fn save(
             values.overlay(&pairs);
             render_form(
                 &state,
+                &region_names(&state).await?,
                 &page,
                 scheme,
                 Some(&view),
@@ -316,7 +320,7 @@ async fn notice(
     let view = rounds::public_round(&state, id).await?;
     let html = super::render(
         "notice.html",
-        context! { r => facts(&state, &view, lang), ..public_base(actor, &headers) },
+        context! { r => facts(&state, &view, &region_names(&state).await?, lang), ..public_base(actor, &headers) },
     )?;
     Ok(html.into_response())
 }
@@ -354,7 +358,7 @@ fn summary(state: &AppState, view: &RoundView, lang: &str) -> Value {
 }
 
 /// A round's facts for its page and its notice (`round_facts.html`).
-fn facts(state: &AppState, view: &RoundView, lang: &str) -> Value {
+fn facts(state: &AppState, view: &RoundView, names: &Names, lang: &str) -> Value {
     let Some(scheme) = state
         .catalog
         .schemes
@@ -367,7 +371,7 @@ fn facts(state: &AppState, view: &RoundView, lang: &str) -> Value {
     let chain = settings.chain_or(scheme);
     let (first_zh, first_en) = rounds::first_level_label(chain);
     let mut deadlines = vec![context! {
-        label => if lang == "en" { first_en } else { first_zh },
+        label => if lang == "en" { capitalized(&first_en) } else { first_zh },
         date => view.county_deadline.clone(),
     }];
     if chain.is_some_and(|c| c.levels.len() > 1) {
@@ -437,7 +441,7 @@ fn facts(state: &AppState, view: &RoundView, lang: &str) -> Value {
         region => view.region_name.clone(),
         reference_year => view.reference_year,
         cutoff => view.cutoff.clone(),
-        chain_label => chain.map(|c| chain_label(c, lang)).unwrap_or_default(),
+        chain_label => chain.map(|c| chain_label(c, names, lang)).unwrap_or_default(),
         rubric => scheme.method == Method::Rubric,
         aggregation_label => aggregation_label(&view.aggregation),
         divergence_ratio => view.divergence_ratio.clone(),
@@ -456,6 +460,13 @@ fn facts(state: &AppState, view: &RoundView, lang: &str) -> Value {
     }
 }
 
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 fn aggregation_label(id: &str) -> &'static str {
     if id == "trimmed_mean" {
         "去掉一个最高分和一个最低分后平均"
@@ -465,7 +476,7 @@ fn aggregation_label(id: &str) -> &'static str {
 }
 
 /// 「县（市、区）主管部门 → 设区市主管部门 → 省级主管部门」 in the page's language.
-fn chain_label(chain: &Chain, lang: &str) -> String {
+fn chain_label(chain: &Chain, names: &Names, lang: &str) -> String {
     let name = |office: Office| {
         if lang == "en" {
             office.label_en()
@@ -482,9 +493,25 @@ fn chain_label(chain: &Chain, lang: &str) -> String {
         .join(" → ");
     if !chain.direct.is_empty() {
         text.push_str(if lang == "en" { "; " } else { "；" });
-        text.push_str(&tr(lang, "直接推荐的地区：{}").replacen("{}", &chain.direct.join("、"), 1));
+        let direct: Vec<&str> = chain
+            .direct
+            .iter()
+            .map(|code| names.get(code).map_or(code.as_str(), String::as_str))
+            .collect();
+        text.push_str(&tr(lang, "直接推荐的地区：{}").replacen("{}", &direct.join("、"), 1));
     }
     text
+}
+
+/// Region names by code, for the regions a chain names.
+type Names = BTreeMap<String, String>;
+
+async fn region_names(state: &AppState) -> AppResult<Names> {
+    Ok(crate::services::organizations::regions(state)
+        .await?
+        .into_iter()
+        .map(|region| (region.code, region.name))
+        .collect())
 }
 
 /// The clauses of the criteria that use each parameter of the scheme, in the scheme's order.
@@ -737,6 +764,7 @@ fn input_of(pairs: &[(String, String)], scheme: &Scheme) -> RoundInput {
 
 fn render_form(
     state: &AppState,
+    names: &Names,
     page: &PageActor,
     scheme: &Scheme,
     view: Option<&RoundView>,
@@ -752,19 +780,19 @@ fn render_form(
         label => format!(
             "{}：{}",
             tr(lang, "方案规定"),
-            scheme.chain.as_ref().map(|c| chain_label(c, lang)).unwrap_or_default()
+            scheme.chain.as_ref().map(|c| chain_label(c, names, lang)).unwrap_or_default()
         ),
     }];
     for (id, label, preset) in chain_presets(scheme) {
         chains.push(context! {
             value => id,
-            label => format!("{}：{}", tr(lang, label), chain_label(&preset, lang)),
+            label => format!("{}：{}", tr(lang, label), chain_label(&preset, names, lang)),
         });
     }
     chains.push(context! { value => "custom", label => tr(lang, "自定义（JSON）") });
     let (first_zh, first_en) = rounds::first_level_label(chain);
     let first_level = if lang == "en" {
-        first_en.trim_end_matches(" deadline").to_owned()
+        capitalized(first_en.trim_end_matches(" deadline"))
     } else {
         first_zh.trim_end_matches("截止日期").to_owned()
     };
