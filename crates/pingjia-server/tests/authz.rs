@@ -7,6 +7,31 @@ use axum::http::{Method, StatusCode};
 use serde_json::json;
 use support::{Client, TestApp, USERS, pdf};
 
+/// A blank 申报书 workbook of a Jiangsu provider type, as the application offers it.
+fn workbook(app: &TestApp, provider_type: &str) -> Vec<u8> {
+    let (scheme, provider_type) = pingjia_server::services::assessment::target(
+        &app.state.catalog,
+        "jiangsu-pool-2021",
+        Some(provider_type),
+    )
+    .unwrap();
+    pingjia_server::services::spreadsheets::declaration_workbook(
+        scheme,
+        provider_type,
+        &json!({}),
+        "某单位",
+    )
+    .unwrap()
+}
+
+/// The provider type of each object (A and B apply as `network`, the draft as `solution`).
+fn provider_type_of(object: Object) -> &'static str {
+    match object {
+        Object::A | Object::B => "network",
+        Object::DraftA => "solution",
+    }
+}
+
 /// Objects of the matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Object {
@@ -207,6 +232,18 @@ async fn every_role_every_endpoint_own_and_other_objects() {
                     organization_read,
                 ),
                 (
+                    Method::GET,
+                    format!("/api/v1/applications/{application}/declaration.xlsx"),
+                    None,
+                    read,
+                ),
+                (
+                    Method::GET,
+                    format!("/api/v1/applications/{application}/declaration.xlsx?version=1"),
+                    None,
+                    read,
+                ),
+                (
                     Method::PUT,
                     format!("/api/v1/applications/{application}/draft"),
                     Some(json!({ "values": {} })),
@@ -254,6 +291,24 @@ async fn every_role_every_endpoint_own_and_other_objects() {
                 failures.push(format!(
                     "{user} upload ({object:?}): expected {expected}, got {}",
                     upload.status
+                ));
+            }
+            // So is the import of a 申报书 workbook (of the object's own provider type).
+            let path = format!("/api/v1/applications/{application}/declaration.xlsx");
+            let import = app
+                .post_file(
+                    &client,
+                    &path,
+                    "x.xlsx",
+                    &workbook(&app, provider_type_of(object)),
+                    &[],
+                )
+                .await;
+            let expected = write(edit_success(StatusCode::OK));
+            if import.status != expected {
+                failures.push(format!(
+                    "{user} POST {path} ({object:?}): expected {expected}, got {}",
+                    import.status
                 ));
             }
         }
@@ -373,6 +428,10 @@ async fn anonymous_callers_and_read_only_tokens_are_refused() {
         "/api/v1/applications".to_owned(),
         format!("/api/v1/applications/{}", ids.application_a),
         format!("/api/v1/evidence/{}/download", ids.evidence_a),
+        format!(
+            "/api/v1/applications/{}/declaration.xlsx",
+            ids.application_a
+        ),
         "/api/v1/organizations".to_owned(),
         "/api/v1/schemes".to_owned(),
         "/api/v1/regions".to_owned(),
@@ -525,8 +584,29 @@ async fn every_role_every_page_own_and_other_objects() {
                 format!("/applications/{application}/evidence/{evidence}/delete"),
                 write(StatusCode::SEE_OTHER),
             ));
+            // The 申报书 import form is multipart, its CSRF token in the body.
+            let import = app
+                .post_file(
+                    &Client {
+                        csrf: None,
+                        ..client.clone()
+                    },
+                    &format!("/applications/{application}/declaration"),
+                    "x.xlsx",
+                    &workbook(&app, provider_type_of(object)),
+                    &[("csrf", client.csrf.as_deref().unwrap())],
+                )
+                .await;
+            let mut responses = vec![(
+                format!("/applications/{application}/declaration"),
+                write(StatusCode::SEE_OTHER),
+                import,
+            )];
             for (path, expected) in checks {
                 let response = post_page(&app, &client, &path).await;
+                responses.push((path, expected, response));
+            }
+            for (path, expected, response) in responses {
                 let got = response.status;
                 // A successful form post either shows the page again or redirects; a refusal
                 // for the application's state is the state's 409, or a redirect back to the

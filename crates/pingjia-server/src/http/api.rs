@@ -36,13 +36,22 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         list_users, create_user,
         super::api_rounds::list_rounds, super::api_rounds::create_round, super::api_rounds::get_round, super::api_rounds::update_round,
         super::api_rounds::publish_round, super::api_rounds::list_public_rounds, super::api_rounds::get_public_round,
+        super::api_review::decide, super::api_review::decide_many, super::api_review::actions,
+        super::api_review::timeline, super::api_review::changes, super::api_review::confirmations,
+        super::api_review::confirm, super::api_review::queue,
+        super::api_spreadsheets::download_declaration, super::api_spreadsheets::upload_declaration,
     ),
     components(schemas(ErrorBody, SignInRequest, SignInResponse, MeResponse, PasswordChange, TokenRequest, TokenCreated, SchemeSummary,
         AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest,
+        crate::services::review::Decision, crate::services::review::Decided, crate::services::review::BulkResult,
+        crate::services::review::TimelineEntry, crate::services::review::Changes, crate::services::review::ValueChange,
+        crate::services::review::Confirmation, crate::services::review::ConfirmedRecord,
+        super::api_review::BulkDecision, super::api_review::QueueCount,
+        super::api_spreadsheets::WorkbookForm, crate::services::declaration_files::Imported, crate::services::spreadsheets::CellError,
         crate::services::rounds::RoundInput, crate::services::rounds::RoundView)),
     modifiers(&ErrorResponses),
     tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
-        (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"),
+        (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"), (name = "review", description = "审核：退回、驳回、推荐、核定值、时间线"),
         (name = "rounds", description = "申报批次与申报通知"))
 )]
 #[derive(Debug)]

@@ -3,7 +3,9 @@
 //! request, call one service function and shape its answer; no rule lives here.
 
 pub mod api;
+pub mod api_review;
 pub mod api_rounds;
+pub mod api_spreadsheets;
 pub mod error;
 pub mod extract;
 pub mod pages;
@@ -31,6 +33,8 @@ pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .merge(api::routes())
         .merge(api_rounds::routes())
+        .merge(api_review::routes())
+        .merge(api_spreadsheets::routes())
         .merge(pages::routes())
         .with_state(state)
         .merge(swagger)

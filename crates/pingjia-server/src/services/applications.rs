@@ -12,6 +12,7 @@ use pingjia_core::scheme::OrgKind;
 use pingjia_core::workflow::{self, Action, Facts, State};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// The largest declaration body, in bytes of JSON.
@@ -245,6 +246,14 @@ pub fn editable_state(state: State) -> bool {
     workflow::editable(state)
 }
 
+/// The refusal of a change while the application is not [`editable_state`].
+pub fn not_editable() -> AppError {
+    AppError::conflict(
+        "not_editable",
+        "申报已提交，审核期间不能修改；退回修改后可再编辑 / the application is under review and cannot be changed",
+    )
+}
+
 /// Takes `action` on an application in `state` through the workflow's one transition rule;
 /// a refusal becomes the error the caller answers with, its reason in Chinese and English.
 fn transition(
@@ -297,7 +306,9 @@ pub async fn detail_at(
     .cloned()
     .ok_or_else(AppError::not_found)?;
     let organization = as_submitted(organization, &version);
-    let assessment = assess_version(state, &application, &version.body).await?;
+    let confirmed = confirmed_map(&store::confirmed_values(&state.db, id, version.number).await?);
+    let body: Json = serde_json::from_str(&version.body).map_err(AppError::internal)?;
+    let assessment = assess_body(state, &application, &with_confirmed(&body, &confirmed)).await?;
     let evidence = evidence_items(
         state,
         actor,
@@ -438,10 +449,7 @@ pub async fn open_draft(
     now: i64,
 ) -> AppResult<store::Version> {
     if !editable_state(application.state) {
-        return Err(AppError::conflict(
-            "not_editable",
-            "申报已提交，审核期间不能修改；退回修改后可再编辑 / the application is under review and cannot be changed",
-        ));
+        return Err(not_editable());
     }
     let latest = store::latest_version_in(tx, application.id).await?;
     if latest.submitted_at.is_none() {
@@ -575,6 +583,23 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
             "该版本已提交 / already submitted",
         ));
     }
+    store::insert_review_event(
+        &mut tx,
+        &store::NewReviewEvent {
+            application_id: id,
+            version_number: latest.number,
+            action: action.as_str(),
+            from_state: application.state.as_str(),
+            to_state: moved.to.as_str(),
+            actor_id: actor.user.id,
+            actor_role: actor.role.as_str(),
+            comment: "",
+            criterion_comments: "{}",
+            respond_by: None,
+        },
+        now,
+    )
+    .await?;
     store::audit(
         &mut tx,
         Some(actor.user.id),
@@ -634,6 +659,39 @@ fn as_submitted(
         organization.region_id = region;
     }
     organization
+}
+
+/// The values in force: for each field, the confirmation of the highest level, the latest of
+/// that level (rows come oldest first).
+pub fn confirmed_map(rows: &[store::ConfirmedValue]) -> BTreeMap<String, Json> {
+    let mut best: BTreeMap<String, (i64, &store::ConfirmedValue)> = BTreeMap::new();
+    for row in rows {
+        match best.get(&row.field_id) {
+            Some((level, _)) if *level > row.level => {}
+            _ => {
+                best.insert(row.field_id.clone(), (row.level, row));
+            }
+        }
+    }
+    best.into_iter()
+        .filter_map(|(field, (_, row))| serde_json::from_str(&row.value).ok().map(|v| (field, v)))
+        .collect()
+}
+
+/// A declaration body with the confirmed values in force beside the declared ones.
+pub fn with_confirmed(body: &Json, confirmed: &BTreeMap<String, Json>) -> Json {
+    let mut body = body.clone();
+    if confirmed.is_empty() {
+        return body;
+    }
+    if let Some(object) = body.as_object_mut() {
+        let map: serde_json::Map<String, Json> = confirmed
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        object.insert("confirmed".into(), Json::Object(map));
+    }
+    body
 }
 
 /// Whether any key or text of a JSON value holds a NUL character (which PostgreSQL cannot

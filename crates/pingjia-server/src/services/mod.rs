@@ -8,11 +8,14 @@ pub mod actor;
 pub mod applications;
 pub mod assessment;
 pub mod credit_code;
+pub mod declaration_files;
 pub mod demo;
 pub mod evidence;
 pub mod organizations;
 pub mod regions;
+pub mod review;
 pub mod rounds;
+pub mod spreadsheets;
 
 use crate::error::{AppError, AppResult};
 use crate::storage::Page;

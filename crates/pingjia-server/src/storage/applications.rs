@@ -321,7 +321,7 @@ pub async fn submit(
         return Ok(false);
     }
     sqlx::query(
-        "UPDATE applications SET state = $3, submitted_at = $1, updated_at = $1 WHERE id = $2",
+        "UPDATE applications SET state = $3, submitted_at = $1, updated_at = $1, respond_by = NULL WHERE id = $2",
     )
     .bind(now)
     .bind(application_id)

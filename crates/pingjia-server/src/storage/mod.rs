@@ -10,6 +10,7 @@ mod evidence;
 mod organizations;
 mod query;
 mod regions;
+mod review;
 mod rounds;
 
 pub use accounts::*;
@@ -20,6 +21,7 @@ pub use evidence::*;
 pub use organizations::*;
 pub use query::path_range;
 pub use regions::*;
+pub use review::*;
 pub use rounds::*;
 
 use pingjia_core::scheme::OrgKind;

@@ -556,3 +556,39 @@ pub async fn add_user(app: &TestApp, request: NewUserRequest) -> i64 {
         .unwrap()
         .id
 }
+
+impl TestApp {
+    /// Posts `bytes` as the `file` field of a multipart form to `path`, with `fields` before
+    /// it (e.g. the page form's `csrf`); the API's CSRF header goes along with a session.
+    pub async fn post_file(
+        &self,
+        client: &Client,
+        path: &str,
+        filename: &str,
+        bytes: &[u8],
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let boundary = "pingjia-test-boundary";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut builder = Request::builder().method(Method::POST).uri(path).header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+        if let Some(cookie) = &client.cookie {
+            builder = builder.header(header::COOKIE, format!("pingjia_session={cookie}"));
+        }
+        if let Some(csrf) = &client.csrf {
+            builder = builder.header("x-csrf-token", csrf);
+        }
+        if let Some(bearer) = &client.bearer {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {bearer}"));
+        }
+        self.send(builder.body(Body::from(body)).unwrap()).await
+    }
+}

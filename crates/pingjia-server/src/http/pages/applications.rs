@@ -477,6 +477,8 @@ struct Messages {
     save_error: Option<String>,
     submit_error: Option<String>,
     evidence_error: Option<String>,
+    /// What an import of a 申报书 workbook found (or why it was refused).
+    import_message: Option<String>,
 }
 
 async fn show(
@@ -500,6 +502,7 @@ async fn show(
             Refused::Save => &mut messages.save_error,
             Refused::Submit => &mut messages.submit_error,
             Refused::Evidence => &mut messages.evidence_error,
+            Refused::Import => &mut messages.import_message,
         };
         *slot = Some(message.clone());
     }
@@ -517,10 +520,12 @@ async fn show(
 
 /// What a refused POST of the application page was, for the message carried to the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Refused {
+pub(super) enum Refused {
     Save,
     Submit,
     Evidence,
+    /// An import of a 申报书 workbook: refused, or taken with the rows in error listed.
+    Import,
 }
 
 impl Refused {
@@ -529,6 +534,7 @@ impl Refused {
             Refused::Save => "save",
             Refused::Submit => "submit",
             Refused::Evidence => "evidence",
+            Refused::Import => "import",
         }
     }
 }
@@ -540,7 +546,7 @@ impl Refused {
 const FLASH_COOKIE: &str = "flash";
 
 /// Redirects to the application page, which shows why the POST was refused.
-fn refused(
+pub(super) fn refused(
     state: &AppState,
     headers: &HeaderMap,
     page: &PageActor,
@@ -548,14 +554,25 @@ fn refused(
     kind: Refused,
     error: &AppError,
 ) -> Response {
-    let message: String = super::message_in(page.lang, &error.message)
-        .chars()
-        .take(500)
-        .collect();
+    let message = super::message_in(page.lang, &error.message);
+    flash_back(state, headers, id, kind, &message)
+}
+
+/// Redirects to the application page carrying `message` (already in the page's language) to
+/// be shown once in the place of `kind`.
+pub(super) fn flash_back(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: i64,
+    kind: Refused,
+    message: &str,
+) -> Response {
+    let message: String = message.chars().take(500).collect();
     let value = super::percent_encode(&format!("{id}|{}|{message}", kind.as_str()));
     let cookie = set_cookie(state, headers, FLASH_COOKIE, &value, 120);
     let anchor = match kind {
         Refused::Evidence => "#evidence",
+        Refused::Import => "#workbook",
         Refused::Save | Refused::Submit => "#messages",
     };
     (
@@ -576,6 +593,7 @@ fn take_flash(headers: &HeaderMap, id: i64) -> Option<(Refused, String)> {
         "save" => Refused::Save,
         "submit" => Refused::Submit,
         "evidence" => Refused::Evidence,
+        "import" => Refused::Import,
         _ => return None,
     };
     Some((kind, parts.next()?.to_owned()))
@@ -584,7 +602,7 @@ fn take_flash(headers: &HeaderMap, id: i64) -> Option<(Refused, String)> {
 /// A refusal the page explains: input it cannot take (422, and for files 413 and 415) or a
 /// state that does not allow it (409). Anything else (not found, forbidden, a failure) is the
 /// error page.
-fn explained(error: &AppError) -> bool {
+pub(super) fn explained(error: &AppError) -> bool {
     matches!(error.status, 409 | 413 | 415 | 422)
 }
 
@@ -800,6 +818,7 @@ async fn render_detail(
             save_error => messages.save_error,
             submit_error => messages.submit_error,
             evidence_error => messages.evidence_error,
+            import_message => messages.import_message,
         },
     )
 }

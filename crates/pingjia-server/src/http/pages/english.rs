@@ -49,6 +49,7 @@ pub const DYNAMIC: &[&str] = &[
     "已提交申报，等待区县初审",
     "佐证材料已上传",
     "佐证材料已删除",
+    "申报书已导入",
     "令牌已撤销",
     "密码已修改",
     // error pages
@@ -164,6 +165,7 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ),
     ("佐证材料已上传", "Evidence uploaded"),
     ("佐证材料已删除", "Evidence removed"),
+    ("申报书已导入", "Declaration workbook imported"),
     ("令牌已撤销", "Token revoked"),
     ("密码已修改", "Password changed"),
     // application list
@@ -561,4 +563,18 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "County review, city recommends",
     ),
     ("直接推荐的地区：{}", "regions recommending directly: {}"),
+    // the 申报书 workbook
+    ("申报书（Excel）", "Declaration workbook (Excel)"),
+    ("下载申报书", "Download the declaration"),
+    (
+        "下载本版本的申报书（Excel 文件），可离线填写或打印；填写方法见其中的“说明”工作表。",
+        "Download this version as an xlsx workbook to fill in offline or print; its sheet “说明” explains how to fill it in.",
+    ),
+    (
+        "导入填写好的申报书：所填的值覆盖草稿中的对应项，留空的单元格不改变已填写的内容，检查规则与网页表单相同。",
+        "Import a filled workbook: the values it gives replace the draft's, blank cells leave them as they are, and the form's checks apply.",
+    ),
+    ("导入", "Import"),
+    ("导入结果", "Import result"),
+    ("申报书文件", "Workbook file"),
 ];

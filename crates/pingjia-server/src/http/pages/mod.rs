@@ -11,6 +11,7 @@ mod applications;
 mod english;
 mod form;
 mod rounds;
+mod spreadsheets;
 
 use super::extract::{self as auth, MaybeActor};
 use crate::context::AppState;
@@ -277,6 +278,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(applications::routes())
         .merge(account::routes())
         .merge(rounds::routes())
+        .merge(spreadsheets::routes())
         .route(
             "/static/app.css",
             get(|| async {
@@ -543,6 +545,7 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "submitted" => "已提交申报，等待区县初审",
         "uploaded" => "佐证材料已上传",
         "deleted" => "佐证材料已删除",
+        "imported" => "申报书已导入",
         "revoked" => "令牌已撤销",
         "password" => "密码已修改",
         _ => return None,

@@ -1,0 +1,743 @@
+//! The review chain (docs/workflow.md): the reviewing offices' decisions on an application —
+//! pass, recommend, return with comments, reject, return to the recommending office — and the
+//! applicant's withdrawal; confirmed values (核定值); the timeline an applicant follows; what
+//! changed between two versions; the reviewers' queue. Every decision goes through
+//! `pingjia_core::workflow::next` with facts computed here from the round's chain and the
+//! actor's region, and is one transaction with its event, its audit entry and its notices.
+
+use crate::context::AppState;
+use crate::error::{AppError, AppResult};
+use crate::services::actor::{Actor, Role};
+use crate::services::applications::{self, scheme_of};
+use crate::services::assessment::Assessment;
+use crate::services::rounds;
+use crate::storage::{self as store, Scope};
+use chrono::NaiveDate;
+use pingjia_core::workflow::{self, Action, Facts, Office, Route, State};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// The opinion a recommendation carries unless the reviewer writes another.
+pub const DEFAULT_OPINION: &str = "情况属实，同意推荐";
+/// Days an applicant has to resubmit a returned application unless the reviewer sets a date.
+pub const DEFAULT_RESPOND_DAYS: i64 = 15;
+/// The longest comment, opinion or note, in characters.
+pub const MAX_COMMENT: usize = 2_000;
+
+/// A decision as a reviewer (or the applicant, to withdraw) asks for it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct Decision {
+    /// submit actions are the applicant's own (`/submit`); here: pass, recommend, return,
+    /// return_to_recommender, reject, withdraw.
+    #[schema(value_type = String, example = "return")]
+    pub action: String,
+    /// The general comment or reason (required to return or reject).
+    #[serde(default)]
+    pub comment: String,
+    /// Comments attached to criteria: criterion id → comment (return only).
+    #[serde(default)]
+    pub criterion_comments: BTreeMap<String, String>,
+    /// Return: the date by which to resubmit (default: 15 days from today).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "2026-07-15")]
+    pub respond_by: Option<String>,
+    /// Recommend: the opinion (default 「情况属实，同意推荐」).
+    #[serde(default)]
+    pub opinion: Option<String>,
+    /// Recommend: the place among the office's recommendations in this round (default: last).
+    #[serde(default)]
+    pub rank: Option<i64>,
+}
+
+/// What an application's decision led to.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Decided {
+    pub id: i64,
+    #[schema(value_type = String)]
+    pub from: State,
+    #[schema(value_type = String)]
+    pub to: State,
+    #[schema(value_type = String)]
+    pub action: Action,
+}
+
+/// The level of the office that acts on an application in `state`, for the application's
+/// route: 1 the first level, 2 the second, 3 the authority.
+fn level_of(route: &Route, state: State) -> i64 {
+    match state {
+        State::CountyReview => 1,
+        State::CityReview => 2,
+        _ if route.office_for(state).is_some() => 3,
+        _ => 0,
+    }
+}
+
+/// The office level an actor's region is at: its path's depth (`/32/` province, `/32/3205/`
+/// city, `/32/3205/320583/` county).
+fn actor_office(actor: &Actor) -> Option<Office> {
+    let depth = rounds::path_codes(actor.region_path.as_deref()?).len();
+    match depth {
+        1 => Some(Office::Province),
+        2 => Some(Office::City),
+        3 => Some(Office::County),
+        _ => None,
+    }
+}
+
+/// The route an application follows: its round's chain (or its scheme's) applied to its
+/// organisation's region.
+pub async fn route_of(state: &AppState, application: &store::Application) -> AppResult<Route> {
+    let (scheme, _) = scheme_of(state, application)?;
+    let round = applications::round_of(state, application).await?;
+    rounds::route(scheme, round.as_ref(), &application.region_path)
+}
+
+/// The facts of `workflow::next` for this actor and application: ownership, whether the
+/// actor is the office acting in the application's state (its region holds the application
+/// and is at that office's level), and the chain's shape.
+pub fn facts_for(actor: &Actor, application: &store::Application, route: &Route) -> Facts {
+    let (chain_has_city, first_level_is_authority) = route.shape();
+    let owner = actor.role == Role::Applicant
+        && actor.user.organization_id == Some(application.organization_id);
+    let holds = actor
+        .region_path
+        .as_deref()
+        .is_some_and(|path| application.region_path.starts_with(path));
+    let office = route.office_for(application.state);
+    let in_region = holds && office.is_some() && actor_office(actor) == office;
+    Facts {
+        owner,
+        in_region,
+        chain_has_city,
+        first_level_is_authority,
+        ..Facts::default()
+    }
+}
+
+/// The decisions this actor may take on the application now: the buttons to show.
+pub async fn actions(
+    state: &AppState,
+    actor: &Actor,
+    application: &store::Application,
+) -> AppResult<Vec<Action>> {
+    let route = route_of(state, application).await?;
+    let facts = facts_for(actor, application, &route);
+    Ok(
+        workflow::actions_for(application.state, actor.role, &facts, state.today())
+            .into_iter()
+            .filter(|a| !matches!(a, Action::Submit | Action::Resubmit))
+            .collect(),
+    )
+}
+
+/// Takes a decision on one application: visible to the actor or 404; then, under the
+/// application's lock, the workflow's rule, the comment rule, the decision's own fields; then
+/// the state change, the event, the audit entry and the notices, in one transaction.
+pub async fn decide(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    decision: &Decision,
+) -> AppResult<Decided> {
+    let action: Action = decision.action.parse().map_err(|_| {
+        AppError::invalid(format!(
+            "未知的操作「{}」 / unknown action",
+            decision.action
+        ))
+    })?;
+    if matches!(action, Action::Submit | Action::Resubmit) {
+        return Err(AppError::invalid(
+            "提交请使用提交接口 / submit through /submit",
+        ));
+    }
+    let comment = decision.comment.trim();
+    crate::services::plain_text("意见", comment, MAX_COMMENT)?;
+    store::application(&state.db, &actor.scope(), id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let (scheme, _) = {
+        let application = store::application(&state.db, &actor.scope(), id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        let (scheme, provider_type) = scheme_of(state, &application)?;
+        (scheme, provider_type)
+    };
+    let criterion_comments =
+        check_criterion_comments(scheme, action, &decision.criterion_comments)?;
+    let today = state.today();
+    let respond_by = match action {
+        Action::Return => Some(respond_by(decision.respond_by.as_deref(), today)?),
+        _ => None,
+    };
+    let opinion = match action {
+        Action::Recommend => {
+            let text = decision
+                .opinion
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .unwrap_or(DEFAULT_OPINION);
+            crate::services::plain_text("推荐意见", text, MAX_COMMENT)?;
+            Some(text.to_owned())
+        }
+        _ => None,
+    };
+    if let Some(rank) = decision.rank
+        && !(1..=10_000).contains(&rank)
+    {
+        return Err(AppError::invalid(
+            "推荐顺序应为 1 到 10000 之间的整数 / rank must be from 1 to 10000",
+        ));
+    }
+
+    let mut tx = state.db.begin().await?;
+    let application = store::lock_application(&mut tx, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let route = route_of(state, &application).await?;
+    let facts = facts_for(actor, &application, &route);
+    let moved = workflow::next(application.state, action, actor.role, &facts, today)
+        .map_err(refusal_error)?;
+    workflow::check_comment(action, comment).map_err(refusal_error)?;
+    let latest = store::latest_submitted_version_in(&mut tx, id).await?;
+    let now = state.now();
+    let rank = match (action, decision.rank) {
+        (Action::Recommend, Some(rank)) => Some(rank),
+        (Action::Recommend, None) => Some(store::next_recommend_rank(&mut tx, &application).await?),
+        _ => None,
+    };
+    store::move_application(
+        &mut tx,
+        &store::Move {
+            id,
+            to: moved.to,
+            respond_by: respond_by.map(|d| d.to_string()),
+            recommend: opinion.as_deref().zip(rank),
+        },
+        now,
+    )
+    .await?;
+    store::insert_review_event(
+        &mut tx,
+        &store::NewReviewEvent {
+            application_id: id,
+            version_number: latest.map_or(0, |v| v.number),
+            action: action.as_str(),
+            from_state: application.state.as_str(),
+            to_state: moved.to.as_str(),
+            actor_id: actor.user.id,
+            actor_role: actor.role.as_str(),
+            comment,
+            criterion_comments: &serde_json::to_string(&criterion_comments)
+                .map_err(AppError::internal)?,
+            respond_by: respond_by.map(|d| d.to_string()).as_deref(),
+        },
+        now,
+    )
+    .await?;
+    store::audit(
+        &mut tx,
+        Some(actor.user.id),
+        &format!("review_{}", action.as_str()),
+        &format!("application:{id}"),
+        &format!(
+            "{} → {}{}",
+            application.state.as_str(),
+            moved.to.as_str(),
+            if comment.is_empty() {
+                String::new()
+            } else {
+                format!(" · {comment}")
+            }
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Decided {
+        id,
+        from: moved.from,
+        to: moved.to,
+        action,
+    })
+}
+
+/// One decision for each of several applications (the documents allow bulk recommendation by
+/// the city): each is its own command, so one refusal does not undo the others.
+pub async fn decide_many(
+    state: &AppState,
+    actor: &Actor,
+    ids: &[i64],
+    decision: &Decision,
+) -> AppResult<Vec<BulkResult>> {
+    if ids.is_empty() || ids.len() > 200 {
+        return Err(AppError::invalid(
+            "请选择 1 到 200 个申报 / choose from 1 to 200 applications",
+        ));
+    }
+    let mut results = Vec::with_capacity(ids.len());
+    for &id in ids {
+        results.push(match decide(state, actor, id, decision).await {
+            Ok(done) => BulkResult {
+                id,
+                state: Some(done.to.as_str()),
+                error: None,
+                message: None,
+            },
+            Err(error) if error.status >= 500 => return Err(error),
+            Err(error) => BulkResult {
+                id,
+                state: None,
+                error: Some(error.code),
+                message: Some(error.message),
+            },
+        });
+    }
+    Ok(results)
+}
+
+/// The outcome of one application of a bulk decision.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BulkResult {
+    pub id: i64,
+    /// The new state, when it moved.
+    pub state: Option<&'static str>,
+    pub error: Option<&'static str>,
+    pub message: Option<String>,
+}
+
+/// A workflow refusal as the error the caller answers with: 403 when the actor may not act
+/// on the application at all, 409 for the right actor at the wrong moment, 422 for a missing
+/// comment.
+fn refusal_error(refusal: workflow::Refusal) -> AppError {
+    let message = format!("{} / {}", refusal.zh, refusal.en);
+    if refusal.is_forbidden() {
+        AppError::new(403, "forbidden", message)
+    } else if refusal.code == workflow::code::COMMENT_REQUIRED {
+        AppError::new(422, "comment_required", message)
+    } else {
+        AppError::conflict(refusal.code, message)
+    }
+}
+
+/// The date by which a returned application is to be resubmitted: as given (not before
+/// tomorrow, not more than a year ahead) or 15 days from today.
+fn respond_by(text: Option<&str>, today: NaiveDate) -> AppResult<NaiveDate> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(today + chrono::Duration::days(DEFAULT_RESPOND_DAYS));
+    };
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        AppError::invalid(format!(
+            "修改期限「{text}」应为 YYYY-MM-DD 格式的日期 / respond_by must be a date"
+        ))
+    })?;
+    if date <= today || date > today + chrono::Duration::days(366) {
+        return Err(AppError::invalid(
+            "修改期限应在明天到一年之内 / respond_by must be from tomorrow to a year ahead",
+        ));
+    }
+    Ok(date)
+}
+
+/// Comments on criteria: only with a return, each naming a criterion of the scheme, none empty.
+fn check_criterion_comments(
+    scheme: &pingjia_core::Scheme,
+    action: Action,
+    comments: &BTreeMap<String, String>,
+) -> AppResult<BTreeMap<String, String>> {
+    let comments: BTreeMap<String, String> = comments
+        .iter()
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    if comments.is_empty() {
+        return Ok(comments);
+    }
+    if action != Action::Return {
+        return Err(AppError::invalid(
+            "只有退回修改可以附指标意见 / criterion comments go with a return",
+        ));
+    }
+    if comments.len() > 300 {
+        return Err(AppError::invalid(
+            "指标意见过多 / too many criterion comments",
+        ));
+    }
+    for (criterion, text) in &comments {
+        if !scheme.criteria.iter().any(|c| &c.id == criterion) {
+            return Err(AppError::invalid(format!(
+                "未知的指标「{criterion}」 / unknown criterion"
+            )));
+        }
+        crate::services::plain_text("指标意见", text, MAX_COMMENT)?;
+    }
+    Ok(comments)
+}
+
+// --- the timeline ---------------------------------------------------------------------------
+
+/// One step of an application's life as its applicant and reviewers see it: when, what, by
+/// which office (never the reviewer's personal name), with which comment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TimelineEntry {
+    pub at: i64,
+    pub action: String,
+    pub action_label: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub to_state_label: String,
+    pub version: i64,
+    /// The acting office: 「昆山市 区县审核」, 「申报单位」.
+    pub by: String,
+    pub comment: String,
+    pub criterion_comments: BTreeMap<String, String>,
+    pub respond_by: Option<String>,
+}
+
+/// Every decision on an application, oldest first, for whoever may see the application.
+pub async fn timeline(state: &AppState, actor: &Actor, id: i64) -> AppResult<Vec<TimelineEntry>> {
+    store::application(&state.db, &actor.scope(), id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let events = store::review_events(&state.db, id).await?;
+    let mut entries = Vec::with_capacity(events.len());
+    for event in events {
+        let action: Action = event.action.parse().map_err(AppError::internal)?;
+        let to: State = event.to_state.parse().map_err(AppError::internal)?;
+        let role: Role = event.actor_role.parse().map_err(AppError::internal)?;
+        let by = match (role, event.actor_region_name) {
+            (Role::Applicant, _) => role.label_zh().to_owned(),
+            (_, Some(region)) => format!("{region} {}", role.label_zh()),
+            (_, None) => role.label_zh().to_owned(),
+        };
+        entries.push(TimelineEntry {
+            at: event.at,
+            action: event.action,
+            action_label: action.label_zh().to_owned(),
+            from_state: event.from_state,
+            to_state: event.to_state,
+            to_state_label: to.label_zh().to_owned(),
+            version: event.version_number,
+            by,
+            comment: event.comment,
+            criterion_comments: serde_json::from_str(&event.criterion_comments)
+                .map_err(AppError::internal)?,
+            respond_by: event.respond_by,
+        });
+    }
+    Ok(entries)
+}
+
+/// The comments on criteria of the last return, if the application is returned now: what
+/// the applicant is to correct, shown beside each criterion.
+pub fn open_comments(timeline: &[TimelineEntry], state: State) -> BTreeMap<String, String> {
+    if state != State::Returned {
+        return BTreeMap::new();
+    }
+    timeline
+        .iter()
+        .rev()
+        .find(|e| e.action == Action::Return.as_str())
+        .map(|e| e.criterion_comments.clone())
+        .unwrap_or_default()
+}
+
+// --- what changed ---------------------------------------------------------------------------
+
+/// The differences between two submitted versions: values and evidence.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Changes {
+    pub from: i64,
+    pub to: i64,
+    pub values: Vec<ValueChange>,
+    pub evidence_added: Vec<String>,
+    pub evidence_removed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ValueChange {
+    pub field: String,
+    pub label: String,
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<Json>,
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<Json>,
+}
+
+/// What changed from version `from` to version `to` (both visible to the actor): every field
+/// whose declared value differs, and the evidence files added or removed (by name and content).
+pub async fn changes(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    from: i64,
+    to: i64,
+) -> AppResult<Changes> {
+    let before = applications::version(state, actor, id, from).await?;
+    let after = applications::version(state, actor, id, to).await?;
+    let application = store::application(&state.db, &actor.scope(), id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let (scheme, _) = scheme_of(state, &application)?;
+    let values = |body: &str| -> AppResult<serde_json::Map<String, Json>> {
+        let body: Json = serde_json::from_str(body).map_err(AppError::internal)?;
+        Ok(body
+            .get("values")
+            .and_then(Json::as_object)
+            .cloned()
+            .unwrap_or_default())
+    };
+    let (old, new) = (values(&before.body)?, values(&after.body)?);
+    let mut fields: Vec<&String> = old.keys().chain(new.keys()).collect();
+    fields.sort();
+    fields.dedup();
+    let changed = fields
+        .into_iter()
+        .filter(|f| old.get(*f) != new.get(*f))
+        .map(|f| ValueChange {
+            field: f.clone(),
+            label: scheme
+                .fields
+                .iter()
+                .find(|field| &field.id == f)
+                .map_or_else(|| f.clone(), |field| field.label.clone()),
+            before: old.get(f).cloned(),
+            after: new.get(f).cloned(),
+        })
+        .collect();
+    let files = |rows: Vec<store::Evidence>| -> Vec<(String, String)> {
+        rows.into_iter().map(|e| (e.filename, e.sha256)).collect()
+    };
+    let old_files = files(store::evidence_of_version(&state.db, before.id).await?);
+    let new_files = files(store::evidence_of_version(&state.db, after.id).await?);
+    Ok(Changes {
+        from,
+        to,
+        values: changed,
+        evidence_added: new_files
+            .iter()
+            .filter(|f| !old_files.contains(f))
+            .map(|(name, _)| name.clone())
+            .collect(),
+        evidence_removed: old_files
+            .iter()
+            .filter(|f| !new_files.contains(f))
+            .map(|(name, _)| name.clone())
+            .collect(),
+    })
+}
+
+// --- confirmed values -----------------------------------------------------------------------
+
+/// A reviewer's confirmation or correction of one declared value.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct Confirmation {
+    /// The field id (`registered_capital`).
+    pub field: String,
+    /// The confirmed value, written as the applicant would (`1200万`, `是`, `2019-05-01`).
+    #[schema(value_type = Object)]
+    pub value: Json,
+    /// Why, or on what evidence.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A confirmed value as recorded, with who (by office), when, old and new.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConfirmedRecord {
+    pub field: String,
+    pub label: String,
+    #[schema(value_type = Object)]
+    pub value: Json,
+    #[schema(value_type = Option<Object>)]
+    pub declared: Option<Json>,
+    pub note: String,
+    /// 1 the first review level, 2 the second, 3 the authority.
+    pub level: i64,
+    pub by: String,
+    pub at: i64,
+    /// Whether this is the value in force (the highest level's latest).
+    pub in_force: bool,
+}
+
+/// Confirms or corrects a value of the latest submitted version: only the office acting on
+/// the application now, only a field of the scheme, only a value the field can hold. The
+/// grade is recomputed at once from the confirmed values; every confirmation is kept.
+pub async fn confirm(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    confirmation: &Confirmation,
+) -> AppResult<Assessment> {
+    let note = confirmation.note.trim();
+    crate::services::plain_text("核定说明", note, MAX_COMMENT)?;
+    store::application(&state.db, &actor.scope(), id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let mut tx = state.db.begin().await?;
+    let application = store::lock_application(&mut tx, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let route = route_of(state, &application).await?;
+    let facts = facts_for(actor, &application, &route);
+    if !actor.role.is_regional() || !facts.in_region {
+        return Err(AppError::new(
+            403,
+            "forbidden",
+            "只有当前审核环节的主管部门可以核定数值 / only the office reviewing the application now may confirm values",
+        ));
+    }
+    let (scheme, _) = scheme_of(state, &application)?;
+    let field = scheme
+        .fields
+        .iter()
+        .find(|f| f.id == confirmation.field)
+        .ok_or_else(|| {
+            AppError::invalid(format!(
+                "未知的字段「{}」 / unknown field",
+                confirmation.field
+            ))
+        })?;
+    let version = store::latest_submitted_version_in(&mut tx, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let body: Json = serde_json::from_str(&version.body).map_err(AppError::internal)?;
+    let declared = body.get("values").and_then(|v| v.get(&field.id)).cloned();
+    let mut confirmed = applications::confirmed_map(
+        &store::confirmed_values_in(&mut tx, id, version.number).await?,
+    );
+    confirmed.insert(field.id.clone(), confirmation.value.clone());
+    let assessment = applications::assess_body(
+        state,
+        &application,
+        &applications::with_confirmed(&body, &confirmed),
+    )
+    .await?;
+    let path = format!("confirmed.{}", field.id);
+    if let Some(error) = assessment.field_errors.iter().find(|e| {
+        e.field == path
+            || e.field.starts_with(&format!("{path}."))
+            || e.field.starts_with(&format!("{path}["))
+    }) {
+        return Err(AppError::invalid(format!(
+            "{}：应填写{}（当前：{}） / expected {}",
+            field.label, error.expected_zh, error.given, error.expected_en
+        )));
+    }
+    let now = state.now();
+    let level = level_of(&route, application.state);
+    store::insert_confirmed_value(
+        &mut tx,
+        &store::NewConfirmedValue {
+            application_id: id,
+            version_number: version.number,
+            field_id: &field.id,
+            value: &confirmation.value.to_string(),
+            declared: declared.as_ref().map(Json::to_string).as_deref(),
+            note,
+            level,
+            actor_id: actor.user.id,
+            actor_role: actor.role.as_str(),
+        },
+        now,
+    )
+    .await?;
+    store::audit(
+        &mut tx,
+        Some(actor.user.id),
+        "value_confirmed",
+        &format!("application:{id}"),
+        &format!(
+            "v{} {}: {} → {}{}",
+            version.number,
+            field.id,
+            declared.map_or_else(|| "—".to_owned(), |d| d.to_string()),
+            confirmation.value,
+            if note.is_empty() {
+                String::new()
+            } else {
+                format!(" · {note}")
+            }
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(assessment)
+}
+
+/// Every confirmation of an application's version, oldest first, for whoever sees it.
+pub async fn confirmations(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+) -> AppResult<Vec<ConfirmedRecord>> {
+    let application = store::application(&state.db, &actor.scope(), id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let (scheme, _) = scheme_of(state, &application)?;
+    let rows = store::confirmed_values(&state.db, id, version).await?;
+    let mut forced: BTreeMap<String, i64> = BTreeMap::new();
+    for row in &rows {
+        let better = forced.get(&row.field_id).is_none_or(|&at_id| {
+            rows.iter()
+                .find(|r| r.id == at_id)
+                .is_some_and(|r| r.level <= row.level)
+        });
+        if better {
+            forced.insert(row.field_id.clone(), row.id);
+        }
+    }
+    Ok(rows
+        .iter()
+        .map(|row| ConfirmedRecord {
+            field: row.field_id.clone(),
+            label: scheme
+                .fields
+                .iter()
+                .find(|f| f.id == row.field_id)
+                .map_or_else(|| row.field_id.clone(), |f| f.label.clone()),
+            value: serde_json::from_str(&row.value).unwrap_or(Json::Null),
+            declared: row
+                .declared
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok()),
+            note: row.note.clone(),
+            level: row.level,
+            by: match &row.actor_region_name {
+                Some(region) => format!("{region} {}", row.actor_role_label()),
+                None => row.actor_role_label().to_owned(),
+            },
+            at: row.at,
+            in_force: forced.get(&row.field_id) == Some(&row.id),
+        })
+        .collect())
+}
+
+// --- the queue ------------------------------------------------------------------------------
+
+/// How many applications the actor sees in each state of the review chain (待初审 12 …).
+pub async fn queue_counts(state: &AppState, actor: &Actor) -> AppResult<Vec<(State, i64)>> {
+    match actor.scope() {
+        Scope::Region(_) => Ok(store::state_counts(&state.db, &actor.scope()).await?),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// The deadline of the step an application is at, from its round: the county deadline in
+/// `county_review`, the city deadline in `city_review`, the date to resubmit by when returned.
+pub fn deadline_of(
+    round: Option<&store::Round>,
+    application_state: State,
+    respond_by: Option<&str>,
+) -> Option<String> {
+    match application_state {
+        State::CountyReview => round.and_then(|r| r.county_deadline.clone()),
+        State::CityReview => round.and_then(|r| r.city_deadline.clone()),
+        State::Returned => respond_by.map(str::to_owned),
+        _ => None,
+    }
+}
