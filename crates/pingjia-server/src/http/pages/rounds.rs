@@ -114,7 +114,6 @@ async fn new_page(
     let settings = Settings::new_for(scheme, state.today());
     render_form(
         &state,
-        &region_names(&state).await?,
         &page,
         scheme,
         None,
@@ -122,6 +121,7 @@ async fn new_page(
         None,
         StatusCode::OK,
     )
+    .await
 }
 
 async fn create(
@@ -146,7 +146,6 @@ async fn create(
             values.overlay(&pairs);
             render_form(
                 &state,
-                &region_names(&state).await?,
                 &page,
                 scheme,
                 None,
@@ -154,6 +153,7 @@ async fn create(
                 Some(&error),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
+            .await
         }
         Err(error) => Err(error),
     }
@@ -201,7 +201,6 @@ async fn edit_page(
     let scheme = scheme(&state, &view.scheme_id)?;
     render_form(
         &state,
-        &region_names(&state).await?,
         &page,
         scheme,
         Some(&view),
@@ -209,6 +208,7 @@ async fn edit_page(
         None,
         StatusCode::OK,
     )
+    .await
 }
 
 async fn save(
@@ -229,7 +229,6 @@ async fn save(
             values.overlay(&pairs);
             render_form(
                 &state,
-                &region_names(&state).await?,
                 &page,
                 scheme,
                 Some(&view),
@@ -237,6 +236,7 @@ async fn save(
                 Some(&error),
                 StatusCode::from_u16(error.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
             )
+            .await
         }
         Err(error) => Err(error),
     }
@@ -762,9 +762,8 @@ fn input_of(pairs: &[(String, String)], scheme: &Scheme) -> RoundInput {
     }
 }
 
-fn render_form(
+async fn render_form(
     state: &AppState,
-    names: &Names,
     page: &PageActor,
     scheme: &Scheme,
     view: Option<&RoundView>,
@@ -773,6 +772,8 @@ fn render_form(
     status: StatusCode,
 ) -> AppResult<Response> {
     let lang = page.lang;
+    let names = region_names(state).await?;
+    let names = &names;
     let settings_chain = view.and_then(|v| v.settings.chain.as_ref());
     let chain = settings_chain.or(scheme.chain.as_ref());
     let mut chains = vec![context! {
