@@ -726,3 +726,162 @@ async fn every_role_every_page_own_and_other_objects() {
         failures.join("\n")
     );
 }
+
+/// Rounds: only the authority of the round's region manages it (API and pages); everyone
+/// else, other roles included, finds no round at all; the notices are public.
+#[tokio::test]
+async fn every_role_every_round_route() {
+    let app = TestApp::new().await;
+    let province = app.sign_in("province").await;
+    let published = app.round_of("jiangsu-pool-2021").await;
+    let draft = app
+        .post(
+            &province,
+            "/api/v1/rounds",
+            json!({ "scheme": "jiangsu-pool-2021" }),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let mut failures = Vec::new();
+    let mut clients: Vec<(String, Client)> = Vec::new();
+    for (user, _) in USERS {
+        clients.push(((*user).to_owned(), app.sign_in(user).await));
+    }
+    clients.push(("anonymous".to_owned(), Client::anonymous()));
+    for (user, client) in &clients {
+        let authority = user == "province";
+        let manage = |success: StatusCode| {
+            if authority {
+                success
+            } else if user == "anonymous" {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::NOT_FOUND
+            }
+        };
+        let mut checks: Vec<(Method, String, Option<serde_json::Value>, StatusCode)> = vec![
+            (
+                Method::GET,
+                "/api/v1/rounds".into(),
+                None,
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/rounds/{draft}"),
+                None,
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/rounds/{published}"),
+                None,
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/rounds/{draft}"),
+                Some(json!({ "notice": format!("{user}") })),
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/rounds/{published}"),
+                Some(json!({ "cutoff": "2021-05-31" })),
+                manage(StatusCode::CONFLICT),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/rounds/{draft}/publish"),
+                Some(json!({})),
+                manage(StatusCode::UNPROCESSABLE_ENTITY),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/rounds/{published}/publish"),
+                Some(json!({})),
+                manage(StatusCode::CONFLICT),
+            ),
+            (
+                Method::POST,
+                "/api/v1/rounds".into(),
+                Some(json!({ "scheme": "miit-platform-2018" })),
+                manage(StatusCode::CREATED),
+            ),
+            // Public: published rounds for everyone, a draft for nobody.
+            (
+                Method::GET,
+                "/api/v1/public/rounds".into(),
+                None,
+                StatusCode::OK,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/public/rounds/{published}"),
+                None,
+                StatusCode::OK,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/public/rounds/{draft}"),
+                None,
+                StatusCode::NOT_FOUND,
+            ),
+            (Method::GET, "/notices".into(), None, StatusCode::OK),
+            (
+                Method::GET,
+                format!("/notices/rounds/{published}"),
+                None,
+                StatusCode::OK,
+            ),
+            (
+                Method::GET,
+                format!("/notices/rounds/{draft}"),
+                None,
+                StatusCode::NOT_FOUND,
+            ),
+        ];
+        if user != "anonymous" {
+            // The authority's pages; signed-out visitors are sent to sign in instead.
+            for path in [
+                "/rounds".to_owned(),
+                "/rounds/new".to_owned(),
+                format!("/rounds/{draft}"),
+                format!("/rounds/{draft}/edit"),
+                format!("/rounds/{published}"),
+                format!("/rounds/{published}/edit"),
+            ] {
+                checks.push((Method::GET, path, None, manage(StatusCode::OK)));
+            }
+        }
+        for (method, path, body, expected) in checks {
+            let response = app.request(client, method.clone(), &path, body).await;
+            if response.status != expected {
+                let text: String = response.text().chars().take(160).collect();
+                failures.push(format!(
+                    "{user} {method} {path}: expected {expected}, got {} {text}",
+                    response.status
+                ));
+            }
+        }
+        if user != "anonymous" {
+            let response = post_page(&app, client, &format!("/rounds/{draft}/publish")).await;
+            // The authority's refused publication goes back to the round with the reason.
+            let expected = manage(StatusCode::SEE_OTHER);
+            if response.status != expected {
+                failures.push(format!(
+                    "{user} POST /rounds/{draft}/publish: expected {expected}, got {}",
+                    response.status
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} round authorization mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -1231,6 +1231,41 @@ async fn no_page_of_the_demo_shows_internals_or_formatting_slips() {
                     paths.push(format!("/applications/{id}/report"));
                 }
             }
+            // Rounds: the authorities' pages, and the notices everyone reads.
+            let mut listings = vec!["/notices".to_owned()];
+            if username.ends_with("-admin") {
+                listings.push("/rounds".into());
+                let choose = browser.get(&app, "/rounds/new").await;
+                paths.push("/rounds/new".into());
+                for scheme in [
+                    "jiangsu-pool-2021",
+                    "miit-platform-2018",
+                    "shaoxing-platform",
+                ] {
+                    if choose.body.contains(&format!("value=\"{scheme}\"")) {
+                        paths.push(format!("/rounds/new?scheme={scheme}"));
+                    }
+                }
+            }
+            for listing in listings {
+                let page = browser.get(&app, &listing).await;
+                paths.push(listing.clone());
+                let mut rest = page.body.as_str();
+                while let Some(at) = rest.find("href=\"/") {
+                    rest = &rest[at + "href=\"".len()..];
+                    let link: String = rest.chars().take_while(|c| *c != '"').collect();
+                    let id = link
+                        .strip_prefix("/rounds/")
+                        .or_else(|| link.strip_prefix("/notices/rounds/"))
+                        .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()));
+                    if id.is_some() {
+                        paths.push(link.clone());
+                        if link.starts_with("/rounds/") {
+                            paths.push(format!("{link}/edit"));
+                        }
+                    }
+                }
+            }
             paths.dedup();
             for path in &paths {
                 let page = browser.get(&app, path).await;

@@ -34,6 +34,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         list_applications, create_application, get_application, save_draft, submit_application, get_version,
         list_evidence, upload_evidence, download_evidence, delete_evidence,
         list_users, create_user,
+        super::api_rounds::list_rounds, super::api_rounds::create_round, super::api_rounds::get_round, super::api_rounds::update_round,
+        super::api_rounds::publish_round, super::api_rounds::list_public_rounds, super::api_rounds::get_public_round,
         super::api_review::decide, super::api_review::decide_many, super::api_review::actions,
         super::api_review::timeline, super::api_review::changes, super::api_review::confirmations,
         super::api_review::confirm, super::api_review::queue,
@@ -52,10 +54,12 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         super::api_spreadsheets::WorkbookForm, crate::services::declaration_files::Imported, crate::services::spreadsheets::CellError,
         crate::services::registration::RegistrationRequest, crate::services::registration::Registered,
         crate::services::admin::UserUpdate, super::api_accounts::PasswordReset, super::api_accounts::AuditListing,
-        super::api_accounts::EmailChange, super::api_accounts::NotificationListing)),
+        super::api_accounts::EmailChange, super::api_accounts::NotificationListing,
+        crate::services::rounds::RoundInput, crate::services::rounds::RoundView)),
     modifiers(&ErrorResponses),
     tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
-        (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"), (name = "review", description = "审核：退回、驳回、推荐、核定值、时间线"))
+        (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"), (name = "review", description = "审核：退回、驳回、推荐、核定值、时间线"),
+        (name = "rounds", description = "申报批次与申报通知"))
 )]
 #[derive(Debug)]
 pub struct ApiDoc;

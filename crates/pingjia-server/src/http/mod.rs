@@ -5,6 +5,7 @@
 pub mod api;
 pub mod api_accounts;
 pub mod api_review;
+pub mod api_rounds;
 pub mod api_spreadsheets;
 pub mod error;
 pub mod extract;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> axum::Router {
         .url("/api/openapi.json", api::ApiDoc::openapi());
     axum::Router::new()
         .merge(api::routes())
+        .merge(api_rounds::routes())
         .merge(api_review::routes())
         .merge(api_spreadsheets::routes())
         .merge(api_accounts::routes())

@@ -125,7 +125,7 @@ fn titles(state: &AppState, scheme_id: &str, provider_type: Option<&str>) -> Tit
 }
 
 /// 江苏 / 绍兴 / 工信部: how the three documents are told apart at a glance.
-fn short_title(scheme: &Scheme) -> String {
+pub(super) fn short_title(scheme: &Scheme) -> String {
     if scheme.title.starts_with("江苏") {
         "江苏资源池".to_owned()
     } else if scheme.title.starts_with("绍兴") {
@@ -342,7 +342,7 @@ struct TargetOption {
 
 /// A scheme's version as its title follows it: 「2021 版」 (version 2021), or a word such as
 /// 试行 as it is.
-fn version_label(lang: &str, version: &str) -> String {
+pub(super) fn version_label(lang: &str, version: &str) -> String {
     if !version.is_empty() && version.chars().all(|c| c.is_ascii_digit()) {
         tr(lang, "{} 版").replacen("{}", version, 1)
     } else {

@@ -12,6 +12,7 @@ mod applications;
 mod english;
 mod form;
 mod inbox;
+mod rounds;
 mod spreadsheets;
 
 use super::extract::{self as auth, MaybeActor};
@@ -91,6 +92,31 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/admin_user.html"),
     ),
     ("audit.html", include_str!("../../../templates/audit.html")),
+    (
+        "rounds.html",
+        include_str!("../../../templates/rounds.html"),
+    ),
+    (
+        "round_new.html",
+        include_str!("../../../templates/round_new.html"),
+    ),
+    (
+        "round_form.html",
+        include_str!("../../../templates/round_form.html"),
+    ),
+    ("round.html", include_str!("../../../templates/round.html")),
+    (
+        "round_facts.html",
+        include_str!("../../../templates/round_facts.html"),
+    ),
+    (
+        "notices.html",
+        include_str!("../../../templates/notices.html"),
+    ),
+    (
+        "notice.html",
+        include_str!("../../../templates/notice.html"),
+    ),
 ];
 
 /// One environment for the process: the templates are compiled into the binary, and the error
@@ -271,6 +297,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/lang/{lang}", get(switch_language))
         .merge(applications::routes())
         .merge(account::routes())
+        .merge(rounds::routes())
         .merge(spreadsheets::routes())
         .merge(admin::routes())
         .merge(inbox::routes())
@@ -517,6 +544,7 @@ impl PageActor {
                 role_label => actor.role.label_zh(),
                 applicant => actor.role == crate::services::actor::Role::Applicant,
                 email => actor.user.email.clone(),
+                authority => actor.role == crate::services::actor::Role::AuthorityAdmin,
             },
         }
     }
@@ -866,6 +894,7 @@ mod tests {
             .iter()
             .chain(form::LABELS)
             .chain(english::DYNAMIC)
+            .chain(rounds::LABELS)
         {
             if english(text) == *text {
                 missing.push(format!("(code): {text}"));
