@@ -110,9 +110,11 @@ pub async fn create(
     let (id, version_id) = store::insert_application(
         &mut tx,
         &organization,
-        &scheme.id,
-        provider_type,
-        round.id,
+        store::Target {
+            scheme_id: &scheme.id,
+            provider_type,
+            round_id: round.id,
+        },
         &body.to_string(),
         actor.user.id,
         now,

@@ -364,7 +364,7 @@ async fn notify(
             kind,
             Some(id),
             &title,
-            &with_comment(String::new()).trim().to_owned(),
+            with_comment(String::new()).trim(),
             now,
         )
         .await?;

@@ -7,17 +7,28 @@ use super::*;
 const APPLICATION_COLUMNS: &str = "id, organization_id, scheme_id, provider_type, round_id, state, region_path, created_by, created_at, updated_at, submitted_at";
 const VERSION_COLUMNS: &str = "id, application_id, number, body, stars, score, grade, created_by, created_at, updated_at, submitted_at, organization";
 
+/// What a new application is declared under: scheme, provider type and round.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub scheme_id: &'a str,
+    pub provider_type: Option<&'a str>,
+    pub round_id: i64,
+}
+
 /// Creates an application in `draft` with its first (empty) version.
 pub async fn insert_application(
     tx: &mut Tx,
     organization: &Organization,
-    scheme_id: &str,
-    provider_type: Option<&str>,
-    round_id: i64,
+    target: Target<'_>,
     body: &str,
     user_id: i64,
     now: i64,
 ) -> Result<(i64, i64)> {
+    let Target {
+        scheme_id,
+        provider_type,
+        round_id,
+    } = target;
     let (application_id,): (i64,) = sqlx::query_as(
         "INSERT INTO applications (organization_id, scheme_id, provider_type, round_id, state, region_path, created_by, created_at, updated_at) \
          VALUES ($1, $2, $3, $7, 'draft', $4, $5, $6, $6) RETURNING id",
