@@ -338,7 +338,10 @@ async fn every_role_every_endpoint_own_and_other_objects() {
             StatusCode::FORBIDDEN
         };
         // Account management, registrations, the audit log and the inbox.
-        let regional = matches!(*user, "county_ks" | "city_sz" | "city_nj" | "province");
+        let regional = matches!(
+            *user,
+            "county_ks" | "county_jn" | "city_sz" | "city_nj" | "province"
+        );
         for (path, expected) in [
             (
                 "/api/v1/registrations",

@@ -557,3 +557,107 @@ async fn the_city_recommends_in_bulk_and_the_queue_counts_by_state() {
         .json();
     assert_eq!(detail["application"]["state"], "expert_review");
 }
+
+/// Every cell of a sheet as text, row by row.
+fn sheet(bytes: &[u8], name: &str) -> Vec<Vec<String>> {
+    use calamine::Reader as _;
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("an xlsx workbook");
+    let range = workbook.worksheet_range(name).expect("the sheet");
+    range
+        .rows()
+        .map(|row| row.iter().map(ToString::to_string).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_city_downloads_its_recommendation_table_in_its_order() {
+    let app = TestApp::new().await;
+    let applicant = app.sign_in("applicant_b").await;
+    let county = app.sign_in("county_jn").await;
+    let city = app.sign_in("city_nj").await;
+    let id = submitted_network(&app, &applicant).await;
+    decide(&app, &county, id, json!({ "action": "pass" })).await;
+    let corrected = app
+        .post(
+            &city,
+            &format!("/api/v1/applications/{id}/confirmations"),
+            json!({ "field": "employees", "value": 30, "note": "社保缴纳人数 30 人" }),
+        )
+        .await;
+    assert_eq!(corrected.status, StatusCode::OK);
+    let recommended = decide(&app, &city, id, json!({ "action": "recommend", "rank": 1 })).await;
+    assert_eq!(recommended.status, StatusCode::OK);
+    let round = app.round_of("jiangsu-pool-2021").await;
+    let file = app
+        .get(
+            &city,
+            &format!("/api/v1/rounds/{round}/recommendations.xlsx"),
+        )
+        .await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.text());
+    let rows = sheet(&file.body, "汇总推荐表");
+    let header = rows
+        .iter()
+        .position(|r| r.first().is_some_and(|c| c == "序号"))
+        .expect("the header row");
+    assert_eq!(
+        rows[header],
+        [
+            "序号",
+            "单位名称",
+            "统一社会信用代码",
+            "所在地区",
+            "单位性质",
+            "申报类型",
+            "自评星级",
+            "核定星级",
+            "联系人",
+            "电话",
+            "推荐意见",
+            "推荐顺序"
+        ]
+    );
+    let row = &rows[header + 1];
+    assert_eq!(row[1], "乙公司");
+    assert_eq!(row[2], credit_code("91320115MA1Q3D8H1"));
+    assert_eq!(row[3], "江宁区");
+    // Declared 员工 72 grades 四星; the city's 30 grades 三星 (四（三）: 50人 for 四星, 20人 for 三星).
+    assert_eq!(row[6], "四星");
+    assert_eq!(row[7], "三星");
+    assert_eq!(row[10], "情况属实，同意推荐");
+    assert_eq!(row[11], "1");
+    let values = sheet(&file.body, "指标明细");
+    let employees = values
+        .iter()
+        .find(|r| r.get(3).is_some_and(|c| c.contains("员工")))
+        .expect("the 员工 row");
+    assert_eq!(employees[4], "72");
+    assert_eq!(employees[5], "30");
+    assert_eq!(employees[6], "社保缴纳人数 30 人");
+    let csv = app
+        .get(
+            &city,
+            &format!("/api/v1/rounds/{round}/recommendations.csv"),
+        )
+        .await;
+    assert!(csv.text().starts_with('\u{feff}'));
+    assert!(csv.text().contains("乙公司"));
+    // Another city's table lists none of 南京's recommendations; an applicant has none.
+    let suzhou = app.sign_in("city_sz").await;
+    let other = app
+        .get(
+            &suzhou,
+            &format!("/api/v1/rounds/{round}/recommendations.csv"),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert!(!other.text().contains("乙公司"));
+    let hidden = app
+        .get(
+            &applicant,
+            &format!("/api/v1/rounds/{round}/recommendations.csv"),
+        )
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+}

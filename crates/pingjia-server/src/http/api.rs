@@ -39,6 +39,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         super::api_review::decide, super::api_review::decide_many, super::api_review::actions,
         super::api_review::timeline, super::api_review::changes, super::api_review::confirmations,
         super::api_review::confirm, super::api_review::queue,
+        super::api_review::recommendations_xlsx, super::api_review::recommendations_csv,
         super::api_spreadsheets::download_declaration, super::api_spreadsheets::upload_declaration,
         super::api_accounts::get_user, super::api_accounts::update_user, super::api_accounts::reset_password,
         super::api_accounts::register, super::api_accounts::list_registrations, super::api_accounts::audit_log,

@@ -7,6 +7,7 @@ use crate::context::AppState;
 use crate::error::AppResult;
 use crate::services::actor::Actor;
 use crate::services::assessment::Assessment;
+use crate::services::recommendations;
 use crate::services::review::{
     self, BulkResult, Changes, Confirmation, ConfirmedRecord, Decided, Decision, TimelineEntry,
 };
@@ -28,6 +29,14 @@ pub fn routes() -> axum::Router<AppState> {
             get(confirmations).post(confirm),
         )
         .route("/api/v1/review/queue", get(queue))
+        .route(
+            "/api/v1/rounds/{id}/recommendations.xlsx",
+            get(recommendations_xlsx),
+        )
+        .route(
+            "/api/v1/rounds/{id}/recommendations.csv",
+            get(recommendations_csv),
+        )
 }
 
 /// Take a decision on an application: `pass`, `recommend` (with `opinion`, `rank`), `return`
@@ -192,4 +201,43 @@ pub async fn queue(
             })
             .collect(),
     ))
+}
+
+/// The 汇总推荐表 of a round: the recommendations made inside the caller's region (a city's,
+/// a directly recommending county's, or every office's for the authority), in 推荐顺序, as
+/// xlsx (sheet 「汇总推荐表」 and sheet 「指标明细」 with every value declared and confirmed).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/recommendations.xlsx", tag = "review", params(("id" = i64, Path)),
+    responses((status = 200, description = "the workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = ErrorBody)))]
+pub async fn recommendations_xlsx(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> AppResult<axum::response::Response> {
+    download(recommendations::table(&state, &actor, id, recommendations::Format::Xlsx).await?)
+}
+
+/// The same list as CSV (UTF-8 with a byte-order mark).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/recommendations.csv", tag = "review", params(("id" = i64, Path)),
+    responses((status = 200, description = "the list", content_type = "text/csv"), (status = 404, body = ErrorBody)))]
+pub async fn recommendations_csv(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> AppResult<axum::response::Response> {
+    download(recommendations::table(&state, &actor, id, recommendations::Format::Csv).await?)
+}
+
+fn download(file: recommendations::Download) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse as _;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, file.media_type.to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                super::extract::content_disposition(&file.filename),
+            ),
+        ],
+        file.bytes,
+    )
+        .into_response())
 }

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod evidence;
 pub mod notifications;
 pub mod organizations;
+pub mod recommendations;
 pub mod regions;
 pub mod registration;
 pub mod review;
