@@ -1632,7 +1632,7 @@ async fn the_demo_lists_its_accounts_with_their_regions_at_every_start() {
         .await
         .unwrap();
     assert!(!demo.created);
-    assert_eq!(demo.accounts.len(), 11);
+    assert_eq!(demo.accounts.len(), 12);
     let table = pingjia_server::services::demo::table(&demo.accounts);
     let line = |username: &str| -> Vec<String> {
         table
@@ -1891,4 +1891,105 @@ async fn an_authority_creates_disables_and_resets_accounts_from_the_pages() {
     let id: String = account.rsplit('/').next().unwrap().to_owned();
     let missing = admin.get(&app, &format!("/admin/users/{id}")).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_county_reviewer_returns_an_application_with_a_comment_beside_a_criterion() {
+    let app = app().await;
+    let id = application_id(&app, "zhilian", "data_collection").await;
+    let mut reviewer = Browser::sign_in(&app, "ks-reviewer").await;
+    let path = format!("/applications/{id}");
+    let page = reviewer.get(&app, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.assert_contains(&[
+        "action=\"/applications/",
+        "name=\"action\" value=\"return\"",
+        "退回修改",
+        "修改期限",
+        "推荐意见",
+        "情况属实，同意推荐",
+        "审核记录",
+    ]);
+    assert!(
+        !page.body.contains("确认撤回"),
+        "withdrawal is the applicant's"
+    );
+    let marker = "<select name=\"criterion\"";
+    let select = &page.body[page.body.find(marker).expect("a criterion select")..];
+    let start = select.find("<option value=\"\">").unwrap();
+    let option = &select[start + 1..];
+    let value_at = option.find("<option value=\"").unwrap() + "<option value=\"".len();
+    let criterion: String = option[value_at..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    assert!(!criterion.is_empty());
+    let csrf = page.csrf();
+
+    // A return without a comment is refused and said on the page.
+    let refused = reviewer
+        .post_form(
+            &app,
+            &format!("{path}/decide"),
+            &[("csrf", &csrf), ("action", "return"), ("comment", "")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert_eq!(refused.location(), format!("{path}#messages"));
+    let said = reviewer.get(&app, &path).await;
+    said.assert_contains(&["未能办理"]);
+
+    let returned = reviewer
+        .post_form(
+            &app,
+            &format!("{path}/decide"),
+            &[
+                ("csrf", &csrf),
+                ("action", "return"),
+                ("comment", "请补充接入设备清单"),
+                ("respond_by", "2026-01-20"),
+                ("criterion", &criterion),
+                ("criterion_comment", "设备数量与清单不符"),
+                ("criterion", ""),
+                ("criterion_comment", ""),
+            ],
+        )
+        .await;
+    assert_eq!(returned.status, StatusCode::SEE_OTHER, "{}", returned.body);
+    assert_eq!(returned.location(), format!("{path}?notice=review_return"));
+    let after = reviewer.get(&app, returned.location()).await;
+    after.assert_contains(&["已退回修改", "请补充接入设备清单", "设备数量与清单不符"]);
+    assert!(!after.body.contains("name=\"action\" value=\"return\""));
+
+    let mut applicant = Browser::sign_in(&app, "zhilian").await;
+    let own = applicant.get(&app, &path).await;
+    assert_eq!(own.status, StatusCode::OK);
+    let row = &own.body[own
+        .body
+        .find(&format!("id=\"row-{criterion}\""))
+        .expect("the criterion's row")..];
+    let row = &row[..row[1..]
+        .find("class=\"row\"")
+        .map_or(row.len(), |end| end + 1)];
+    assert!(
+        row.contains("review-comment") && row.contains("设备数量与清单不符"),
+        "{row}"
+    );
+    let timeline = &own.body[own.body.find("id=\"timeline\"").unwrap()..];
+    assert!(timeline.contains("请补充接入设备清单"));
+    assert!(timeline.contains("2026-01-20"));
+    assert!(timeline.contains("昆山市"));
+    assert!(!own.body.contains("name=\"action\" value=\"return\""));
+    // The applicant may withdraw, ticking the confirmation first.
+    own.assert_contains(&["撤回申报", "确认撤回"]);
+    let unconfirmed = applicant
+        .post_form(
+            &app,
+            &format!("{path}/decide"),
+            &[("csrf", &own.csrf()), ("action", "withdraw")],
+        )
+        .await;
+    assert_eq!(unconfirmed.location(), format!("{path}#messages"));
+    let still = applicant.get(&app, &path).await;
+    still.assert_contains(&["请勾选“确认撤回”后再撤回申报", "退回修改"]);
 }

@@ -479,6 +479,8 @@ struct Messages {
     evidence_error: Option<String>,
     /// What an import of a 申报书 workbook found (or why it was refused).
     import_message: Option<String>,
+    /// Why a decision (or a withdrawal) was refused.
+    review_error: Option<String>,
 }
 
 async fn show(
@@ -493,7 +495,8 @@ async fn show(
         .version
         .is_some_and(|number| detail.versions.last().is_some_and(|v| v.number != number));
     let mut messages = Messages {
-        notice: notice_text(query.notice.as_deref()),
+        notice: notice_text(query.notice.as_deref())
+            .or_else(|| super::review::notice_text(query.notice.as_deref())),
         ..Messages::default()
     };
     let flash = take_flash(&headers, id);
@@ -503,6 +506,7 @@ async fn show(
             Refused::Submit => &mut messages.submit_error,
             Refused::Evidence => &mut messages.evidence_error,
             Refused::Import => &mut messages.import_message,
+            Refused::Review => &mut messages.review_error,
         };
         *slot = Some(message.clone());
     }
@@ -526,6 +530,8 @@ pub(super) enum Refused {
     Evidence,
     /// An import of a 申报书 workbook: refused, or taken with the rows in error listed.
     Import,
+    /// A decision of the review, or the applicant's withdrawal.
+    Review,
 }
 
 impl Refused {
@@ -535,6 +541,7 @@ impl Refused {
             Refused::Submit => "submit",
             Refused::Evidence => "evidence",
             Refused::Import => "import",
+            Refused::Review => "review",
         }
     }
 }
@@ -573,7 +580,7 @@ pub(super) fn flash_back(
     let anchor = match kind {
         Refused::Evidence => "#evidence",
         Refused::Import => "#workbook",
-        Refused::Save | Refused::Submit => "#messages",
+        Refused::Save | Refused::Submit | Refused::Review => "#messages",
     };
     (
         [(header::SET_COOKIE, cookie)],
@@ -594,6 +601,7 @@ fn take_flash(headers: &HeaderMap, id: i64) -> Option<(Refused, String)> {
         "submit" => Refused::Submit,
         "evidence" => Refused::Evidence,
         "import" => Refused::Import,
+        "review" => Refused::Review,
         _ => return None,
     };
     Some((kind, parts.next()?.to_owned()))
@@ -776,6 +784,7 @@ async fn render_detail(
         .collect();
     let accepted: Vec<&str> = evidence::ACCEPTED.iter().map(|(_, name)| *name).collect();
     let submittable = editable && detail.version.submitted_at.is_none();
+    let review = super::review::application_context(state, page, &detail, old_version).await?;
     page.render_with_status(
         status,
         "application.html",
@@ -819,6 +828,8 @@ async fn render_detail(
             submit_error => messages.submit_error,
             evidence_error => messages.evidence_error,
             import_message => messages.import_message,
+            review_error => messages.review_error,
+            review => review,
         },
     )
 }

@@ -6,6 +6,14 @@
 /// Strings produced by code (labels, notices, messages) rather than written in a template.
 #[cfg(test)]
 pub const DYNAMIC: &[&str] = &[
+    // review notices and messages (pages::review)
+    "请勾选“确认撤回”后再撤回申报",
+    "已通过初审",
+    "已审核推荐",
+    "已退回修改",
+    "已退回推荐单位",
+    "已驳回",
+    "已撤回",
     // states (applications::state_label)
     "草稿",
     "区县初审",
@@ -700,4 +708,45 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("截止提醒", "Deadline"),
     ("新单位注册", "New registration"),
     ("账号", "Account"),
+    ("审核意见", "Reviewer's comment"),
+    ("未能办理", "Not done"),
+    ("审核", "Review"),
+    ("审核决定", "Decision"),
+    ("意见", "Comment"),
+    (
+        "退回修改、驳回时必须填写意见。",
+        "A comment is required to return or reject.",
+    ),
+    ("退回时填写", "When returning"),
+    ("修改期限", "Correct by"),
+    ("指标意见", "Comment on the criterion"),
+    (
+        "指标意见只随退回修改发送，申报单位在对应指标旁看到。",
+        "Comments on criteria go with a return; the applicant sees each beside its criterion.",
+    ),
+    ("推荐时填写", "When recommending"),
+    ("推荐意见", "Recommendation opinion"),
+    ("推荐顺序", "Rank"),
+    ("留空则排在最后", "Empty: last"),
+    ("提交审核决定", "Submit the decision"),
+    ("撤回申报", "Withdraw the application"),
+    ("撤回原因（可选）", "Reason (optional)"),
+    ("确认撤回", "I confirm the withdrawal"),
+    (
+        "撤回后本次申报结束，不能再提交。",
+        "A withdrawn application ends here and cannot be submitted again.",
+    ),
+    ("审核记录", "Review history"),
+    ("环节", "Step"),
+    ("办理部门", "Office"),
+    ("尚无审核记录。", "No review decisions yet."),
+    (
+        "请勾选“确认撤回”后再撤回申报",
+        "Tick “I confirm the withdrawal” to withdraw",
+    ),
+    ("已通过初审", "Passed the initial review"),
+    ("已审核推荐", "Recommended"),
+    ("已退回修改", "Returned for correction"),
+    ("已退回推荐单位", "Returned to the recommending office"),
+    ("已驳回", "Rejected"),
 ];

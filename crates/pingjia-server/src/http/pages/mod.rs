@@ -12,6 +12,7 @@ mod applications;
 mod english;
 mod form;
 mod inbox;
+mod review;
 mod rounds;
 mod spreadsheets;
 
@@ -301,6 +302,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(spreadsheets::routes())
         .merge(admin::routes())
         .merge(inbox::routes())
+        .merge(review::routes())
         .route(
             "/static/app.css",
             get(|| async {
