@@ -635,7 +635,8 @@ async fn the_province_filters_its_list_and_searches_organisations() {
         "筛选申报",
         "苏州智联工业互联网科技有限公司",
         "南京云数网络技术有限公司",
-        "共 2 条",
+        // 智联 (昆山), 云数 (江宁) and 江宁云工's two (江宁): the demo's submitted applications.
+        "共 4 条",
         // The region choices are the province's cities and counties.
         "<option value=\"3205\">苏州市</option>",
         "<option value=\"320583\">\u{3000}昆山市</option>",
@@ -653,7 +654,7 @@ async fn the_province_filters_its_list_and_searches_organisations() {
         .await;
     nanjing.assert_contains(&[
         "南京云数网络技术有限公司",
-        "共 1 条",
+        "共 3 条",
         "<option value=\"3201\" selected>南京市</option>",
         "清除条件",
     ]);
@@ -1632,7 +1633,7 @@ async fn the_demo_lists_its_accounts_with_their_regions_at_every_start() {
         .await
         .unwrap();
     assert!(!demo.created);
-    assert_eq!(demo.accounts.len(), 12);
+    assert_eq!(demo.accounts.len(), 13);
     let table = pingjia_server::services::demo::table(&demo.accounts);
     let line = |username: &str| -> Vec<String> {
         table

@@ -45,6 +45,13 @@ const ACCOUNTS: &[DemoAccount] = &[
         organization: None,
     },
     DemoAccount {
+        username: "jn-reviewer",
+        display_name: "江宁区工信局",
+        role: Role::CountyReviewer,
+        region: Some("320115"),
+        organization: None,
+    },
+    DemoAccount {
         username: "nj-reviewer",
         display_name: "南京市工信局",
         role: Role::CityReviewer,
@@ -91,6 +98,13 @@ const ACCOUNTS: &[DemoAccount] = &[
         organization: Some(("91320115MA1Q3D8H1", "南京云数网络技术有限公司", "320115")),
     },
     DemoAccount {
+        username: "njyun",
+        display_name: "江宁云工 申报员",
+        role: Role::Applicant,
+        region: None,
+        organization: Some(("91320115MA1R5T6W2", "南京江宁云工科技有限公司", "320115")),
+    },
+    DemoAccount {
         username: "kqtex",
         display_name: "柯桥纺织 申报员",
         role: Role::Applicant,
@@ -131,6 +145,20 @@ const DECLARATIONS: &[(&str, &str, Option<&str>, &str, bool)] = &[
         "jiangsu-pool-2021",
         Some("network"),
         include_str!("../../../../examples/jiangsu/network.toml"),
+        true,
+    ),
+    (
+        "njyun",
+        "jiangsu-pool-2021",
+        Some("cloud_platform"),
+        include_str!("../../../../examples/jiangsu/cloud_platform.toml"),
+        true,
+    ),
+    (
+        "njyun",
+        "jiangsu-pool-2021",
+        Some("supporting"),
+        include_str!("../../../../examples/jiangsu/supporting.toml"),
         true,
     ),
     (
