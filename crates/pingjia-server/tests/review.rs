@@ -661,3 +661,50 @@ async fn the_city_downloads_its_recommendation_table_in_its_order() {
         .await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_deadline_three_days_ahead_is_reminded_once() {
+    let app = TestApp::new().await;
+    let applicant = app.sign_in("applicant_b").await;
+    let county = app.sign_in("county_jn").await;
+    let id = submitted_network(&app, &applicant).await;
+    // The test clock reads 2026-05-29 in China; resubmit by 2026-06-05: 7 days ahead.
+    let returned = decide(
+        &app,
+        &county,
+        id,
+        json!({ "action": "return", "comment": "请补充", "respond_by": "2026-06-05" }),
+    )
+    .await;
+    assert_eq!(returned.status, StatusCode::OK);
+    let today = app.state.today();
+    assert_eq!(today.to_string(), "2026-05-29");
+    let remind = |day: &str| {
+        let state = app.state.clone();
+        let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+        async move {
+            pingjia_server::services::review::remind_deadlines(&state, day)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(remind("2026-05-29").await, 0, "7 days ahead: not yet");
+    assert_eq!(remind("2026-06-02").await, 1, "3 days ahead");
+    assert_eq!(remind("2026-06-02").await, 0, "once");
+    assert_eq!(remind("2026-06-03").await, 0, "once per deadline");
+    let inbox = app.get(&applicant, "/api/v1/me/notifications").await.json();
+    let titles: Vec<&str> = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.contains(&format!("申报 #{id} 的退回修改期限为 2026-06-05").as_str()),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&format!("申报 #{id} 被退回修改").as_str()),
+        "{titles:?}"
+    );
+}

@@ -138,6 +138,7 @@ async fn api_errors(
 /// Serves until Ctrl-C or SIGTERM, finishing requests in flight.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     pages::Templates::new()?;
+    tokio::spawn(run_jobs(state.clone()));
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -145,6 +146,21 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     Ok(())
+}
+
+/// The named jobs, run once at start and then every hour, each with today's date passed in:
+/// `deadline_reminders` (`services::review::remind_deadlines`). Every job is idempotent, so
+/// a restart or a second instance sends nothing twice.
+async fn run_jobs(state: AppState) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match crate::services::review::remind_deadlines(&state, state.today()).await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "deadline_reminders"),
+            Err(error) => tracing::warn!(?error, "deadline_reminders failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -849,3 +849,92 @@ pub fn deadline_of(
         _ => None,
     }
 }
+
+// --- deadline reminders ---------------------------------------------------------------------
+
+/// Days before a deadline that its reminder is sent.
+pub const REMIND_DAYS_BEFORE: i64 = 3;
+
+/// The job `deadline_reminders`: for every application whose step ends within
+/// [`REMIND_DAYS_BEFORE`] days of `today` (the county's or city's review deadline of its round,
+/// or the date a returned application is to be resubmitted by), tells the office that must act
+/// (or the applicant) once per deadline. Idempotent: run it as often as you like.
+pub async fn remind_deadlines(state: &AppState, today: NaiveDate) -> AppResult<usize> {
+    let mut sent = 0;
+    let mut rounds_seen: BTreeMap<i64, store::Round> = BTreeMap::new();
+    for waiting in store::waiting_applications(&state.db).await? {
+        let round = match waiting.round_id {
+            Some(id) => {
+                if let std::collections::btree_map::Entry::Vacant(slot) = rounds_seen.entry(id) {
+                    slot.insert(rounds::load(state, id).await?);
+                }
+                rounds_seen.get(&id)
+            }
+            None => None,
+        };
+        let Some(deadline) = deadline_of(round, waiting.state, waiting.respond_by.as_deref())
+        else {
+            continue;
+        };
+        let Some(date) = rounds::date(Some(&deadline))? else {
+            continue;
+        };
+        let left = (date - today).num_days();
+        if !(0..=REMIND_DAYS_BEFORE).contains(&left) {
+            continue;
+        }
+        let id = waiting.id;
+        let title = format!("申报 #{id} 的{}期限为 {deadline}", waiting.state.label_zh());
+        let body = format!("距期限还有 {left} 天，请及时办理。");
+        let now = state.now();
+        let mut tx = state.db.begin().await?;
+        if store::deadline_noticed(&mut tx, id, &title).await? {
+            continue;
+        }
+        if waiting.state == State::Returned {
+            notifications::notify_organization(
+                &mut tx,
+                waiting.organization_id,
+                Kind::Deadline,
+                Some(id),
+                &title,
+                &body,
+                now,
+            )
+            .await?;
+        } else {
+            let application = store::lock_application(&mut tx, id)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            let route = route_of(state, &application).await?;
+            if let Some(office) = route.office_for(waiting.state) {
+                notifications::notify_reviewers(
+                    &mut tx,
+                    office.role(),
+                    &waiting.region_path,
+                    Kind::Deadline,
+                    Some(id),
+                    &title,
+                    &body,
+                    now,
+                )
+                .await?;
+            }
+        }
+        store::audit(
+            &mut tx,
+            None,
+            "deadline_reminded",
+            &format!("application:{id}"),
+            &deadline,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        sent += 1;
+    }
+    if sent > 0 {
+        notifications::spawn_delivery(state);
+    }
+    Ok(sent)
+}

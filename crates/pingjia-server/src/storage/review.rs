@@ -294,3 +294,37 @@ pub struct Recommendation {
     pub contact: String,
     pub phone: String,
 }
+
+/// An application waiting on someone with a date: in a review state or returned.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Waiting {
+    pub id: i64,
+    pub organization_id: i64,
+    #[sqlx(try_from = "String")]
+    pub state: State,
+    pub region_path: String,
+    pub round_id: Option<i64>,
+    pub respond_by: Option<String>,
+}
+
+/// Every application in `county_review`, `city_review` or `returned`.
+pub async fn waiting_applications(db: &Db) -> Result<Vec<Waiting>> {
+    sqlx::query_as(
+        "SELECT id, organization_id, state, region_path, round_id, respond_by FROM applications \
+         WHERE state IN ('county_review', 'city_review', 'returned') ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Whether a deadline notification with this title was already written for the application.
+pub async fn deadline_noticed(tx: &mut Tx, application_id: i64, title: &str) -> Result<bool> {
+    let found: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM notifications WHERE kind = 'deadline' AND application_id = $1 AND title = $2 LIMIT 1",
+    )
+    .bind(application_id)
+    .bind(title)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(found.is_some())
+}
