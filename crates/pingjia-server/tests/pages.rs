@@ -1219,6 +1219,7 @@ async fn no_page_of_the_demo_shows_internals_or_formatting_slips() {
             paths.push("/inbox".into());
             if matches!(username, "js-admin" | "sx-admin" | "ks-reviewer") {
                 paths.push("/registrations".into());
+                paths.push("/review".into());
             }
             if matches!(username, "js-admin" | "sx-admin") {
                 paths.push("/admin/users".into());
@@ -1899,6 +1900,18 @@ async fn a_county_reviewer_returns_an_application_with_a_comment_beside_a_criter
     let app = app().await;
     let id = application_id(&app, "zhilian", "data_collection").await;
     let mut reviewer = Browser::sign_in(&app, "ks-reviewer").await;
+    // The queue counts 昆山市's one application in the county review and lists it.
+    let queue = reviewer.get(&app, "/review").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    queue.assert_contains(&[
+        "区县初审 <span class=\"badge\">1</span>",
+        "苏州智联工业互联网科技有限公司",
+        &format!("href=\"/applications/{id}\""),
+    ]);
+    assert!(
+        !queue.body.contains("批量推荐"),
+        "bulk recommendation is the city's"
+    );
     let path = format!("/applications/{id}");
     let page = reviewer.get(&app, &path).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -1961,6 +1974,9 @@ async fn a_county_reviewer_returns_an_application_with_a_comment_beside_a_criter
     let after = reviewer.get(&app, returned.location()).await;
     after.assert_contains(&["已退回修改", "请补充接入设备清单", "设备数量与清单不符"]);
     assert!(!after.body.contains("name=\"action\" value=\"return\""));
+    let queue = reviewer.get(&app, "/review").await;
+    queue.assert_contains(&["退回修改 <span class=\"badge\">1</span>"]);
+    assert!(!queue.body.contains("区县初审 <span"));
 
     let mut applicant = Browser::sign_in(&app, "zhilian").await;
     let own = applicant.get(&app, &path).await;
@@ -1983,6 +1999,10 @@ async fn a_county_reviewer_returns_an_application_with_a_comment_beside_a_criter
     assert!(!own.body.contains("name=\"action\" value=\"return\""));
     // The applicant may withdraw, ticking the confirmation first.
     own.assert_contains(&["撤回申报", "确认撤回"]);
+    assert_eq!(
+        applicant.get(&app, "/review").await.status,
+        StatusCode::NOT_FOUND
+    );
     let unconfirmed = applicant
         .post_form(
             &app,

@@ -784,7 +784,9 @@ async fn render_detail(
         .collect();
     let accepted: Vec<&str> = evidence::ACCEPTED.iter().map(|(_, name)| *name).collect();
     let submittable = editable && detail.version.submitted_at.is_none();
-    let review = super::review::application_context(state, page, &detail, old_version).await?;
+    let review =
+        super::review::application_context(state, page, &detail, old_version, &model.fields)
+            .await?;
     page.render_with_status(
         status,
         "application.html",

@@ -118,6 +118,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "notice.html",
         include_str!("../../../templates/notice.html"),
     ),
+    (
+        "review_queue.html",
+        include_str!("../../../templates/review_queue.html"),
+    ),
 ];
 
 /// One environment for the process: the templates are compiled into the binary, and the error

@@ -7,18 +7,26 @@ use super::{PageActor, form_value, parse_form, tr};
 use crate::context::AppState;
 use crate::error::{AppError, AppResult};
 use crate::services::actor::Role;
+use crate::services::applications::ListFilter;
 use crate::services::applications::{self, ApplicationDetail};
+use crate::services::records::Page;
 use crate::services::review::{self, Decision};
+use axum::extract::Query;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use minijinja::{Value, context};
 use pingjia_core::workflow::Action;
+use serde::Deserialize;
 use std::collections::BTreeMap;
 
 pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/applications/{id}/decide", post(decide))
+    axum::Router::new()
+        .route("/applications/{id}/decide", post(decide))
+        .route("/applications/{id}/confirm", post(confirm))
+        .route("/review", get(queue))
+        .route("/review/bulk", post(bulk))
 }
 
 /// The notices shown after a decision (`?notice=review_<action>`): 「已{操作}」.
@@ -29,6 +37,7 @@ pub const NOTICES: &[(&str, &str)] = &[
     ("review_return_to_recommender", "已退回推荐单位"),
     ("review_reject", "已驳回"),
     ("review_withdraw", "已撤回"),
+    ("review_confirmed", "已核定"),
 ];
 
 /// The notice of a decision named in the query, if it is one.
@@ -56,6 +65,7 @@ pub(super) async fn application_context(
     page: &PageActor,
     detail: &ApplicationDetail,
     old_version: bool,
+    form_fields: &[String],
 ) -> AppResult<Value> {
     let application = &detail.application;
     let id = application.id;
@@ -133,7 +143,57 @@ pub(super) async fn application_context(
             })
             .collect()
     };
+    let version = detail.version.number;
+    let confirmations: Vec<Value> = review::confirmations(state, &page.actor, id, version)
+        .await?
+        .into_iter()
+        .map(|c| {
+            context! {
+                label => c.label,
+                declared => c.declared.as_ref().map(shown),
+                value => shown(&c.value),
+                note => c.note,
+                by => c.by,
+                at => c.at,
+                in_force => c.in_force,
+            }
+        })
+        .collect();
+    let can_confirm = reviewer && page.actor.role.is_regional() && !allowed.is_empty();
+    let fields: Vec<Value> = if can_confirm {
+        scheme
+            .fields
+            .iter()
+            .filter(|f| form_fields.contains(&f.id))
+            .map(|f| context! { id => f.id.clone(), label => f.label.clone() })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let changes = if reviewer && version > 1 {
+        match review::changes(state, &page.actor, id, version - 1, version).await {
+            Ok(changes) => Some(context! {
+                from => changes.from,
+                to => changes.to,
+                values => changes.values.iter().map(|v| context! {
+                    label => v.label.clone(),
+                    before => v.before.as_ref().map(shown),
+                    after => v.after.as_ref().map(shown),
+                }).collect::<Vec<_>>(),
+                added => changes.evidence_added,
+                removed => changes.evidence_removed,
+            }),
+            Err(error) if error.status == 404 => None,
+            Err(error) => return Err(error),
+        }
+    } else {
+        None
+    };
     Ok(context! {
+        confirmations => confirmations,
+        can_confirm => can_confirm && !fields.is_empty(),
+        fields => fields,
+        changes => changes,
         timeline => entries,
         comments => comments,
         decisions => decisions,
@@ -239,4 +299,200 @@ async fn decide(
         )),
         Err(error) => Err(error),
     }
+}
+
+/// A declared or confirmed value as the page shows it: text as written, anything else as JSON.
+fn shown(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Array(items) => items.iter().map(shown).collect::<Vec<_>>().join("、"),
+        other => other.to_string(),
+    }
+}
+
+/// The 核定值 form: confirms or corrects one declared value of the latest submitted version.
+async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    page: PageActor,
+    Path(id): Path<i64>,
+    body: String,
+) -> AppResult<Response> {
+    let pairs = parse_form(&body);
+    page.check_csrf(form_value(&pairs, "csrf"))?;
+    let confirmation = review::Confirmation {
+        field: form_value(&pairs, "field").trim().to_owned(),
+        value: serde_json::Value::String(form_value(&pairs, "value").trim().to_owned()),
+        note: form_value(&pairs, "note").to_owned(),
+    };
+    match review::confirm(&state, &page.actor, id, &confirmation).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/applications/{id}?notice=review_confirmed#confirmed"
+        ))
+        .into_response()),
+        Err(error) if (400..500).contains(&error.status) && error.status != 404 => Ok(refused(
+            &state,
+            &headers,
+            &page,
+            id,
+            Refused::Review,
+            &error,
+        )),
+        Err(error) => Err(error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct QueueQuery {
+    state: Option<String>,
+    page: Option<i64>,
+    recommended: Option<i64>,
+    failed: Option<i64>,
+}
+
+const PER_PAGE: i64 = 20;
+
+/// The reviewers' queue: how many applications wait in each state (tabs), and the list of
+/// the chosen state with each one's deadline.
+async fn queue(
+    State(state): State<AppState>,
+    page: PageActor,
+    Query(query): Query<QueueQuery>,
+) -> AppResult<Response> {
+    if !page.actor.role.is_regional() {
+        return Err(AppError::not_found());
+    }
+    let lang = page.lang;
+    let counts = review::queue_counts(&state, &page.actor).await?;
+    let wanted = query.state.as_deref().unwrap_or_default();
+    let chosen = counts
+        .iter()
+        .map(|(s, _)| *s)
+        .find(|s| s.as_str() == wanted)
+        .or_else(|| {
+            counts
+                .iter()
+                .find(|(s, n)| {
+                    *n > 0
+                        && matches!(
+                            s,
+                            pingjia_core::workflow::State::CountyReview
+                                | pingjia_core::workflow::State::CityReview
+                        )
+                })
+                .map(|(s, _)| *s)
+        })
+        .or_else(|| counts.iter().find(|(_, n)| *n > 0).map(|(s, _)| *s));
+    let tabs: Vec<Value> = counts
+        .iter()
+        .filter(|(s, _)| *s != pingjia_core::workflow::State::Draft)
+        .map(|(s, n)| {
+            context! {
+                state => s.as_str(),
+                label => if lang == "en" { s.label_en() } else { s.label_zh() },
+                count => *n,
+                current => Some(*s) == chosen,
+            }
+        })
+        .collect();
+    let paging = Page::new(query.page, Some(PER_PAGE));
+    let (rows, total) = match chosen {
+        Some(chosen) => {
+            let filter = ListFilter {
+                state: Some(chosen.as_str().to_owned()),
+                ..ListFilter::default()
+            };
+            let (items, total) = applications::list(&state, &page.actor, &filter, paging).await?;
+            let today = state.today();
+            let mut rows = Vec::with_capacity(items.len());
+            for item in items {
+                let detail = applications::detail(&state, &page.actor, item.id).await?;
+                let round = applications::round_of(&state, &detail.application).await?;
+                let deadline = review::deadline_of(round.as_ref(), item.state, None);
+                let overdue = deadline
+                    .as_deref()
+                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                    .is_some_and(|d| today > d);
+                let scheme = state
+                    .catalog
+                    .schemes
+                    .iter()
+                    .find(|s| s.id == item.scheme_id);
+                let kind = scheme.and_then(|s| {
+                    item.provider_type
+                        .as_deref()
+                        .and_then(|t| s.provider_type(t))
+                        .map(|t| s.provider_types[t].title.clone())
+                });
+                rows.push(context! {
+                    id => item.id,
+                    organization => item.organization_name,
+                    title => kind.or_else(|| scheme.map(|s| s.title.clone())).unwrap_or(item.scheme_id),
+                    grade => item.grade,
+                    updated_at => item.updated_at,
+                    deadline => deadline,
+                    overdue => overdue,
+                });
+            }
+            (rows, total)
+        }
+        None => (Vec::new(), 0),
+    };
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let bulk = page.actor.role == Role::CityReviewer
+        && chosen == Some(pingjia_core::workflow::State::CityReview)
+        && !rows.is_empty();
+    let summary = match (query.recommended, query.failed) {
+        (Some(done), Some(failed)) => Some(
+            tr(lang, "已推荐 {} 项，{} 项未能推荐")
+                .replacen("{}", &done.to_string(), 1)
+                .replacen("{}", &failed.to_string(), 1),
+        ),
+        _ => None,
+    };
+    let chosen_id = chosen.map(|s| s.as_str()).unwrap_or_default();
+    page.render(
+        "review_queue.html",
+        "review",
+        context! {
+            tabs => tabs,
+            rows => rows,
+            total => total,
+            page_number => paging.number,
+            pages => pages,
+            query => super::query_string(&[("state", chosen_id)]),
+            bulk => bulk,
+            summary => summary,
+        },
+    )
+}
+
+/// 批量推荐: one recommendation per chosen application, each its own command.
+async fn bulk(State(state): State<AppState>, page: PageActor, body: String) -> AppResult<Response> {
+    let pairs = parse_form(&body);
+    page.check_csrf(form_value(&pairs, "csrf"))?;
+    if !page.actor.role.is_regional() {
+        return Err(AppError::not_found());
+    }
+    let mut ids = Vec::new();
+    for (key, value) in &pairs {
+        if key == "id" {
+            ids.push(
+                value
+                    .parse::<i64>()
+                    .map_err(|_| AppError::invalid("申报编号无效 / invalid application id"))?,
+            );
+        }
+    }
+    let decision = Decision {
+        action: Action::Recommend.as_str().to_owned(),
+        ..Decision::default()
+    };
+    let results = review::decide_many(&state, &page.actor, &ids, &decision).await?;
+    let done = results.iter().filter(|r| r.error.is_none()).count();
+    Ok(Redirect::to(&format!(
+        "/review?state=city_review&recommended={done}&failed={}",
+        results.len() - done
+    ))
+    .into_response())
 }
