@@ -888,3 +888,140 @@ async fn every_role_every_round_route() {
         failures.join("\n")
     );
 }
+
+/// The decisions each user may take, by application and state, written out from
+/// docs/workflow.md §5 (and 003 二（二）1 for 昆山's direct recommendation): A is 甲公司 in 昆山
+/// (no city level), B is 乙公司 in 江宁 (county → 南京 → province). `decide` and `decline`
+/// need a finished expert review, which no application has here.
+fn expected_actions(user: &str, object: Object, state: &str) -> &'static [&'static str] {
+    match (user, object, state) {
+        (
+            "applicant_a",
+            Object::A,
+            "county_review" | "city_review" | "expert_review" | "returned",
+        )
+        | (
+            "applicant_b",
+            Object::B,
+            "county_review" | "city_review" | "expert_review" | "returned",
+        ) => &["withdraw"],
+        ("county_ks", Object::A, "county_review") => &["recommend", "return", "reject"],
+        ("county_jn", Object::B, "county_review") => &["pass", "return", "reject"],
+        ("city_nj", Object::B, "city_review") => &["recommend", "return", "reject"],
+        ("province", Object::A | Object::B, "expert_review") => {
+            &["return", "return_to_recommender", "reject"]
+        }
+        _ => &[],
+    }
+}
+
+#[tokio::test]
+async fn every_role_every_review_endpoint_by_state_region_and_ownership() {
+    let app = TestApp::new().await;
+    let a = app.sign_in("applicant_a").await;
+    let b = app.sign_in("applicant_b").await;
+    let application_a = app.new_application(&a, "network").await;
+    let application_b = app.new_application(&b, "network").await;
+    app.submit(&a, application_a).await;
+    app.submit(&b, application_b).await;
+    let mut clients = Vec::new();
+    for (user, _) in USERS {
+        clients.push((*user, app.sign_in(user).await));
+    }
+    let mut failures = Vec::new();
+    for state in ["county_review", "city_review", "expert_review", "returned"] {
+        for (object, id) in [(Object::A, application_a), (Object::B, application_b)] {
+            app.set_state(id, state).await;
+            for (user, client) in &clients {
+                let seen = sees(user, object);
+                // What the user may read: the timeline, the actions, the confirmations.
+                for path in [
+                    format!("/api/v1/applications/{id}/timeline"),
+                    format!("/api/v1/applications/{id}/actions"),
+                    format!("/api/v1/applications/{id}/confirmations"),
+                ] {
+                    let got = app.get(client, &path).await;
+                    let expected = if seen {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::NOT_FOUND
+                    };
+                    if got.status != expected {
+                        failures.push(format!("{user} GET {path} in {state}: {}", got.status));
+                    }
+                    if !seen {
+                        let absent = app
+                            .get(
+                                client,
+                                &path.replace(
+                                    &format!("/applications/{id}/"),
+                                    "/applications/999999/",
+                                ),
+                            )
+                            .await;
+                        if got.body != absent.body {
+                            failures
+                                .push(format!("{user} GET {path}: not a missing object's body"));
+                        }
+                    }
+                }
+                if seen {
+                    let actions = app
+                        .get(client, &format!("/api/v1/applications/{id}/actions"))
+                        .await
+                        .json();
+                    let expected = json!(expected_actions(user, object, state));
+                    if actions != expected {
+                        failures.push(format!(
+                            "{user} actions on {object:?} in {state}: {actions} (expected {expected})"
+                        ));
+                    }
+                }
+                // A decision the user may not take changes nothing: hidden → 404 as missing;
+                // seen but not this office's step → 403 or 409.
+                let path = format!("/api/v1/applications/{id}/decisions");
+                for action in ["pass", "recommend", "reject", "withdraw"] {
+                    if expected_actions(user, object, state).contains(&action) {
+                        continue;
+                    }
+                    let got = app
+                        .post(client, &path, json!({ "action": action, "comment": "x" }))
+                        .await;
+                    let ok = if seen {
+                        matches!(got.status, StatusCode::FORBIDDEN | StatusCode::CONFLICT)
+                            || (is_applicant(user) && got.status == StatusCode::FORBIDDEN)
+                    } else {
+                        got.status == StatusCode::NOT_FOUND
+                    };
+                    if !ok {
+                        failures.push(format!(
+                            "{user} {action} on {object:?} in {state}: {} {}",
+                            got.status,
+                            got.text()
+                        ));
+                    }
+                }
+                let current = app
+                    .get(
+                        &clients.iter().find(|(u, _)| *u == "province").unwrap().1,
+                        &format!("/api/v1/applications/{id}"),
+                    )
+                    .await
+                    .json()["application"]["state"]
+                    .clone();
+                if current != json!(state) {
+                    failures.push(format!(
+                        "{user} moved {object:?} out of {state} to {current}"
+                    ));
+                    app.set_state(id, state).await;
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} review authorization mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
