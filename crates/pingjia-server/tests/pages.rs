@@ -2014,3 +2014,52 @@ async fn a_county_reviewer_returns_an_application_with_a_comment_beside_a_criter
     let still = applicant.get(&app, &path).await;
     still.assert_contains(&["请勾选“确认撤回”后再撤回申报", "退回修改"]);
 }
+
+#[tokio::test]
+async fn the_city_recommends_from_its_queue_in_bulk() {
+    let app = app().await;
+    // 江宁区 passes 南京云数's application on to 南京市 through the decision form.
+    let id = application_id(&app, "yunshu", "network").await.to_string();
+    let mut county = Browser::sign_in(&app, "jn-reviewer").await;
+    let page = county.get(&app, &format!("/applications/{id}")).await;
+    page.assert_contains(&["name=\"action\" value=\"pass\""]);
+    let passed = county
+        .post_form(
+            &app,
+            &format!("/applications/{id}/decide"),
+            &[("csrf", &page.csrf()), ("action", "pass")],
+        )
+        .await;
+    assert_eq!(
+        passed.location(),
+        format!("/applications/{id}?notice=review_pass")
+    );
+
+    let mut city = Browser::sign_in(&app, "nj-reviewer").await;
+    let queue = city.get(&app, "/review?state=city_review").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    queue.assert_contains(&[
+        "设区市审核 <span class=\"badge\">1</span>",
+        "批量推荐",
+        &format!("name=\"id\" value=\"{id}\""),
+    ]);
+
+    // The office reviewing it may confirm values on its page.
+    let page = city.get(&app, &format!("/applications/{id}")).await;
+    page.assert_contains(&["核定值", "name=\"field\"", "情况属实，同意推荐"]);
+
+    let done = city
+        .post_form(
+            &app,
+            "/review/bulk",
+            &[("csrf", &queue.csrf()), ("id", &id)],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let after = city.get(&app, done.location()).await;
+    after.assert_contains(&["已推荐 1 项，0 项未能推荐"]);
+    assert!(!after.body.contains("设区市审核 <span"));
+    let timeline = city.get(&app, &format!("/applications/{id}")).await;
+    let timeline = &timeline.body[timeline.body.find("id=\"timeline\"").unwrap()..];
+    assert!(timeline.contains("通过初审") && timeline.contains("审核推荐"));
+}
