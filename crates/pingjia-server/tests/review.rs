@@ -708,3 +708,52 @@ async fn a_deadline_three_days_ahead_is_reminded_once() {
         "{titles:?}"
     );
 }
+
+#[tokio::test]
+async fn direct_grading_stands_on_the_reviewers_confirmation_of_the_recognition() {
+    // 003 二（二）3: a provider of a recognised 省重点工业互联网平台 meeting the 企业基本条件 is
+    // graded 三星 综合（特色） directly; the example declares only those rows.
+    let app = TestApp::new().await;
+    let applicant = app.sign_in("applicant_b").await;
+    let county = app.sign_in("county_jn").await;
+    let id = app
+        .new_application(&applicant, "comprehensive_platform")
+        .await;
+    let mut body = parse_tree(
+        include_str!("../../../examples/jiangsu/comprehensive_platform_key_platform.toml"),
+        Format::Toml,
+    )
+    .unwrap();
+    body.as_object_mut().unwrap().remove("scheme");
+    body.as_object_mut().unwrap().remove("provider_type");
+    let saved = app
+        .put(
+            &applicant,
+            &format!("/api/v1/applications/{id}/draft"),
+            body,
+        )
+        .await;
+    assert_eq!(saved.json()["assessment"]["report"]["grade"], "三星");
+    app.submit(&applicant, id).await;
+    // The county checks the recognition document: confirmed, the grade stands.
+    let confirmed = app
+        .post(
+            &county,
+            &format!("/api/v1/applications/{id}/confirmations"),
+            json!({ "field": "recognized_key_platform", "value": "是", "note": "认定文件已核验" }),
+        )
+        .await;
+    assert_eq!(confirmed.json()["report"]["grade"], "三星");
+    // Corrected (the document names another company): no row of the tables is filled, so no
+    // grade is reached.
+    let corrected = app
+        .post(
+            &county,
+            &format!("/api/v1/applications/{id}/confirmations"),
+            json!({ "field": "recognized_key_platform", "value": "否", "note": "认定文件单位名称不符" }),
+        )
+        .await;
+    assert_eq!(corrected.status, StatusCode::OK, "{}", corrected.text());
+    assert_ne!(corrected.json()["report"]["grade"], "三星");
+    assert_eq!(corrected.json()["report"]["stars"], 0);
+}
