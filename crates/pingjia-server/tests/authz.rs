@@ -57,13 +57,14 @@ struct Ids {
 }
 
 /// Who sees which application: the owner (drafts too), and regional roles whose region
-/// contains the organisation (submitted only).
+/// contains the organisation (submitted only) and whose office is on its route: 苏州's city
+/// office has no part in what 昆山市 recommends to the province itself (003 二（一）).
 fn sees(user: &str, object: Object) -> bool {
     matches!(
         (user, object),
         ("applicant_a", Object::A | Object::DraftA)
             | ("applicant_b", Object::B)
-            | ("county_ks" | "city_sz" | "province", Object::A)
+            | ("county_ks" | "province", Object::A)
             | ("county_jn" | "city_nj" | "province", Object::B)
     )
 }

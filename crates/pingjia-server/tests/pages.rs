@@ -581,35 +581,42 @@ async fn forms_without_the_session_csrf_token_are_refused() {
 #[tokio::test]
 async fn reviewers_see_submitted_applications_read_only() {
     let app = app().await;
-    let mut browser = Browser::sign_in(&app, "sz-reviewer").await;
+    // 南京市工信局: the demo's 江宁 applications reached its step or passed it.
+    let mut browser = Browser::sign_in(&app, "nj-reviewer").await;
     let list = browser.get(&app, "/applications").await;
     list.assert_contains(&[
         "辖区申报",
-        "苏州智联工业互联网科技有限公司",
-        "数据采集服务商",
-        "区县初审",
-        "苏州市工信局",
+        "南京江宁云工科技有限公司",
+        "南京云数网络技术有限公司",
+        "南京市工信局",
         "设区市审核",
+        "退回修改",
     ]);
-    // The applicant's open draft is not listed; Nanjing's application is outside the region.
-    // (The filter form above the table names every provider type, so look at the table.)
+    // 苏州's applications are outside the region. (The filter form above the table names
+    // every provider type, so look at the table.)
     let table = &list.body[list.body.find("<tbody>").expect("a table")..];
-    assert!(!table.contains("综合（特色）工业互联网平台服务商"));
-    assert!(!table.contains("南京云数"));
+    assert!(!table.contains("苏州智联"));
     assert!(!list.body.contains("新建申报"));
 
-    let submitted = application_id(&app, "zhilian", "data_collection").await;
+    let submitted = application_id(&app, "njyun", "cloud_platform").await;
     let page = browser
         .get(&app, &format!("/applications/{submitted}"))
         .await;
     assert_eq!(page.status, StatusCode::OK);
-    page.assert_contains(&["评估结果", "数据采集", "边缘计算", "版本记录"]);
+    page.assert_contains(&["评估结果", "版本记录"]);
     assert!(
         !page.body.contains("id=\"declaration\""),
         "no form for reviewers"
     );
     assert!(!page.body.contains("name=\"v:"), "no inputs for reviewers");
     assert!(!page.body.contains("提交申报"));
+
+    // 苏州's city office has no part in 昆山's applications (003 二（一）): not even the one
+    // 昆山市 recommended to the province.
+    let mut suzhou = Browser::sign_in(&app, "sz-reviewer").await;
+    let kunshan = application_id(&app, "zhilian", "data_collection").await;
+    let hidden = suzhou.get(&app, &format!("/applications/{kunshan}")).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
 
     let draft = application_id(&app, "zhilian", "comprehensive_platform").await;
     let hidden = browser.get(&app, &format!("/applications/{draft}")).await;
@@ -618,8 +625,12 @@ async fn reviewers_see_submitted_applications_read_only() {
     assert!(!hidden.body.contains("\"error\""), "no JSON on pages");
 
     let organizations = browser.get(&app, "/organization").await;
-    organizations.assert_contains(&["辖区单位", "苏州智联工业互联网科技有限公司"]);
-    assert!(!organizations.body.contains("南京云数网络技术有限公司"));
+    organizations.assert_contains(&["辖区单位", "南京云数网络技术有限公司"]);
+    assert!(
+        !organizations
+            .body
+            .contains("苏州智联工业互联网科技有限公司")
+    );
 
     let refused = browser.get(&app, "/applications/new").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);

@@ -32,7 +32,14 @@ impl Actor {
     pub fn scope(&self) -> Scope {
         match (self.role, self.user.organization_id, &self.region_path) {
             (Role::Applicant, Some(organization), _) => Scope::Organization(organization),
-            (role, _, Some(path)) if role.is_regional() => Scope::Region(path.clone()),
+            (role, _, Some(path)) if role.is_regional() => {
+                let office = match role {
+                    Role::CountyReviewer => Some("county"),
+                    Role::CityReviewer => Some("city"),
+                    _ => None,
+                };
+                Scope::Region(path.clone(), office)
+            }
             _ => Scope::Nothing,
         }
     }

@@ -84,6 +84,17 @@ pub async fn create(
         .await?
         .ok_or_else(AppError::not_found)?;
     let round = round_to_apply_to(state, scheme, &organization, round_id).await?;
+    let route = rounds::route(scheme, Some(&round), &organization.region_path)?;
+    let offices = format!(
+        "/{}/",
+        route
+            .levels
+            .iter()
+            .chain([&route.authority])
+            .map(|office| office.as_str())
+            .collect::<Vec<_>>()
+            .join("/")
+    );
     let body =
         json!({ "organization": { "kind": organization.kind }, "values": {}, "confirmed": {} });
     let assessment = assess::assess_on(
@@ -114,6 +125,7 @@ pub async fn create(
             scheme_id: &scheme.id,
             provider_type,
             round_id: round.id,
+            offices: &offices,
         },
         &body.to_string(),
         actor.user.id,
@@ -346,7 +358,7 @@ pub async fn evidence_items(
     rows: &[store::Evidence],
     organization_id: i64,
 ) -> AppResult<Vec<EvidenceItem>> {
-    let reviewer = matches!(actor.scope(), Scope::Region(_));
+    let reviewer = matches!(actor.scope(), Scope::Region(..));
     let shared_contents = if reviewer {
         store::contents_shared_with_others(
             &state.db,

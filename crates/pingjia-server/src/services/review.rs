@@ -830,7 +830,7 @@ pub async fn confirmations(
 /// How many applications the actor sees in each state of the review chain (待初审 12 …).
 pub async fn queue_counts(state: &AppState, actor: &Actor) -> AppResult<Vec<(State, i64)>> {
     match actor.scope() {
-        Scope::Region(_) => Ok(store::state_counts(&state.db, &actor.scope()).await?),
+        Scope::Region(..) => Ok(store::state_counts(&state.db, &actor.scope()).await?),
         _ => Ok(Vec::new()),
     }
 }

@@ -13,6 +13,8 @@ pub struct Target<'a> {
     pub scheme_id: &'a str,
     pub provider_type: Option<&'a str>,
     pub round_id: i64,
+    /// The offices of its route, `/county/city/province/` (see `Scope::Region`).
+    pub offices: &'a str,
 }
 
 /// Creates an application in `draft` with its first (empty) version.
@@ -28,10 +30,11 @@ pub async fn insert_application(
         scheme_id,
         provider_type,
         round_id,
+        offices,
     } = target;
     let (application_id,): (i64,) = sqlx::query_as(
-        "INSERT INTO applications (organization_id, scheme_id, provider_type, round_id, state, region_path, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $7, 'draft', $4, $5, $6, $6) RETURNING id",
+        "INSERT INTO applications (organization_id, scheme_id, provider_type, round_id, state, region_path, created_by, created_at, updated_at, offices) \
+         VALUES ($1, $2, $3, $7, 'draft', $4, $5, $6, $6, $8) RETURNING id",
     )
     .bind(organization.id)
     .bind(scheme_id)
@@ -40,6 +43,7 @@ pub async fn insert_application(
     .bind(user_id)
     .bind(now)
     .bind(round_id)
+    .bind(offices)
     .fetch_one(tx.conn())
     .await?;
     let (version_id,): (i64,) = sqlx::query_as(
@@ -145,7 +149,7 @@ pub async fn applications(
     // An applicant's own few applications, and name searches (a renamed organisation changes
     // them), are counted each time; a region's total is kept until an application or
     // organisation is created or an application changes state (db::Totals).
-    let remembered = matches!(scope, Scope::Region(_)) && !by_name;
+    let remembered = matches!(scope, Scope::Region(..)) && !by_name;
     let total = count(
         db,
         &sql,
@@ -160,7 +164,7 @@ pub async fn applications(
     // the page, or take the region's range of `applications_region_updated` and sort it. An
     // organisation's own list goes by `applications_org`, as the planner sees fit.
     let hint = match scope {
-        Scope::Region(_) => {
+        Scope::Region(..) => {
             index_hint(
                 db,
                 "applications",

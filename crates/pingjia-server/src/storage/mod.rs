@@ -163,8 +163,11 @@ pub struct ApiToken {
 pub enum Scope {
     /// An applicant: its own organisation's applications, drafts included.
     Organization(i64),
-    /// A reviewer or authority: submitted applications of organisations inside a region.
-    Region(String),
+    /// A reviewer or authority: submitted applications of organisations inside a region;
+    /// for a reviewing office (county, city), only those whose route passes through an office
+    /// of its level (`applications.offices`): 苏州's city office does not see what 昆山市
+    /// recommends to the province itself, nor a county office an MIIT selection.
+    Region(String, Option<&'static str>),
     /// Nothing (deny by default).
     Nothing,
 }

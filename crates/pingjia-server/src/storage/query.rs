@@ -66,8 +66,15 @@ impl Conditions {
     pub(super) fn push_scope(&mut self, scope: &Scope, table: &str) -> bool {
         match scope {
             Scope::Organization(id) => self.push_int(&format!("{table}organization_id = "), *id),
-            Scope::Region(path) => {
+            Scope::Region(path, office) => {
                 self.push_path(&format!("{table}region_path"), path);
+                if let Some(office) = office {
+                    // Applications created before routes were recorded carry none.
+                    let n = self.next();
+                    self.parts
+                        .push(format!("({table}offices = '' OR {table}offices LIKE ${n})"));
+                    self.args.push(Arg::Text(format!("%/{office}/%")));
+                }
                 self.parts.push(format!("{table}state <> 'draft'"));
             }
             Scope::Nothing => return false,

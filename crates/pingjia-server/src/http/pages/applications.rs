@@ -182,7 +182,7 @@ async fn list(
     // filter, and other roles see no list. A wrong filter is said on the page, not a 422.
     let scope = page.actor.scope();
     let within = match &scope {
-        Scope::Region(path) => Some(path.as_str()),
+        Scope::Region(path, _) => Some(path.as_str()),
         _ => None,
     };
     let applied = if within.is_some() {
