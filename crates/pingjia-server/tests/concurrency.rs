@@ -308,3 +308,51 @@ async fn one_open_application_per_scheme_and_type_even_in_parallel() {
     );
     audit_verifies(&app).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_review_decisions_have_one_winner() {
+    let app = Arc::new(TestApp::new().await);
+    let b = app.sign_in("applicant_b").await;
+    let county = app.sign_in("county_jn").await;
+    let id = app.new_application(&b, "network").await;
+    app.submit(&b, id).await;
+    // Twenty clicks on 「通过初审」 and on 「退回」 at once: one decision wins, the others meet
+    // the state it left.
+    let statuses = parallel(&app, 20, |app, i| {
+        let county = county.clone();
+        async move {
+            let decision = if i % 2 == 0 {
+                json!({ "action": "pass" })
+            } else {
+                json!({ "action": "return", "comment": "请补充" })
+            };
+            app.post(
+                &county,
+                &format!("/api/v1/applications/{id}/decisions"),
+                decision,
+            )
+            .await
+            .status
+        }
+    })
+    .await;
+    assert_eq!(tally(&statuses, StatusCode::OK), 1, "{statuses:?}");
+    assert_eq!(tally(&statuses, StatusCode::CONFLICT), 19, "{statuses:?}");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'review_%'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM review_events WHERE action <> 'submit'"
+        )
+        .await,
+        1
+    );
+    audit_verifies(&app).await;
+}

@@ -404,15 +404,6 @@ pub fn scheme_of<'s>(
     })
 }
 
-async fn assess_version(
-    state: &AppState,
-    application: &store::Application,
-    body: &str,
-) -> AppResult<Assessment> {
-    let body: Json = serde_json::from_str(body).map_err(AppError::internal)?;
-    assess_body(state, application, &body).await
-}
-
 /// The round an application belongs to (`None` for one created before rounds existed).
 pub async fn round_of(
     state: &AppState,
@@ -443,15 +434,73 @@ pub async fn assess_body(
     application: &store::Application,
     body: &Json,
 ) -> AppResult<Assessment> {
-    let (scheme, provider_type) = scheme_of(state, application)?;
-    let round = grading_round(state, scheme, application).await?;
-    Ok(assess::assess_on(
-        scheme,
-        provider_type,
-        body,
-        &round,
-        Some(state.today()),
-    ))
+    Ok(Grading::of(state, application)
+        .await?
+        .assess(body, state.today()))
+}
+
+/// What grading an application's declaration needs: its scheme, provider type and round. A
+/// command reads it before its transaction begins: a command never asks the pool for a
+/// second connection while it holds one (on PostgreSQL, parallel commands waiting on one
+/// application's lock would hold every connection, and the one holding the lock would wait).
+#[derive(Debug)]
+pub struct Grading<'s> {
+    pub scheme: &'s pingjia_core::Scheme,
+    pub provider_type: Option<usize>,
+    /// The application's round, if it has one.
+    pub record: Option<store::Round>,
+    pub round: Round,
+}
+
+impl<'s> Grading<'s> {
+    pub async fn of(
+        state: &'s AppState,
+        application: &store::Application,
+    ) -> AppResult<Grading<'s>> {
+        let (scheme, provider_type) = scheme_of(state, application)?;
+        let record = round_of(state, application).await?;
+        let round = match &record {
+            Some(round) => rounds::engine_round(scheme, round)?,
+            None => Round::from_scheme(scheme),
+        };
+        Ok(Grading {
+            scheme,
+            provider_type,
+            record,
+            round,
+        })
+    }
+
+    pub fn assess(&self, body: &Json, today: chrono::NaiveDate) -> Assessment {
+        assess::assess_on(
+            self.scheme,
+            self.provider_type,
+            body,
+            &self.round,
+            Some(today),
+        )
+    }
+
+    /// The body's text assessed (a stored version's).
+    pub fn assess_text(&self, body: &str, today: chrono::NaiveDate) -> AppResult<Assessment> {
+        let body: Json = serde_json::from_str(body).map_err(AppError::internal)?;
+        Ok(self.assess(&body, today))
+    }
+}
+
+/// The application an applicant may act on, read before the command's transaction, with its
+/// grading: role first, then visibility (a hidden one is missing).
+async fn prepare<'s>(
+    state: &'s AppState,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<(store::Application, Grading<'s>)> {
+    actor.require(&[Role::Applicant])?;
+    let application = store::application(&state.db, &actor.scope(), id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let grading = Grading::of(state, &application).await?;
+    Ok((application, grading))
 }
 
 /// The open draft of an application the actor owns, opening a new one (audited, in the
@@ -522,8 +571,9 @@ pub async fn save_draft(
             "申报内容不能包含空字符 / the declaration may not contain NUL characters",
         ));
     }
+    let (_, grading) = prepare(state, actor, id).await?;
+    let assessment = grading.assess(&body, state.today());
     let (mut tx, application) = begin_on_own(state, actor, id).await?;
-    let assessment = assess_version(state, &application, &text).await?;
     let now = state.now();
     let draft = open_draft(&mut tx, actor, &application, now).await?;
     if !store::save_draft(&mut tx, draft.id, &text, &grade_of(&assessment), now).await? {
@@ -537,6 +587,10 @@ pub async fn save_draft(
 }
 
 pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
+    let (visible, grading) = prepare(state, actor, id).await?;
+    let organization = store::organization(&state.db, visible.organization_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let (mut tx, application) = begin_on_own(state, actor, id).await?;
     let latest = store::latest_version_in(&mut tx, id).await?;
     let action = if application.state == State::Returned {
@@ -545,7 +599,7 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
         Action::Submit
     };
     // The records of 3-year bars come with the pool: until then nobody is barred.
-    let round = round_of(state, &application).await?;
+    let round = grading.record.clone();
     let window = match &round {
         Some(round) => rounds::window(round, state.today())?,
         None => rounds::Window::Unpublished,
@@ -571,16 +625,13 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     if latest.submitted_at.is_some() {
         return Err(not_submittable("该版本已提交 / already submitted".into()));
     }
-    let assessment = assess_version(state, &application, &latest.body).await?;
+    let assessment = grading.assess_text(&latest.body, state.today())?;
     if !assessment.field_errors.is_empty() {
         return Err(AppError::invalid(format!(
             "有 {} 个字段填写有误，请修改后提交 / fix the fields in error first",
             assessment.field_errors.len()
         )));
     }
-    let organization = store::organization(&state.db, application.organization_id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
     let now = state.now();
     if !store::submit(
         &mut tx,

@@ -155,16 +155,13 @@ pub async fn decide(
     }
     let comment = decision.comment.trim();
     crate::services::plain_text("意见", comment, MAX_COMMENT)?;
-    store::application(&state.db, &actor.scope(), id)
+    let visible = store::application(&state.db, &actor.scope(), id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let (scheme, _) = {
-        let application = store::application(&state.db, &actor.scope(), id)
-            .await?
-            .ok_or_else(AppError::not_found)?;
-        let (scheme, provider_type) = scheme_of(state, &application)?;
-        (scheme, provider_type)
-    };
+    let (scheme, _) = scheme_of(state, &visible)?;
+    // Read before the transaction (see `applications::Grading`): an application's round and
+    // region do not change.
+    let route = route_of(state, &visible).await?;
     let criterion_comments =
         check_criterion_comments(scheme, action, &decision.criterion_comments)?;
     let today = state.today();
@@ -197,7 +194,6 @@ pub async fn decide(
     let application = store::lock_application(&mut tx, id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let route = route_of(state, &application).await?;
     let facts = facts_for(actor, &application, &route);
     let moved = workflow::next(application.state, action, actor.role, &facts, today)
         .map_err(refusal_error)?;
@@ -681,14 +677,15 @@ pub async fn confirm(
 ) -> AppResult<Assessment> {
     let note = confirmation.note.trim();
     crate::services::plain_text("核定说明", note, MAX_COMMENT)?;
-    store::application(&state.db, &actor.scope(), id)
+    let visible = store::application(&state.db, &actor.scope(), id)
         .await?
         .ok_or_else(AppError::not_found)?;
+    let route = route_of(state, &visible).await?;
+    let grading = applications::Grading::of(state, &visible).await?;
     let mut tx = state.db.begin().await?;
     let application = store::lock_application(&mut tx, id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let route = route_of(state, &application).await?;
     let facts = facts_for(actor, &application, &route);
     if !actor.role.is_regional() || !facts.in_region {
         return Err(AppError::new(
@@ -717,12 +714,10 @@ pub async fn confirm(
         &store::confirmed_values_in(&mut tx, id, version.number).await?,
     );
     confirmed.insert(field.id.clone(), confirmation.value.clone());
-    let assessment = applications::assess_body(
-        state,
-        &application,
+    let assessment = grading.assess(
         &applications::with_confirmed(&body, &confirmed),
-    )
-    .await?;
+        state.today(),
+    );
     let path = format!("confirmed.{}", field.id);
     if let Some(error) = assessment.field_errors.iter().find(|e| {
         e.field == path
@@ -886,6 +881,13 @@ pub async fn remind_deadlines(state: &AppState, today: NaiveDate) -> AppResult<u
         let id = waiting.id;
         let title = format!("申报 #{id} 的{}期限为 {deadline}", waiting.state.label_zh());
         let body = format!("距期限还有 {left} 天，请及时办理。");
+        let scheme = state
+            .catalog
+            .schemes
+            .iter()
+            .find(|s| s.id == waiting.scheme_id)
+            .ok_or_else(|| AppError::internal(format!("application {id} scheme")))?;
+        let route = rounds::route(scheme, round, &waiting.region_path)?;
         let now = state.now();
         let mut tx = state.db.begin().await?;
         if store::deadline_noticed(&mut tx, id, &title).await? {
@@ -903,10 +905,6 @@ pub async fn remind_deadlines(state: &AppState, today: NaiveDate) -> AppResult<u
             )
             .await?;
         } else {
-            let application = store::lock_application(&mut tx, id)
-                .await?
-                .ok_or_else(AppError::not_found)?;
-            let route = route_of(state, &application).await?;
             if let Some(office) = route.office_for(waiting.state) {
                 notifications::notify_reviewers(
                     &mut tx,

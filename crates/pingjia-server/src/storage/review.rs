@@ -299,6 +299,7 @@ pub struct Recommendation {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Waiting {
     pub id: i64,
+    pub scheme_id: String,
     pub organization_id: i64,
     #[sqlx(try_from = "String")]
     pub state: State,
@@ -310,7 +311,7 @@ pub struct Waiting {
 /// Every application in `county_review`, `city_review` or `returned`.
 pub async fn waiting_applications(db: &Db) -> Result<Vec<Waiting>> {
     sqlx::query_as(
-        "SELECT id, organization_id, state, region_path, round_id, respond_by FROM applications \
+        "SELECT id, scheme_id, organization_id, state, region_path, round_id, respond_by FROM applications \
          WHERE state IN ('county_review', 'city_review', 'returned') ORDER BY id",
     )
     .fetch_all(&db.pool)
