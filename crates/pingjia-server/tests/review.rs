@@ -537,6 +537,27 @@ async fn the_city_recommends_in_bulk_and_the_queue_counts_by_state() {
         let passed = decide(&app, &county, id, json!({ "action": "pass" })).await;
         assert_eq!(passed.status, StatusCode::OK);
     }
+    // Newest first by default; those waiting longest first on asking.
+    let ids = |list: Value| -> Vec<i64> {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_i64().unwrap())
+            .collect()
+    };
+    let newest = app
+        .get(&city, "/api/v1/applications?state=city_review")
+        .await
+        .json();
+    assert_eq!(ids(newest), [id, first]);
+    let oldest = app
+        .get(&city, "/api/v1/applications?state=city_review&sort=oldest")
+        .await
+        .json();
+    assert_eq!(ids(oldest), [first, id]);
+    let unknown = app.get(&city, "/api/v1/applications?sort=name").await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     let queue = app.get(&city, "/api/v1/review/queue").await.json();
     assert_eq!(
         queue,

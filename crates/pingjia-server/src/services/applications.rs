@@ -849,6 +849,10 @@ pub struct ListFilter {
     /// 单位名称包含 / part of the organisation's name (no control characters, at most 100).
     #[param(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", max_length = 100)]
     pub q: Option<String>,
+    /// 排序 / order: `updated` (most recently changed first, the default) or `oldest` (those
+    /// waiting longest first).
+    #[param(pattern = r"^(|updated|oldest)$")]
+    pub sort: Option<String>,
 }
 
 fn given(value: &Option<String>) -> Option<&str> {
@@ -918,12 +922,22 @@ impl ListFilter {
             ),
         };
         let organization_name = name_search(self.q.as_deref())?.map(str::to_owned);
+        let oldest_first = match given(&self.sort) {
+            None | Some("updated") => false,
+            Some("oldest") => true,
+            Some(other) => {
+                return Err(AppError::invalid(format!(
+                    "未知的排序「{other}」，可用 updated 或 oldest / unknown sort"
+                )));
+            }
+        };
         Ok(store::ApplicationFilter {
             state: status,
             scheme_id: scheme.map(|s| s.id.clone()),
             provider_type,
             region_path,
             organization_name,
+            oldest_first,
         })
     }
 }

@@ -936,3 +936,46 @@ pub async fn remind_deadlines(state: &AppState, today: NaiveDate) -> AppResult<u
     }
     Ok(sent)
 }
+
+/// One application of a reviewer's queue, with the date its step ends.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueRow {
+    pub item: store::ApplicationSummary,
+    /// The county or city deadline of its round, or the date to resubmit a returned one by.
+    pub deadline: Option<String>,
+    /// Today is past the deadline.
+    pub overdue: bool,
+}
+
+/// One page of the applications the reviewer sees in a state, with deadlines and overdue
+/// marks, sorted as asked (`ListFilter::sort`), and how many there are.
+pub async fn queue(
+    state: &AppState,
+    actor: &Actor,
+    filter: &applications::ListFilter,
+    page: store::Page,
+) -> AppResult<(Vec<QueueRow>, i64)> {
+    let (items, total) = applications::list(state, actor, filter, page).await?;
+    let today = state.today();
+    let mut rounds_seen: BTreeMap<i64, store::Round> = BTreeMap::new();
+    let mut rows = Vec::with_capacity(items.len());
+    for item in items {
+        let round = match item.round_id {
+            Some(id) => {
+                if let std::collections::btree_map::Entry::Vacant(slot) = rounds_seen.entry(id) {
+                    slot.insert(rounds::load(state, id).await?);
+                }
+                rounds_seen.get(&id)
+            }
+            None => None,
+        };
+        let deadline = deadline_of(round, item.state, item.respond_by.as_deref());
+        let overdue = rounds::date(deadline.as_deref())?.is_some_and(|date| today > date);
+        rows.push(QueueRow {
+            item,
+            deadline,
+            overdue,
+        });
+    }
+    Ok((rows, total))
+}

@@ -110,6 +110,8 @@ pub struct ApplicationFilter {
     pub region_path: Option<String>,
     /// Part of the organisation's name.
     pub organization_name: Option<String>,
+    /// Least recently changed first (those waiting longest), instead of most recently.
+    pub oldest_first: bool,
 }
 
 /// Applications the scope may see, narrowed by `filter`, most recently changed first, with
@@ -177,6 +179,7 @@ pub async fn applications(
         _ => String::new(),
     };
     let (limit, offset) = (sql.next(), sql.next() + 1);
+    let order = if filter.oldest_first { "ASC" } else { "DESC" };
     // The page is chosen from the applications alone (with the organisation only when its
     // name is searched), so the rows skipped by OFFSET cost an index entry each; only the
     // page's own rows are then joined with their organisation and latest version (the one
@@ -191,14 +194,14 @@ pub async fn applications(
     let rows = sql
         .bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT a.id, a.organization_id, o.name AS organization_name, a.scheme_id, a.provider_type, a.state, {shown_updated} AS updated_at, \
-                    v.number AS version, v.grade, v.stars, v.score \
+                    v.number AS version, v.grade, v.stars, v.score, a.round_id, a.respond_by \
              FROM (SELECT a.id FROM applications a{hint}{join} \
-                   WHERE {clause} ORDER BY a.updated_at DESC, a.id DESC LIMIT ${limit} OFFSET ${offset}) page \
+                   WHERE {clause} ORDER BY a.updated_at {order}, a.id {order} LIMIT ${limit} OFFSET ${offset}) page \
              JOIN applications a ON a.id = page.id \
              JOIN organizations o ON o.id = a.organization_id \
              JOIN declaration_versions v ON v.id = \
                   (SELECT id FROM declaration_versions WHERE application_id = a.id{shown_version} ORDER BY number DESC LIMIT 1) \
-             ORDER BY a.updated_at DESC, a.id DESC"
+             ORDER BY a.updated_at {order}, a.id {order}"
         ))))
         .bind(page.size)
         .bind(page.offset())

@@ -110,6 +110,9 @@ pub struct ApplicationSummary {
     pub grade: Option<String>,
     pub stars: Option<i64>,
     pub score: Option<String>,
+    pub round_id: Option<i64>,
+    /// While returned: the date to resubmit by.
+    pub respond_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]

@@ -774,6 +774,9 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("待审核申报", "Applications to review"),
     ("选择", "Select"),
     ("申报类型", "Type"),
+    ("排序", "Order"),
+    ("最近更新在前", "Most recently changed first"),
+    ("等待最久在前", "Waiting longest first"),
     ("已逾期", "Overdue"),
     ("批量推荐", "Recommend the selected"),
     (

@@ -345,6 +345,8 @@ async fn confirm(
 #[derive(Debug, Deserialize)]
 struct QueueQuery {
     state: Option<String>,
+    /// `oldest` (waiting longest first) or `updated` (the default).
+    sort: Option<String>,
     page: Option<i64>,
     recommended: Option<i64>,
     failed: Option<i64>,
@@ -400,19 +402,17 @@ async fn queue(
         Some(chosen) => {
             let filter = ListFilter {
                 state: Some(chosen.as_str().to_owned()),
+                sort: query.sort.clone(),
                 ..ListFilter::default()
             };
-            let (items, total) = applications::list(&state, &page.actor, &filter, paging).await?;
-            let today = state.today();
-            let mut rows = Vec::with_capacity(items.len());
-            for item in items {
-                let detail = applications::detail(&state, &page.actor, item.id).await?;
-                let round = applications::round_of(&state, &detail.application).await?;
-                let deadline = review::deadline_of(round.as_ref(), item.state, None);
-                let overdue = deadline
-                    .as_deref()
-                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                    .is_some_and(|d| today > d);
+            let (queue, total) = review::queue(&state, &page.actor, &filter, paging).await?;
+            let mut rows = Vec::with_capacity(queue.len());
+            for review::QueueRow {
+                item,
+                deadline,
+                overdue,
+            } in queue
+            {
                 let scheme = state
                     .catalog
                     .schemes
@@ -460,7 +460,9 @@ async fn queue(
             total => total,
             page_number => paging.number,
             pages => pages,
-            query => super::query_string(&[("state", chosen_id)]),
+            query => super::query_string(&[("state", chosen_id), ("sort", query.sort.as_deref().unwrap_or_default())]),
+            state_id => chosen_id,
+            oldest => query.sort.as_deref() == Some("oldest"),
             bulk => bulk,
             summary => summary,
         },
