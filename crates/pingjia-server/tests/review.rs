@@ -780,3 +780,41 @@ async fn direct_grading_stands_on_the_reviewers_confirmation_of_the_recognition(
     assert_ne!(corrected.json()["report"]["grade"], "三星");
     assert_eq!(corrected.json()["report"]["stars"], 0);
 }
+
+#[tokio::test]
+async fn only_the_recommending_office_reorders_its_recommendations() {
+    let app = TestApp::new().await;
+    let applicant = app.sign_in("applicant_b").await;
+    let county = app.sign_in("county_jn").await;
+    let city = app.sign_in("city_nj").await;
+    let province = app.sign_in("province").await;
+    let id = submitted_network(&app, &applicant).await;
+    let rank = |who: &Client, rank: i64| {
+        let path = format!("/api/v1/applications/{id}/rank");
+        let app = &app;
+        let who = who.clone();
+        async move { app.post(&who, &path, json!({ "rank": rank })).await.status }
+    };
+    // Not yet recommended: nothing to reorder.
+    decide(&app, &county, id, json!({ "action": "pass" })).await;
+    assert_eq!(rank(&city, 2).await, StatusCode::CONFLICT);
+    decide(&app, &city, id, json!({ "action": "recommend", "rank": 1 })).await;
+    assert_eq!(rank(&county, 2).await, StatusCode::FORBIDDEN);
+    assert_eq!(rank(&province, 2).await, StatusCode::FORBIDDEN);
+    assert_eq!(rank(&applicant, 2).await, StatusCode::FORBIDDEN);
+    assert_eq!(rank(&city, 0).await, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(rank(&city, 3).await, StatusCode::NO_CONTENT);
+    let round = app.round_of("jiangsu-pool-2021").await;
+    let csv = app
+        .get(
+            &city,
+            &format!("/api/v1/rounds/{round}/recommendations.csv"),
+        )
+        .await
+        .text();
+    let line = csv
+        .lines()
+        .find(|l| l.contains("乙公司"))
+        .expect("乙公司's row");
+    assert!(line.ends_with(",3"), "{line}");
+}

@@ -29,6 +29,7 @@ pub fn routes() -> axum::Router<AppState> {
             get(confirmations).post(confirm),
         )
         .route("/api/v1/review/queue", get(queue))
+        .route("/api/v1/applications/{id}/rank", post(set_rank))
         .route(
             "/api/v1/rounds/{id}/recommendations.xlsx",
             get(recommendations_xlsx),
@@ -240,4 +241,25 @@ fn download(file: recommendations::Download) -> AppResult<axum::response::Respon
         file.bytes,
     )
         .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RankChange {
+    /// The new place among the office's recommendations of the round (1 first).
+    pub rank: i64,
+}
+
+/// Move a recommended application to another place among the recommending office's
+/// recommendations (推荐顺序), while it is under expert review.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/rank", tag = "review", params(("id" = i64, Path)),
+    request_body = RankChange,
+    responses((status = 204, description = "reordered"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_rank(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    Json(change): Json<RankChange>,
+) -> AppResult<axum::http::StatusCode> {
+    review::set_rank(&state, &actor, id, change.rank).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

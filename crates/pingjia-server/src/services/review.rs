@@ -979,3 +979,60 @@ pub async fn queue(
     }
     Ok((rows, total))
 }
+
+/// Moves a recommended application to another place among its office's recommendations (推荐
+/// 顺序): only the office that recommended it (the city, or the first level where the route has
+/// no city), only while the authority has it in `expert_review` and has not decided. Audited.
+pub async fn set_rank(state: &AppState, actor: &Actor, id: i64, rank: i64) -> AppResult<()> {
+    if !(1..=10_000).contains(&rank) {
+        return Err(AppError::invalid(
+            "推荐顺序应为 1 到 10000 之间的整数 / rank must be from 1 to 10000",
+        ));
+    }
+    let visible = store::application(&state.db, &actor.scope(), id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let route = route_of(state, &visible).await?;
+    let recommender = route.levels.last().copied();
+    let holds = actor
+        .region_path
+        .as_deref()
+        .is_some_and(|path| visible.region_path.starts_with(path));
+    if !holds
+        || recommender.is_none()
+        || actor_office(actor) != recommender
+        || recommender.map(Office::role) != Some(actor.role)
+    {
+        return Err(AppError::new(
+            403,
+            "forbidden",
+            "只有推荐单位可以调整推荐顺序 / only the recommending office may reorder",
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let application = store::lock_application(&mut tx, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let recommended = store::recommendation_of(&mut tx, id)
+        .await?
+        .and_then(|(_, rank)| rank);
+    if application.state != State::ExpertReview || recommended.is_none() {
+        return Err(AppError::conflict(
+            "wrong_state",
+            "只有已推荐、尚在专家评审的申报可以调整推荐顺序 / only a recommended application under expert review can be reordered",
+        ));
+    }
+    let now = state.now();
+    store::set_recommend_rank(&mut tx, id, rank, now).await?;
+    store::audit(
+        &mut tx,
+        Some(actor.user.id),
+        "recommendation_reordered",
+        &format!("application:{id}"),
+        &format!("{} → {rank}", recommended.unwrap_or_default()),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -329,3 +329,25 @@ pub async fn deadline_noticed(tx: &mut Tx, application_id: i64, title: &str) -> 
     .await?;
     Ok(found.is_some())
 }
+
+/// Sets an application's place among its office's recommendations.
+pub async fn set_recommend_rank(tx: &mut Tx, id: i64, rank: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE applications SET recommend_rank = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(rank)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// An application's recommendation: its opinion and rank, if recommended.
+pub async fn recommendation_of(
+    tx: &mut Tx,
+    id: i64,
+) -> Result<Option<(Option<String>, Option<i64>)>> {
+    sqlx::query_as("SELECT recommend_opinion, recommend_rank FROM applications WHERE id = $1")
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await
+}
