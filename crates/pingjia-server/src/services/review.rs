@@ -710,6 +710,22 @@ pub async fn confirm(
         .ok_or_else(AppError::not_found)?;
     let body: Json = serde_json::from_str(&version.body).map_err(AppError::internal)?;
     let declared = body.get("values").and_then(|v| v.get(&field.id)).cloned();
+    // A list of items may be written as the form's text: 「边缘计算、数据采集」.
+    let value = match (&field.kind, &confirmation.value) {
+        (pingjia_core::scheme::FieldKind::Items(_), Json::String(text)) => Json::Array(
+            text.split(['、', ',', '，', ';', '；', '\n'])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| Json::String(t.to_owned()))
+                .collect(),
+        ),
+        (_, given) => given.clone(),
+    };
+    let confirmation = &Confirmation {
+        field: confirmation.field.clone(),
+        value,
+        note: confirmation.note.clone(),
+    };
     let mut confirmed = applications::confirmed_map(
         &store::confirmed_values_in(&mut tx, id, version.number).await?,
     );
