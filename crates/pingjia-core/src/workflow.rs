@@ -141,7 +141,8 @@ named! {
         Applicant = "applicant", "申报单位", "Applicant";
         /// 区县经信/工信局.
         CountyReviewer = "county_reviewer", "区县审核", "County reviewer";
-        /// 设区市工信局, or 昆山市、泰兴市、沭阳县工信局 for their own applicants (003 二（二）1).
+        /// 设区市工信局 (003 二（二）1 「组织审核推荐」). 昆山市、泰兴市、沭阳县's offices are county
+        /// offices that recommend to the province themselves (the Jiangsu chain's `direct`).
         CityReviewer = "city_reviewer", "设区市审核", "City reviewer";
         /// 省工信厅 (Jiangsu) or 市经信局 (Shaoxing).
         AuthorityAdmin = "authority_admin", "主管部门", "Authority";
