@@ -480,3 +480,343 @@ async fn a_field_follows_the_one_stating_the_same_fact_until_the_applicant_choos
     assert_eq!(status().await, "近2年均实现盈利");
     browser.client.clone().close().await.unwrap();
 }
+
+impl Browser {
+    /// Signs out (forgets the session cookie) and signs in as `username`, waiting for the
+    /// page that follows.
+    async fn sign_in_as(&self, username: &str) {
+        self.open("/login").await;
+        self.client.delete_all_cookies().await.unwrap();
+        self.sign_in(username).await;
+        self.wait_path(|path| path != "/login").await;
+        self.wait_text("main h1", |t| !t.is_empty()).await;
+    }
+
+    /// Waits until the current path satisfies `predicate` (a form posted, a redirect followed).
+    async fn wait_path(&self, predicate: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            let url = self.client.current_url().await.unwrap();
+            last = url.path().to_owned();
+            if predicate(&last) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the path never matched; last: {last}");
+    }
+
+    /// Waits until the current address contains `part` (a query or fragment after a redirect).
+    async fn wait_url(&self, part: &str) {
+        for _ in 0..100 {
+            if self
+                .client
+                .current_url()
+                .await
+                .unwrap()
+                .as_str()
+                .contains(part)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the address never contained {part}: {}",
+            self.client.current_url().await.unwrap()
+        );
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Screenshots of the page at desktop width (1280) and phone width (390), as
+    /// `NAME-desktop.png` and `NAME-phone.png`, scrolled to `anchor` when given.
+    async fn shots(&self, name: &str, anchor: Option<&str>) {
+        for (suffix, width, height) in [("desktop", 1280, 1000), ("phone", 390, 844)] {
+            self.client.set_window_size(width, height).await.unwrap();
+            if let Some(css) = anchor {
+                self.client
+                    .execute(
+                        "document.querySelector(arguments[0]).scrollIntoView(true);",
+                        vec![css.into()],
+                    )
+                    .await
+                    .unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            self.shot(&format!("{name}-{suffix}")).await;
+        }
+        self.client.set_window_size(1280, 1000).await.unwrap();
+    }
+
+    /// Whether the page at this width is wider than the window (content overflowing sideways).
+    async fn overflows(&self) -> bool {
+        self.eval("document.documentElement.scrollWidth > window.innerWidth")
+            .await
+            .as_bool()
+            .unwrap()
+    }
+
+    /// Fetches `path` from the page with the session's cookie and returns the body's bytes.
+    async fn fetch_bytes(&self, path: &str) -> (u16, Vec<u8>) {
+        let script = r#"
+            const [path, done] = arguments;
+            fetch(path, { credentials: "same-origin" })
+                .then(async (r) => done([r.status, Array.from(new Uint8Array(await r.arrayBuffer()))]))
+                .catch((e) => done([0, String(e)]));
+        "#;
+        let answer = self
+            .client
+            .execute_async(script, vec![path.into()])
+            .await
+            .unwrap();
+        let status = answer[0].as_u64().unwrap() as u16;
+        let bytes = answer[1]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: {answer}"))
+            .iter()
+            .map(|b| b.as_u64().unwrap() as u8)
+            .collect();
+        (status, bytes)
+    }
+}
+
+/// The review chain end to end in Chromium on the demo data: 南京云数's submitted network
+/// application (四星) is returned by 江宁区 with a comment on 员工总数, corrected and resubmitted,
+/// passed by the county, its 员工总数 confirmed lower by 南京市 (the grade falls to 三星) and
+/// recommended; the city's 汇总推荐表 carries it. Screenshots of every review page on the way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_chain_from_return_to_the_recommendation_table() {
+    let Some(browser) = start().await else { return };
+
+    // The province's round of the Jiangsu scheme, as its office lists it.
+    browser.sign_in_as("js-admin").await;
+    let rounds = browser.fetch_bytes("/api/v1/rounds").await;
+    assert_eq!(rounds.0, 200);
+    let rounds: serde_json::Value = serde_json::from_slice(&rounds.1).unwrap();
+    let round = rounds
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["scheme_id"] == "jiangsu-pool-2021")
+        .expect("the demo's Jiangsu round")["id"]
+        .as_i64()
+        .unwrap();
+
+    // The applicant's application, as it stands after the demo's submission.
+    browser.sign_in_as("yunshu").await;
+    browser
+        .client
+        .find(Locator::XPath(
+            "//li[contains(@class, 'app-card')]/a[contains(., '网络')]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let path = browser.wait_path(|p| p.starts_with("/applications/")).await;
+    assert_eq!(browser.grade().await, "四星");
+    browser.wait_text("main", |t| t.contains("区县初审")).await;
+
+    // 江宁区 finds it in its queue and returns it with a comment on 员工总数.
+    browser.sign_in_as("jn-reviewer").await;
+    browser.open("/review").await;
+    browser
+        .wait_text("main", |t| t.contains("南京云数网络技术有限公司"))
+        .await;
+    browser.shots("review-queue-county", None).await;
+    assert!(!browser.overflows().await, "the county's queue overflows");
+    browser.open(&path).await;
+    browser
+        .wait_text("#review", |t| t.contains("退回修改"))
+        .await;
+    browser
+        .shots("application-review-county", Some("#review"))
+        .await;
+    browser.check("action", "return").await;
+    browser
+        .type_into("comment", "请核实员工总数并补充社保缴纳证明")
+        .await;
+    browser.set("criterion", "network.employees").await;
+    browser
+        .type_into("criterion_comment", "员工总数与社保缴纳人数不符")
+        .await;
+    browser.click("form.review-form button[type=submit]").await;
+    browser.wait_url("notice=review_return").await;
+    browser
+        .wait_text("#timeline", |t| t.contains("员工总数与社保缴纳人数不符"))
+        .await;
+
+    // The applicant sees the comment beside the criterion, corrects the value and resubmits.
+    browser.sign_in_as("yunshu").await;
+    browser.open(&path).await;
+    let comment = browser
+        .text("[data-review-comment=\"network.employees\"]")
+        .await;
+    assert_eq!(comment, "审核意见：员工总数与社保缴纳人数不符");
+    // The comment sits in the 员工总数 row, above its field.
+    let in_row = browser
+        .eval(
+            "document.querySelector('[data-review-comment=\"network.employees\"]')\
+             .closest('.row').querySelector('[name=\"v:employees\"]') !== null",
+        )
+        .await;
+    assert_eq!(in_row, true);
+    browser
+        .shots(
+            "application-returned",
+            Some("[data-review-comment=\"network.employees\"]"),
+        )
+        .await;
+    browser.type_into("v:employees", "68").await;
+    browser
+        .wait_text("[data-save-state]", |t| t.contains("已保存"))
+        .await;
+    browser.open(&path).await;
+    browser.click("button[formaction$=\"/submit\"]").await;
+    for _ in 0..20 {
+        if browser.client.accept_alert().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.wait_text("main", |t| t.contains("区县初审")).await;
+    assert_eq!(browser.grade().await, "四星");
+
+    // 江宁区 sees what changed and passes it on.
+    browser.sign_in_as("jn-reviewer").await;
+    browser.open(&path).await;
+    let changes = browser.text("#changes").await;
+    assert!(changes.contains("员工总数"), "{changes}");
+    assert!(
+        changes.contains("72") && changes.contains("68"),
+        "{changes}"
+    );
+    browser.check("action", "pass").await;
+    browser.click("form.review-form button[type=submit]").await;
+    browser.wait_url("notice=review_pass").await;
+
+    // 南京市 confirms 员工总数 at 45 (四（三）: 50人 for 四星, 20人 for 三星): the grade falls.
+    browser.sign_in_as("nj-reviewer").await;
+    browser.open("/review?state=city_review").await;
+    browser
+        .wait_text("main", |t| t.contains("南京云数网络技术有限公司"))
+        .await;
+    browser.shots("review-queue-city", None).await;
+    assert!(!browser.overflows().await, "the city's queue overflows");
+    browser.open(&path).await;
+    assert_eq!(browser.grade().await, "四星");
+    browser.set("field", "employees").await;
+    browser.type_into("value", "45").await;
+    browser.type_into("note", "社保缴纳人数 45 人").await;
+    browser.click("form.confirm-form button[type=submit]").await;
+    browser.wait_url("notice=review_confirmed").await;
+    let confirmed = browser.text("#confirmed table").await;
+    assert!(confirmed.contains("45"), "{confirmed}");
+    assert!(confirmed.contains("社保缴纳人数 45 人"), "{confirmed}");
+    assert_eq!(browser.grade().await, "三星");
+    browser
+        .shots("application-confirmed", Some("#confirmed"))
+        .await;
+    browser
+        .shots("application-timeline", Some("#timeline"))
+        .await;
+
+    // … and recommends it.
+    browser.check("action", "recommend").await;
+    browser.click("form.review-form button[type=submit]").await;
+    browser.wait_url("notice=review_recommend").await;
+    browser.wait_text("main", |t| t.contains("专家评审")).await;
+
+    // The city's 汇总推荐表: the application's row, its 核定星级 and 推荐意见.
+    let (status, bytes) = browser
+        .fetch_bytes(&format!("/api/v1/rounds/{round}/recommendations.xlsx"))
+        .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    let rows = sheet(&bytes, "汇总推荐表");
+    let row = rows
+        .iter()
+        .find(|r| r.get(1).is_some_and(|c| c == "南京云数网络技术有限公司"))
+        .unwrap_or_else(|| panic!("the application's row: {rows:?}"));
+    assert_eq!(row[3], "江宁区");
+    assert_eq!(row[6], "四星");
+    assert_eq!(row[7], "三星");
+    assert_eq!(row[10], "情况属实，同意推荐");
+    browser.client.clone().close().await.unwrap();
+}
+
+/// Every cell of a sheet as text, row by row.
+fn sheet(bytes: &[u8], name: &str) -> Vec<Vec<String>> {
+    use calamine::Reader as _;
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("an xlsx workbook");
+    let range = workbook.worksheet_range(name).expect("the sheet");
+    range
+        .rows()
+        .map(|row| row.iter().map(ToString::to_string).collect())
+        .collect()
+}
+
+/// The other new pages at desktop and phone width: rounds, a round, notices, registration, the
+/// inbox and the administration pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_new_pages_at_desktop_and_phone_width() {
+    let Some(browser) = start().await else { return };
+    browser.open("/register").await;
+    browser.wait_text("main h1", |t| !t.is_empty()).await;
+    browser.shots("register", None).await;
+
+    browser.sign_in_as("yunshu").await;
+    browser.open("/inbox").await;
+    browser.wait_text("main h1", |t| !t.is_empty()).await;
+    browser.shots("inbox", None).await;
+
+    browser.sign_in_as("js-admin").await;
+    browser.open("/rounds").await;
+    browser.wait_text("main", |t| t.contains("江苏")).await;
+    browser.shots("rounds", None).await;
+    browser
+        .client
+        .find(Locator::Css("main table a[href^=\"/rounds/\"]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_path(|p| p.starts_with("/rounds/") && p != "/rounds/new")
+        .await;
+    browser.wait_text("main h1", |t| !t.is_empty()).await;
+    browser.shots("round", None).await;
+    browser.open("/notices").await;
+    browser.wait_text("main h1", |t| !t.is_empty()).await;
+    browser.shots("notices", None).await;
+    if let Ok(link) = browser
+        .client
+        .find(Locator::Css("a[href^=\"/notices/rounds/\"]"))
+        .await
+    {
+        link.click().await.unwrap();
+        browser
+            .wait_path(|p| p.starts_with("/notices/rounds/"))
+            .await;
+        browser.wait_text("main h1", |t| !t.is_empty()).await;
+        browser.shots("notice", None).await;
+    }
+    browser.open("/admin/users").await;
+    browser.wait_text("main h1", |t| !t.is_empty()).await;
+    browser.shots("admin-users", None).await;
+    browser.open("/admin/audit").await;
+    browser.wait_text("main h1", |t| !t.is_empty()).await;
+    browser.shots("admin-audit", None).await;
+    browser.client.clone().close().await.unwrap();
+}
