@@ -674,7 +674,7 @@ async fn the_review_chain_from_return_to_the_recommendation_table() {
     browser
         .shots(
             "application-returned",
-            Some("[data-review-comment=\"network.employees\"]"),
+            Some("[id=\"row-network.employees\"]"),
         )
         .await;
     browser.type_into("v:employees", "68").await;
@@ -797,6 +797,30 @@ async fn the_new_pages_at_desktop_and_phone_width() {
         .await;
     browser.wait_text("main h1", |t| !t.is_empty()).await;
     browser.shots("round", None).await;
+    // A draft round shows what is missing before it may be published.
+    let script = r#"
+        const done = arguments[0];
+        const csrf = document.querySelector('input[name="csrf"]').value;
+        fetch("/api/v1/rounds", {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "content-type": "application/json", "x-csrf-token": csrf },
+            body: JSON.stringify({ scheme: "jiangsu-pool-2021" }),
+        }).then(async (r) => done([r.status, await r.text()]));
+    "#;
+    let created = browser
+        .client
+        .execute_async(script, Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(created[0], 201, "{created}");
+    let draft: serde_json::Value = serde_json::from_str(created[1].as_str().unwrap()).unwrap();
+    browser
+        .open(&format!("/rounds/{}", draft["id"].as_i64().unwrap()))
+        .await;
+    let checklist = browser.text("ul.checklist").await;
+    assert!(!checklist.is_empty());
+    browser.shots("round-draft-checklist", None).await;
     browser.open("/notices").await;
     browser.wait_text("main h1", |t| !t.is_empty()).await;
     browser.shots("notices", None).await;
