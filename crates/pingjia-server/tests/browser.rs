@@ -99,6 +99,19 @@ async fn start() -> Option<Browser> {
     };
     let state = AppState::new(db, config, pingjia_server::context::system_clock()).unwrap();
     pingjia_server::services::demo::load(&state).await.unwrap();
+    // The demo has no system administrator; the audit log is theirs alone.
+    let request = pingjia_server::services::accounts::NewUserRequest {
+        username: "sysadmin".into(),
+        display_name: "系统管理员".into(),
+        password: pingjia_server::services::demo::DEMO_PASSWORD.into(),
+        role: pingjia_server::services::actor::Role::SystemAdmin,
+        credit_code: None,
+        organization_name: None,
+        region_code: None,
+    };
+    pingjia_server::services::accounts::create_user(&state, None, &request)
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -553,8 +566,24 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
             self.shot(&format!("{name}-{suffix}")).await;
+            assert!(
+                !self.overflows().await,
+                "{name} is wider than a {width} px window"
+            );
         }
         self.client.set_window_size(1280, 1000).await.unwrap();
+    }
+
+    /// The page's heading, once there, asserting that the page is not the 404 page.
+    async fn page_heading(&self) -> String {
+        let heading = self.wait_text("main h1", |t| !t.is_empty()).await;
+        assert_ne!(
+            heading,
+            "页面不存在",
+            "{}",
+            self.client.current_url().await.unwrap()
+        );
+        heading
     }
 
     /// Whether the page at this width is wider than the window (content overflowing sideways).
@@ -634,7 +663,6 @@ async fn the_review_chain_from_return_to_the_recommendation_table() {
         .wait_text("main", |t| t.contains("南京云数网络技术有限公司"))
         .await;
     browser.shots("review-queue-county", None).await;
-    assert!(!browser.overflows().await, "the county's queue overflows");
     browser.open(&path).await;
     browser
         .wait_text("#review", |t| t.contains("退回修改"))
@@ -658,6 +686,9 @@ async fn the_review_chain_from_return_to_the_recommendation_table() {
 
     // The applicant sees the comment beside the criterion, corrects the value and resubmits.
     browser.sign_in_as("yunshu").await;
+    browser.open("/inbox").await;
+    browser.wait_text("main", |t| t.contains("退回")).await;
+    browser.shots("inbox", None).await;
     browser.open(&path).await;
     let comment = browser
         .text("[data-review-comment=\"network.employees\"]")
@@ -712,7 +743,6 @@ async fn the_review_chain_from_return_to_the_recommendation_table() {
         .wait_text("main", |t| t.contains("南京云数网络技术有限公司"))
         .await;
     browser.shots("review-queue-city", None).await;
-    assert!(!browser.overflows().await, "the city's queue overflows");
     browser.open(&path).await;
     assert_eq!(browser.grade().await, "四星");
     browser.set("field", "employees").await;
@@ -772,13 +802,8 @@ fn sheet(bytes: &[u8], name: &str) -> Vec<Vec<String>> {
 async fn the_new_pages_at_desktop_and_phone_width() {
     let Some(browser) = start().await else { return };
     browser.open("/register").await;
-    browser.wait_text("main h1", |t| !t.is_empty()).await;
+    browser.page_heading().await;
     browser.shots("register", None).await;
-
-    browser.sign_in_as("yunshu").await;
-    browser.open("/inbox").await;
-    browser.wait_text("main h1", |t| !t.is_empty()).await;
-    browser.shots("inbox", None).await;
 
     browser.sign_in_as("js-admin").await;
     browser.open("/rounds").await;
@@ -795,7 +820,7 @@ async fn the_new_pages_at_desktop_and_phone_width() {
     browser
         .wait_path(|p| p.starts_with("/rounds/") && p != "/rounds/new")
         .await;
-    browser.wait_text("main h1", |t| !t.is_empty()).await;
+    browser.page_heading().await;
     browser.shots("round", None).await;
     // A draft round shows what is missing before it may be published.
     let script = r#"
@@ -822,25 +847,20 @@ async fn the_new_pages_at_desktop_and_phone_width() {
     assert!(!checklist.is_empty());
     browser.shots("round-draft-checklist", None).await;
     browser.open("/notices").await;
-    browser.wait_text("main h1", |t| !t.is_empty()).await;
+    browser.page_heading().await;
     browser.shots("notices", None).await;
-    if let Ok(link) = browser
-        .client
-        .find(Locator::Css("a[href^=\"/notices/rounds/\"]"))
-        .await
-    {
-        link.click().await.unwrap();
-        browser
-            .wait_path(|p| p.starts_with("/notices/rounds/"))
-            .await;
-        browser.wait_text("main h1", |t| !t.is_empty()).await;
-        browser.shots("notice", None).await;
-    }
+    browser.click("a[href^=\"/notices/rounds/\"]").await;
+    browser
+        .wait_path(|p| p.starts_with("/notices/rounds/"))
+        .await;
+    browser.page_heading().await;
+    browser.shots("notice", None).await;
     browser.open("/admin/users").await;
-    browser.wait_text("main h1", |t| !t.is_empty()).await;
+    browser.page_heading().await;
     browser.shots("admin-users", None).await;
+    browser.sign_in_as("sysadmin").await;
     browser.open("/admin/audit").await;
-    browser.wait_text("main h1", |t| !t.is_empty()).await;
+    browser.page_heading().await;
     browser.shots("admin-audit", None).await;
     browser.client.clone().close().await.unwrap();
 }
