@@ -840,3 +840,53 @@ async fn only_the_recommending_office_reorders_its_recommendations() {
         .expect("乙公司's row");
     assert!(line.ends_with(",3"), "{line}");
 }
+
+#[tokio::test]
+async fn the_timeline_names_the_reviewer_only_where_the_round_chooses() {
+    let app = TestApp::new().await;
+    let applicant = app.sign_in("applicant_b").await; // 乙公司, 南京市江宁区
+    let county = app.sign_in("county_jn").await; // display name 「county_jn」
+    let province = app.sign_in("province").await;
+    let id = submitted_network(&app, &applicant).await;
+    let returned = decide(
+        &app,
+        &county,
+        id,
+        json!({ "action": "return", "comment": "请补充员工花名册" }),
+    )
+    .await;
+    assert_eq!(returned.status, StatusCode::OK, "{}", returned.text());
+    let by = |timeline: &Value| timeline[1]["by"].as_str().unwrap().to_owned();
+
+    // By default: the office only.
+    let timeline = app
+        .get(&applicant, &format!("/api/v1/applications/{id}/timeline"))
+        .await
+        .json();
+    assert_eq!(timeline[1]["action"], "return");
+    assert_eq!(by(&timeline), "江宁区 区县审核");
+    assert!(!by(&timeline).contains("county_jn"));
+
+    // The province, which runs the Jiangsu round, chooses to name its reviewers.
+    let round = app.round_of("jiangsu-pool-2021").await;
+    let set = app
+        .request(
+            &province,
+            axum::http::Method::PATCH,
+            &format!("/api/v1/rounds/{round}"),
+            // The seeded round states no review deadlines; an edit keeps the round complete.
+            Some(json!({
+                "show_reviewer_names": true,
+                "county_deadline": "2100-01-15",
+                "city_deadline": "2100-01-31",
+            })),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text());
+    let timeline = app
+        .get(&applicant, &format!("/api/v1/applications/{id}/timeline"))
+        .await
+        .json();
+    assert_eq!(by(&timeline), "江宁区 区县审核 county_jn");
+    assert_eq!(timeline[0]["by"], "申报单位");
+}

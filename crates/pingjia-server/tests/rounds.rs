@@ -645,3 +645,49 @@ async fn the_pages_draft_check_and_publish_a_round() {
     assert!(list.contains("2026年工业互联网平台遴选"));
     assert!(list.contains("草稿"));
 }
+
+#[tokio::test]
+async fn reviewer_names_can_be_shown_after_publication_and_the_change_is_audited() {
+    let app = TestApp::new().await;
+    let province = app.sign_in("province").await;
+    let mut body = jiangsu_complete();
+    body["scheme"] = json!("jiangsu-pool-2021");
+    body["name"] = json!("2026年下半年");
+    let created = create(&app, &province, body).await;
+    assert_eq!(created["show_reviewer_names"], false);
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(publish(&app, &province, id).await.status, StatusCode::OK);
+    let page = app.get(&province, &format!("/rounds/{id}")).await.text();
+    assert!(page.contains("仅显示审核部门"));
+
+    let shown = patch(&app, &province, id, json!({ "show_reviewer_names": true })).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text());
+    assert_eq!(shown.json()["show_reviewer_names"], true);
+    let (details,): (String,) = sqlx::query_as(
+        "SELECT details FROM audit_log WHERE action = 'round_updated' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(details, "show_reviewer_names: false → true");
+    let page = app.get(&province, &format!("/rounds/{id}")).await.text();
+    assert!(page.contains("显示审核部门及审核人员姓名"));
+
+    // The form offers the choice on a published round, and an unticked box turns it off.
+    let form = app
+        .get(&province, &format!("/rounds/{id}/edit"))
+        .await
+        .text();
+    assert!(form.contains("在申报单位可见的审核记录中显示审核人员姓名"));
+    assert!(form.contains("name=\"show_reviewer_names\" value=\"1\" checked"));
+    let saved = post_form(
+        &app,
+        &province,
+        &format!("/rounds/{id}/edit"),
+        &[("reviewer_names_shown", "1")],
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let view = app.get(&province, &format!("/api/v1/rounds/{id}")).await;
+    assert_eq!(view.json()["show_reviewer_names"], false, "{}", view.text());
+}

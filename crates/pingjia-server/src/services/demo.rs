@@ -432,6 +432,7 @@ async fn rounds(state: &AppState) -> anyhow::Result<()> {
             ),
             contact_office: office.into(),
             contact_phone: phone.into(),
+            show_reviewer_names: false,
         };
         let now = state.now();
         let mut tx = state.db.begin().await?;

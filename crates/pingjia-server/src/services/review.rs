@@ -483,7 +483,8 @@ fn check_criterion_comments(
 // --- the timeline ---------------------------------------------------------------------------
 
 /// One step of an application's life as its applicant and reviewers see it: when, what, by
-/// which office (never the reviewer's personal name), with which comment.
+/// which office (the reviewer's personal name only where the round's authority chooses), with
+/// which comment.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TimelineEntry {
     pub at: i64,
@@ -493,7 +494,8 @@ pub struct TimelineEntry {
     pub to_state: String,
     pub to_state_label: String,
     pub version: i64,
-    /// The acting office: 「昆山市 区县审核」, 「申报单位」.
+    /// The acting office: 「昆山市 区县审核」, 「申报单位」; with the reviewer's display name
+    /// (「昆山市 区县审核 张三」) where the round shows reviewer names.
     pub by: String,
     pub comment: String,
     pub criterion_comments: BTreeMap<String, String>,
@@ -502,9 +504,13 @@ pub struct TimelineEntry {
 
 /// Every decision on an application, oldest first, for whoever may see the application.
 pub async fn timeline(state: &AppState, actor: &Actor, id: i64) -> AppResult<Vec<TimelineEntry>> {
-    store::application(&state.db, &actor.scope(), id)
+    let application = store::application(&state.db, &actor.scope(), id)
         .await?
         .ok_or_else(AppError::not_found)?;
+    // The reviewer is named only where the round's authority has chosen so.
+    let show_names = crate::services::applications::round_of(state, &application)
+        .await?
+        .is_some_and(|round| round.show_reviewer_names != 0);
     let events = store::review_events(&state.db, id).await?;
     let mut entries = Vec::with_capacity(events.len());
     for event in events {
@@ -513,7 +519,11 @@ pub async fn timeline(state: &AppState, actor: &Actor, id: i64) -> AppResult<Vec
         let role: Role = event.actor_role.parse().map_err(AppError::internal)?;
         let by = match (role, event.actor_region_name) {
             (Role::Applicant, _) => role.label_zh().to_owned(),
+            (_, Some(region)) if show_names => {
+                format!("{region} {} {}", role.label_zh(), event.actor_name)
+            }
             (_, Some(region)) => format!("{region} {}", role.label_zh()),
+            (_, None) if show_names => format!("{} {}", role.label_zh(), event.actor_name),
             (_, None) => role.label_zh().to_owned(),
         };
         entries.push(TimelineEntry {

@@ -228,6 +228,9 @@ pub struct RoundInput {
     pub notice: Option<String>,
     pub contact_office: Option<String>,
     pub contact_phone: Option<String>,
+    /// The applicant's timeline names the reviewer who acted, not only the office (may change
+    /// after publication).
+    pub show_reviewer_names: Option<bool>,
 }
 
 /// A round's writable fields, parsed: what the commands compare, check and store.
@@ -250,6 +253,7 @@ pub struct Settings {
     pub notice: String,
     pub contact_office: String,
     pub contact_phone: String,
+    pub show_reviewer_names: bool,
 }
 
 /// The fields of a round as people name them: (key, 中文, English). The keys are the API's.
@@ -282,6 +286,11 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ("notice", "通知正文", "notice text"),
     ("contact_office", "联系处室", "contact office"),
     ("contact_phone", "联系电话", "contact phone"),
+    (
+        "show_reviewer_names",
+        "审核记录显示审核人员姓名",
+        "reviewer names in the timeline",
+    ),
 ];
 
 /// What may still move once a round is published: nothing that could change a grade already
@@ -293,6 +302,7 @@ const EDITABLE_WHEN_PUBLISHED: &[&str] = &[
     "notice",
     "contact_office",
     "contact_phone",
+    "show_reviewer_names",
 ];
 
 fn field_label(key: &str) -> (&'static str, &'static str) {
@@ -378,6 +388,7 @@ impl Settings {
             notice: String::new(),
             contact_office: String::new(),
             contact_phone: String::new(),
+            show_reviewer_names: false,
         }
     }
 
@@ -513,6 +524,9 @@ impl Settings {
                 }
             }
         }
+        if let Some(show) = input.show_reviewer_names {
+            next.show_reviewer_names = show;
+        }
         if let Some(requested) = input.request_optional_materials {
             next.request_optional_materials = requested;
         }
@@ -601,6 +615,7 @@ impl Settings {
             ("notice", self.notice.clone()),
             ("contact_office", self.contact_office.clone()),
             ("contact_phone", self.contact_phone.clone()),
+            ("show_reviewer_names", self.show_reviewer_names.to_string()),
         ]
     }
 
@@ -789,6 +804,8 @@ pub struct RoundView {
     pub notice: String,
     pub contact_office: String,
     pub contact_phone: String,
+    /// The applicant's timeline names the reviewer who acted, not only the office.
+    pub show_reviewer_names: bool,
     /// `draft`, `published` (the window has not opened), `open` or `closed`.
     pub status: &'static str,
     pub published_at: Option<i64>,
@@ -940,6 +957,7 @@ impl Settings {
             notice: round.notice.clone(),
             contact_office: round.contact_office.clone(),
             contact_phone: round.contact_phone.clone(),
+            show_reviewer_names: round.show_reviewer_names != 0,
         })
     }
 
@@ -966,6 +984,7 @@ impl Settings {
             notice: self.notice.clone(),
             contact_office: self.contact_office.clone(),
             contact_phone: self.contact_phone.clone(),
+            show_reviewer_names: self.show_reviewer_names,
         }
     }
 }
@@ -1013,6 +1032,7 @@ fn view_of(state: &AppState, round: store::Round, with_missing: bool) -> AppResu
         notice: round.notice.clone(),
         contact_office: round.contact_office.clone(),
         contact_phone: round.contact_phone.clone(),
+        show_reviewer_names: settings.show_reviewer_names,
         status: status_of(window),
         published_at: round.published_at,
         days_left,

@@ -116,7 +116,8 @@ pub async fn insert_review_event(tx: &mut Tx, event: &NewReviewEvent<'_>, now: i
     Ok(())
 }
 
-/// A decision as recorded, with the name of the acting account's region (not its person).
+/// A decision as recorded, with the name of the acting account's region and the account's
+/// display name (shown only where the round's authority chooses).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ReviewEvent {
     pub id: i64,
@@ -127,6 +128,7 @@ pub struct ReviewEvent {
     pub to_state: String,
     pub actor_role: String,
     pub actor_region_name: Option<String>,
+    pub actor_name: String,
     pub comment: String,
     pub criterion_comments: String,
     pub respond_by: Option<String>,
@@ -136,7 +138,7 @@ pub struct ReviewEvent {
 pub async fn review_events(db: &Db, application_id: i64) -> Result<Vec<ReviewEvent>> {
     sqlx::query_as(
         "SELECT e.id, e.application_id, e.version_number, e.action, e.from_state, e.to_state, e.actor_role, \
-                g.name AS actor_region_name, e.comment, e.criterion_comments, e.respond_by, e.at \
+                g.name AS actor_region_name, u.display_name AS actor_name, e.comment, e.criterion_comments, e.respond_by, e.at \
          FROM review_events e JOIN users u ON u.id = e.actor_id LEFT JOIN regions g ON g.id = u.region_id \
          WHERE e.application_id = $1 ORDER BY e.id",
     )

@@ -5,7 +5,7 @@ use super::*;
 const ROUND_COLUMNS: &str = "r.id, r.scheme_id, r.name, r.region_id, g.path AS region_path, g.name AS region_name, \
      r.reference_year, r.cutoff, r.opens_on, r.closes_on, r.county_deadline, r.city_deadline, r.aggregation, \
      r.divergence_ratio, r.params, r.request_optional_materials, r.materials, r.chain, r.notice, \
-     r.contact_office, r.contact_phone, r.published_at, r.created_by, r.created_at, r.updated_at";
+     r.contact_office, r.contact_phone, r.show_reviewer_names, r.published_at, r.created_by, r.created_at, r.updated_at";
 
 /// A round as stored. Dates are `YYYY-MM-DD` text; `params` is JSON (parameter id → value
 /// text), `materials` JSON (a list of texts), `chain` JSON (a `workflow::Chain`) or none.
@@ -33,6 +33,8 @@ pub struct Round {
     pub notice: String,
     pub contact_office: String,
     pub contact_phone: String,
+    /// 1: the applicant's timeline names the reviewer who acted, not only the office.
+    pub show_reviewer_names: i64,
     pub published_at: Option<i64>,
     pub created_by: Option<i64>,
     pub created_at: i64,
@@ -58,6 +60,7 @@ pub struct RoundFields {
     pub notice: String,
     pub contact_office: String,
     pub contact_phone: String,
+    pub show_reviewer_names: bool,
 }
 
 impl RoundFields {
@@ -80,6 +83,7 @@ impl RoundFields {
             notice: round.notice.clone(),
             contact_office: round.contact_office.clone(),
             contact_phone: round.contact_phone.clone(),
+            show_reviewer_names: round.show_reviewer_names != 0,
         }
     }
 }
@@ -95,8 +99,8 @@ pub async fn insert_round(
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO rounds (scheme_id, name, region_id, reference_year, cutoff, opens_on, closes_on, county_deadline, city_deadline, \
          aggregation, divergence_ratio, params, request_optional_materials, materials, chain, notice, contact_office, contact_phone, \
-         created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20) RETURNING id",
+         show_reviewer_names, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21) RETURNING id",
     )
     .bind(scheme_id)
     .bind(&fields.name)
@@ -116,6 +120,7 @@ pub async fn insert_round(
     .bind(&fields.notice)
     .bind(&fields.contact_office)
     .bind(&fields.contact_phone)
+    .bind(i64::from(fields.show_reviewer_names))
     .bind(user_id)
     .bind(now)
     .fetch_one(tx.conn())
@@ -128,7 +133,8 @@ pub async fn update_round(tx: &mut Tx, id: i64, fields: &RoundFields, now: i64) 
     sqlx::query(
         "UPDATE rounds SET name = $2, reference_year = $3, cutoff = $4, opens_on = $5, closes_on = $6, county_deadline = $7, \
          city_deadline = $8, aggregation = $9, divergence_ratio = $10, params = $11, request_optional_materials = $12, \
-         materials = $13, chain = $14, notice = $15, contact_office = $16, contact_phone = $17, updated_at = $18 WHERE id = $1",
+         materials = $13, chain = $14, notice = $15, contact_office = $16, contact_phone = $17, show_reviewer_names = $18, \
+         updated_at = $19 WHERE id = $1",
     )
     .bind(id)
     .bind(&fields.name)
@@ -147,6 +153,7 @@ pub async fn update_round(tx: &mut Tx, id: i64, fields: &RoundFields, now: i64) 
     .bind(&fields.notice)
     .bind(&fields.contact_office)
     .bind(&fields.contact_phone)
+    .bind(i64::from(fields.show_reviewer_names))
     .bind(now)
     .execute(tx.conn())
     .await?;

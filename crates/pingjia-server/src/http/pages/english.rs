@@ -411,6 +411,15 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ),
     ("联系电话", "Phone"),
     ("保存", "Save"),
+    (
+        "在申报单位可见的审核记录中显示审核人员姓名",
+        "Show reviewers' names in the review history the applicant sees",
+    ),
+    (
+        "显示审核部门及审核人员姓名",
+        "Offices and reviewers' names shown",
+    ),
+    ("仅显示审核部门", "Offices only"),
     // password
     (
         "首次登录或密码被重置，请先设置新密码。",

@@ -468,6 +468,7 @@ fn facts(state: &AppState, view: &RoundView, names: &Names, lang: &str) -> Value
         notice_lines => view.notice.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect::<Vec<_>>(),
         contact_office => view.contact_office.clone(),
         contact_phone => view.contact_phone.clone(),
+        show_reviewer_names => view.show_reviewer_names,
         who => who,
     }
 }
@@ -595,6 +596,7 @@ struct FormValues {
     notice: String,
     contact_office: String,
     contact_phone: String,
+    show_reviewer_names: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -657,6 +659,7 @@ impl FormValues {
             notice: settings.notice.clone(),
             contact_office: settings.contact_office.clone(),
             contact_phone: settings.contact_phone.clone(),
+            show_reviewer_names: settings.show_reviewer_names,
         }
     }
 
@@ -691,6 +694,9 @@ impl FormValues {
         }
         if posted("optional_materials_shown").is_some() {
             self.request_optional_materials = posted("request_optional_materials").is_some();
+        }
+        if posted("reviewer_names_shown").is_some() {
+            self.show_reviewer_names = posted("show_reviewer_names").is_some();
         }
     }
 }
@@ -771,6 +777,8 @@ fn input_of(pairs: &[(String, String)], scheme: &Scheme) -> RoundInput {
         notice: posted("notice"),
         contact_office: posted("contact_office"),
         contact_phone: posted("contact_phone"),
+        show_reviewer_names: posted("reviewer_names_shown")
+            .map(|_| posted("show_reviewer_names").is_some()),
     }
 }
 
