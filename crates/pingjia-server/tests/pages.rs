@@ -2074,3 +2074,15 @@ async fn the_city_recommends_from_its_queue_in_bulk() {
     let timeline = &timeline.body[timeline.body.find("id=\"timeline\"").unwrap()..];
     assert!(timeline.contains("通过初审") && timeline.contains("审核推荐"));
 }
+
+#[tokio::test]
+async fn the_form_names_the_rounds_reference_year() {
+    // The demo is loaded on 2026-01-05: its round 「2026年上半年」 takes 2025 as 「上年度」, and
+    // the form's labels say so, as the assessment beside them does.
+    let app = app().await;
+    let mut browser = Browser::sign_in(&app, "zhilian").await;
+    let id = application_id(&app, "zhilian", "comprehensive_platform").await;
+    let page = browser.get(&app, &format!("/applications/{id}")).await;
+    page.assert_contains(&["2025年度主营业务收入"]);
+    assert!(!page.body.contains("2020年度主营业务收入"));
+}

@@ -627,7 +627,12 @@ struct EvidenceRow {
     shared: bool,
 }
 
-fn evidence_rows(scheme: &Scheme, items: &[EvidenceItem], lang: &str) -> Vec<EvidenceRow> {
+fn evidence_rows(
+    scheme: &Scheme,
+    items: &[EvidenceItem],
+    year: Option<i32>,
+    lang: &str,
+) -> Vec<EvidenceRow> {
     items
         .iter()
         .map(|item| EvidenceRow {
@@ -638,7 +643,7 @@ fn evidence_rows(scheme: &Scheme, items: &[EvidenceItem], lang: &str) -> Vec<Evi
                     .criteria
                     .iter()
                     .find(|k| &k.id == c)
-                    .map(|k| criterion_title(scheme, k, lang))
+                    .map(|k| criterion_title(scheme, k, year, lang))
             }),
             criterion: item.criterion_id.clone(),
             sha256: item.sha256.clone(),
@@ -658,6 +663,7 @@ fn evidence_criteria(
     scheme: &Scheme,
     provider_type: Option<usize>,
     body: &Json,
+    year: Option<i32>,
     lang: &str,
 ) -> Vec<Value> {
     let applied = form::selected_subclasses(scheme, provider_type, body);
@@ -675,7 +681,7 @@ fn evidence_criteria(
             };
             context! {
                 id => c.id.clone(),
-                label => criterion_title(scheme, c, lang),
+                label => criterion_title(scheme, c, year, lang),
                 subclass => subclass.as_ref().map(|(id, _)| id.clone()),
                 applied => subclass.is_none_or(|(_, applied)| applied),
             }
@@ -688,10 +694,11 @@ fn evidence_criteria(
 fn criterion_title(
     scheme: &Scheme,
     criterion: &pingjia_core::scheme::Criterion,
+    year: Option<i32>,
     lang: &str,
 ) -> String {
     let section = tr(lang, criterion.section.label());
-    let label = Scheme::label_for(&criterion.label, scheme.round.reference_year);
+    let label = Scheme::label_for(&criterion.label, year);
     match (criterion.subclass, criterion.provider_type) {
         (Some(s), Some(t)) => format!(
             "{section}（{}）· {label}",
@@ -764,7 +771,8 @@ async fn render_detail(
         editable,
         prefilled: &prefilled,
     });
-    let criteria = evidence_criteria(scheme, provider_type, &body, page.lang);
+    let year = detail.assessment.report.round.reference_year;
+    let criteria = evidence_criteria(scheme, provider_type, &body, year, page.lang);
     let versions: Vec<Value> = detail
         .versions
         .iter()
@@ -820,7 +828,7 @@ async fn render_detail(
             strings_json => script_json(&script_strings),
             fields_json => script_json(&model.fields),
             scores_json => script_json(&model.scores),
-            evidence => serde_value(&evidence_rows(scheme, &detail.evidence, page.lang)),
+            evidence => serde_value(&evidence_rows(scheme, &detail.evidence, detail.assessment.report.round.reference_year, page.lang)),
             criteria => criteria,
             versions => versions,
             accepted => accepted.join("、"),
@@ -1002,7 +1010,7 @@ async fn report(
             scheme_version => version_label(page.lang, &detail.assessment.report.scheme_version),
             unfilled => detail.assessment.unfilled,
             field_errors => detail.assessment.field_errors.iter().map(|e| format!("{}：{}", e.label.clone().unwrap_or_else(|| e.field.clone()), form::error_text(page.lang, e))).collect::<Vec<_>>(),
-            evidence => serde_value(&evidence_rows(scheme, &detail.evidence, page.lang)),
+            evidence => serde_value(&evidence_rows(scheme, &detail.evidence, detail.assessment.report.round.reference_year, page.lang)),
             generated_at => state.now(),
         },
     )

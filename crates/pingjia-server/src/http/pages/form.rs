@@ -239,7 +239,8 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
         lang,
         ..
     } = *source;
-    let year = scheme.round.reference_year;
+    // The round's reference year, as the assessment used it (「2025年度主营业务收入」).
+    let year = assessment.report.round.reference_year;
     let findings: HashMap<&str, &FindingReport> = assessment
         .report
         .findings
@@ -362,6 +363,7 @@ pub fn build(source: &FormSource<'_>) -> FormModel {
                 lang,
                 source.editable,
             );
+            input.label = Scheme::label_for(&field.label, year);
             if source.editable
                 && let Some(from) = field.prefill_from
             {
