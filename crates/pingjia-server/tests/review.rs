@@ -136,6 +136,8 @@ async fn jiangsu_county_returns_with_comments_city_corrects_and_recommends() {
     // The applicant corrects (version 2) and resubmits; the county sees what changed.
     let mut corrected = network_declaration();
     corrected["values"]["employees"] = json!(75);
+    // As the form sends it: text, not a number. The same value, not a change.
+    corrected["values"]["ip_count"] = json!("19");
     let saved = app
         .put(
             &applicant,

@@ -609,7 +609,7 @@ pub async fn changes(
     fields.dedup();
     let changed = fields
         .into_iter()
-        .filter(|f| old.get(*f) != new.get(*f))
+        .filter(|f| canonical(old.get(*f)) != canonical(new.get(*f)))
         .map(|f| ValueChange {
             field: f.clone(),
             label: scheme
@@ -641,6 +641,31 @@ pub async fn changes(
             .map(|(name, _)| name.clone())
             .collect(),
     })
+}
+
+/// A declared value as a person reads it, so that a change of form is not a change of value:
+/// `19` typed as text and `19` as a number are the same, as are a blank and an absent value.
+fn canonical(value: Option<&Json>) -> String {
+    match value {
+        None | Some(Json::Null) => String::new(),
+        Some(Json::String(text)) => text.trim().to_owned(),
+        Some(Json::Number(number)) => number.to_string(),
+        Some(Json::Bool(flag)) => flag.to_string(),
+        Some(Json::Array(items)) => items
+            .iter()
+            .map(|item| canonical(Some(item)))
+            .collect::<Vec<_>>()
+            .join("\u{1f}"),
+        Some(Json::Object(map)) => {
+            let mut pairs: Vec<String> = map
+                .iter()
+                .map(|(key, value)| format!("{key}\u{1e}{}", canonical(Some(value))))
+                .filter(|pair| !pair.ends_with('\u{1e}'))
+                .collect();
+            pairs.sort();
+            pairs.join("\u{1d}")
+        }
+    }
 }
 
 // --- confirmed values -----------------------------------------------------------------------
