@@ -531,10 +531,7 @@ impl<'a> Context<'a> {
         let mut given: Vec<Decimal> = by_expert.iter().flatten().copied().collect();
         given.sort_unstable();
         let aggregate = aggregate(&given, self.round.aggregation);
-        let divergent = match (given.first(), given.last()) {
-            (Some(low), Some(high)) => *high - *low > max * self.round.divergence_ratio,
-            _ => false,
-        };
+        let divergent = crate::panel::diverges(&given, max, self.round.divergence_ratio);
         ScoreFinding {
             by_expert,
             aggregate,

@@ -814,6 +814,12 @@ async fn every_role_every_round_route() {
                 Some(json!({ "scheme": "miit-platform-2018" })),
                 manage(StatusCode::CREATED),
             ),
+            (
+                Method::GET,
+                format!("/api/v1/rounds/{published}/panel"),
+                None,
+                manage(StatusCode::OK),
+            ),
             // Public: published rounds for everyone, a draft for nobody.
             (
                 Method::GET,
@@ -856,6 +862,7 @@ async fn every_role_every_round_route() {
                 format!("/rounds/{draft}/edit"),
                 format!("/rounds/{published}"),
                 format!("/rounds/{published}/edit"),
+                format!("/rounds/{published}/panel"),
             ] {
                 checks.push((Method::GET, path, None, manage(StatusCode::OK)));
             }

@@ -5,6 +5,7 @@ use super::error::ErrorBody;
 use crate::context::AppState;
 use crate::error::AppResult;
 use crate::services::actor::Actor;
+use crate::services::panel::{self, PanelAnalytics};
 use crate::services::rounds::{self, RoundInput, RoundView};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -16,6 +17,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/rounds", get(list_rounds).post(create_round))
         .route("/api/v1/rounds/{id}", get(get_round).patch(update_round))
         .route("/api/v1/rounds/{id}/publish", post(publish_round))
+        .route("/api/v1/rounds/{id}/panel", get(panel_analytics))
         .route("/api/v1/public/rounds", get(list_public_rounds))
         .route("/api/v1/public/rounds/{id}", get(get_public_round))
 }
@@ -101,4 +103,17 @@ pub async fn get_public_round(
     Path(id): Path<i64>,
 ) -> AppResult<Json<RoundView>> {
     Ok(Json(rounds::public_round(&state, id).await?))
+}
+
+/// The analytics of a round's expert panel (its authority only): items whose submitted scores
+/// diverge beyond the round's threshold, each expert's mean deviation from the others, and the
+/// panel's agreement (Krippendorff's alpha, interval metric, formula in `alpha_formula`).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/panel", tag = "rounds", params(("id" = i64, Path)),
+    responses((status = 200, body = PanelAnalytics), (status = 404, body = ErrorBody)))]
+pub async fn panel_analytics(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> AppResult<Json<PanelAnalytics>> {
+    Ok(Json(panel::of_round(&state, &actor, id).await?))
 }

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod evidence;
 pub mod notifications;
 pub mod organizations;
+pub mod panel;
 pub mod recommendations;
 pub mod regions;
 pub mod registration;

@@ -6,6 +6,10 @@
 /// Strings produced by code (labels, notices, messages) rather than written in a template.
 #[cfg(test)]
 pub const DYNAMIC: &[&str] = &[
+    // the panel analytics page (pages::rounds)
+    "分歧的评分",
+    "每行一项存在分歧的评分：横线为最低分到最高分，圆点为各专家评分，右侧为极差与满分",
+    "每位专家相对其他专家的平均偏差（分），向右为偏高，向左为偏低",
     // review notices and messages (pages::review)
     "请勾选“确认撤回”后再撤回申报",
     "已通过初审",
@@ -796,5 +800,61 @@ pub const ENGLISH: &[(&str, &str)] = &[
     (
         "已推荐 {} 项，{} 项未能推荐",
         "{} recommended, {} could not be recommended",
+    ),
+    ("专家评审分析", "Expert panel analysis"),
+    (
+        "只统计已提交的专家评审。分析供主管部门决定前参考，不改变任何评分或等级。",
+        "Only submitted expert reviews count. The analysis informs the authority before it decides; it changes no score or grade.",
+    ),
+    ("概况", "Overview"),
+    ("已评审的申报", "Applications reviewed"),
+    ("已提交评审的专家", "Experts who submitted reviews"),
+    ("分歧阈值", "Divergence threshold"),
+    (
+        "最高分与最低分之差超过该项满分的",
+        "Highest minus lowest score above this share of the item's maximum:",
+    ),
+    ("评分一致性", "Agreement"),
+    (
+        "无法计算（可比较的评分不足，或评分完全相同）",
+        "Undefined (too few comparable scores, or all scores identical)",
+    ),
+    (
+        "Krippendorff α，等距尺度，按各项满分折算；1 表示完全一致，0 表示与随机无异",
+        "Krippendorff's α, interval metric, scores as a share of each item's maximum; 1 is perfect agreement, 0 no better than chance",
+    ),
+    ("计入评分数", "Scores counted"),
+    ("各评审指标的分歧", "Divergence by rubric item"),
+    ("满分", "Maximum"),
+    (
+        "两位以上专家评分的申报",
+        "Applications scored by two or more experts",
+    ),
+    ("存在分歧", "Divergent"),
+    ("分歧明细", "Divergent scores"),
+    ("各专家评分", "Scores by expert"),
+    ("极差", "Spread"),
+    (
+        "没有超过阈值的分歧。",
+        "No scores diverge beyond the threshold.",
+    ),
+    ("专家评分偏差", "Expert deviation"),
+    (
+        "每位专家的评分减去同一申报同一指标其他专家评分的平均值，取平均（分）。正值表示系统性偏高，负值表示偏低。",
+        "Each expert's score minus the other experts' mean for the same item of the same application, averaged (points). Positive means systematically higher, negative lower.",
+    ),
+    ("专家", "Expert"),
+    ("平均偏差", "Mean deviation"),
+    ("平均绝对偏差", "Mean absolute deviation"),
+    ("比较次数", "Comparisons"),
+    ("尚无可比较的评分。", "No comparable scores yet."),
+    ("分歧的评分", "Divergent scores"),
+    (
+        "每行一项存在分歧的评分：横线为最低分到最高分，圆点为各专家评分，右侧为极差与满分",
+        "One divergent item per row: the line runs from the lowest to the highest score, a dot per expert, the range and maximum on the right",
+    ),
+    (
+        "每位专家相对其他专家的平均偏差（分），向右为偏高，向左为偏低",
+        "Each expert's mean deviation from the others (points): right is higher, left lower",
     ),
 ];

@@ -9,6 +9,7 @@
 mod account;
 mod admin;
 mod applications;
+mod charts;
 mod english;
 mod form;
 mod inbox;
@@ -106,6 +107,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/round_form.html"),
     ),
     ("round.html", include_str!("../../../templates/round.html")),
+    (
+        "round_panel.html",
+        include_str!("../../../templates/round_panel.html"),
+    ),
     (
         "round_facts.html",
         include_str!("../../../templates/round_facts.html"),

@@ -1,10 +1,12 @@
 //! The round pages: the authority's list, a new round, a round with its checklist before
 //! publication, its edit form and publication; and the public 申报通知 (signed out).
 
+use super::charts::{self, Bar, Spread};
 use super::{PageActor, form_value, parse_form, serde_value, tr};
 use crate::context::AppState;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{MaybeActor, cookie, set_cookie};
+use crate::services::panel;
 use crate::services::rounds::{self, RoundInput, RoundView, Settings};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -23,6 +25,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/rounds/{id}", get(show))
         .route("/rounds/{id}/edit", get(edit_page).post(save))
         .route("/rounds/{id}/publish", post(publish))
+        .route("/rounds/{id}/panel", get(panel_page))
         .route("/notices", get(notices))
         .route("/notices/rounds/{id}", get(notice))
 }
@@ -190,6 +193,66 @@ async fn show(
         }
     }
     Ok(response)
+}
+
+/// The analytics of the round's expert panel, with charts beside the tables.
+async fn panel_page(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let analytics = panel::of_round(&state, &page.actor, id).await?;
+    let spreads: Vec<Spread> = analytics
+        .divergent
+        .iter()
+        .map(|d| Spread {
+            label: format!("#{} {}", d.application_id, d.label),
+            scores: d.scores.iter().map(|s| panel::as_f64(&s.score)).collect(),
+            maximum: panel::as_f64(&d.max),
+            flagged: true,
+        })
+        .collect();
+    let bars: Vec<Bar> = analytics
+        .deviations
+        .iter()
+        .map(|d| Bar {
+            label: d.name.clone(),
+            value: d.mean_signed,
+            flagged: d.mean_signed.abs() >= 1.0,
+        })
+        .collect();
+    let spreads_svg = (!spreads.is_empty()).then(|| {
+        charts::spreads(
+            tr(page.lang, "分歧的评分"),
+            tr(
+                page.lang,
+                "每行一项存在分歧的评分：横线为最低分到最高分，圆点为各专家评分，右侧为极差与满分",
+            ),
+            &spreads,
+        )
+    });
+    let deviations_svg = (!bars.is_empty()).then(|| {
+        charts::bars(
+            tr(page.lang, "专家评分偏差"),
+            tr(
+                page.lang,
+                "每位专家相对其他专家的平均偏差（分），向右为偏高，向左为偏低",
+            ),
+            &bars,
+            1.0,
+        )
+    });
+    let ratio_percent = (panel::as_f64(&analytics.divergence_ratio) * 100.0).round();
+    page.render(
+        "round_panel.html",
+        "rounds",
+        context! {
+            p => serde_value(&analytics),
+            ratio_percent => ratio_percent,
+            spreads_svg => spreads_svg,
+            deviations_svg => deviations_svg,
+        },
+    )
 }
 
 async fn edit_page(
