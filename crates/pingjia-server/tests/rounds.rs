@@ -531,6 +531,21 @@ async fn the_public_notice_shows_published_rounds_only() {
     ] {
         assert!(text.contains(expected), "{expected} in:\n{text}");
     }
+    // Signed in, the notice offers the next step instead of signing in or registering.
+    let applicant = app.sign_in("applicant_a").await;
+    let signed_in = app
+        .get(&applicant, &format!("/notices/rounds/{id}"))
+        .await
+        .text();
+    assert!(!signed_in.contains("href=\"/register\""));
+    assert!(!signed_in.contains("登录申报"));
+    assert!(signed_in.contains("href=\"/applications/new\""));
+    let reviewer = app.sign_in("county_jn").await;
+    let other = app
+        .get(&reviewer, &format!("/notices/rounds/{id}"))
+        .await
+        .text();
+    assert!(!other.contains("登录申报") && !other.contains("href=\"/applications/new\""));
     let list = app.get(&anonymous, "/notices").await.text();
     assert!(list.contains(&format!("/notices/rounds/{id}\"")));
     let json = app
