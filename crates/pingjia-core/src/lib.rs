@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod catalog;
 pub mod declaration;
 pub mod engine;
+pub mod merkle;
 pub mod panel;
 pub mod report;
 pub mod scheme;
