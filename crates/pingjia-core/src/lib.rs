@@ -6,6 +6,7 @@
 
 pub mod builtin;
 pub mod catalog;
+pub mod checkpoint;
 pub mod declaration;
 pub mod engine;
 pub mod merkle;
