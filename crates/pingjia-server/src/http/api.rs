@@ -45,6 +45,13 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         super::api_accounts::register, super::api_accounts::list_registrations, super::api_accounts::audit_log,
         super::api_accounts::set_email, super::api_accounts::list_notifications,
         super::api_accounts::read_notification, super::api_accounts::read_all_notifications,
+        super::api_experts::list_experts, super::api_experts::create_expert, super::api_experts::get_expert,
+        super::api_experts::update_expert, super::api_experts::add_relation, super::api_experts::remove_relation,
+        super::api_experts::get_panel, super::api_experts::set_panel, super::api_experts::auto_assign,
+        super::api_experts::application_experts, super::api_experts::assign, super::api_experts::unassign,
+        super::api_experts::reopen, super::api_experts::decide_conflict, super::api_experts::site_visit,
+        super::api_experts::tasks, super::api_experts::task, super::api_experts::declare,
+        super::api_experts::review, super::api_experts::save_review, super::api_experts::submit_review,
     ),
     components(schemas(ErrorBody, SignInRequest, SignInResponse, MeResponse, PasswordChange, TokenRequest, TokenCreated, SchemeSummary,
         AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest,
@@ -56,11 +63,21 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         crate::services::registration::RegistrationRequest, crate::services::registration::Registered,
         crate::services::admin::UserUpdate, super::api_accounts::PasswordReset, super::api_accounts::AuditListing,
         super::api_accounts::EmailChange, super::api_accounts::NotificationListing,
-        crate::services::rounds::RoundInput, crate::services::rounds::RoundView)),
+        crate::services::rounds::RoundInput, crate::services::rounds::RoundView,
+        crate::services::experts::ExpertInput, crate::services::experts::RelationInput, crate::services::experts::ExpertView,
+        crate::services::experts::ExpertListing, crate::services::experts::PanelSettings, crate::services::experts::ConflictView,
+        crate::services::experts::AssignmentView, crate::services::experts::Candidate, crate::services::experts::ApplicationExperts,
+        crate::services::experts::AssignRequest, crate::services::experts::ConflictDecision, crate::services::experts::Pick,
+        crate::services::experts::Excluded, crate::services::experts::AutoAssigned, crate::services::experts::Task,
+        crate::services::experts::Declaration, crate::services::experts::SheetItem, crate::services::experts::OtherReview,
+        crate::services::experts::Review, crate::services::experts::ItemScore, crate::services::experts::ReviewInput,
+        crate::services::experts::Reopen, crate::services::experts::SiteVisitView, crate::services::experts::SiteVisitInput,
+        super::api_experts::Created)),
     modifiers(&ErrorResponses),
     tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
         (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"), (name = "review", description = "审核：退回、驳回、推荐、核定值、时间线"),
-        (name = "rounds", description = "申报批次与申报通知"))
+        (name = "rounds", description = "申报批次与申报通知"),
+        (name = "experts", description = "评审专家：专家库、评审组、利益冲突、分配、评分、现场核查"))
 )]
 #[derive(Debug)]
 pub struct ApiDoc;
