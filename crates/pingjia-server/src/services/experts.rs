@@ -2010,13 +2010,17 @@ pub async fn reopen(
 
 /// The `experts` array of a declaration body from the submitted reviews of an application
 /// (「专家1」, 「专家2」 … in the order of assignment: names are not the grade's business). An
-/// expert who has not submitted its own review sees none of the others' scores. Whatever the
-/// body held under `experts` is replaced: only submitted reviews count.
+/// expert who has not submitted its own review sees none of the others' scores, and the
+/// applicant none at all (the authority's decision tells it the result). Whatever the body held
+/// under `experts` is replaced: only submitted reviews count, never scores an applicant wrote.
 pub async fn score_sheets(
     state: &AppState,
     actor: &Actor,
     application: &store::Application,
 ) -> AppResult<Vec<Json>> {
+    if actor.role == Role::Applicant {
+        return Ok(Vec::new());
+    }
     if actor.role == Role::Expert
         && !store::submitted_review_of(&state.db, actor.user.id, application.id).await?
     {
