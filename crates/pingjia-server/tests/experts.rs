@@ -721,7 +721,33 @@ async fn shaoxing_scores_are_stepped_locked_and_aggregated_by_the_rounds_rule() 
         .await;
     let province = app.sign_in("province").await;
     let a = app.sign_in("applicant_a").await;
-    let id = in_expert_review(&app, &a, "shaoxing-platform").await;
+    let id = {
+        let response = app
+            .post(
+                &a,
+                "/api/v1/applications",
+                json!({ "scheme": "shaoxing-platform" }),
+            )
+            .await;
+        let id = response.json()["application"]["id"].as_i64().unwrap();
+        // Scores an applicant writes into its own body as if from experts never count.
+        let saved = app
+            .put(
+                &a,
+                &format!("/api/v1/applications/{id}/draft"),
+                json!({ "experts": [{ "expert": "自称专家", "scores": { "investment": 20 } }] }),
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+        app.submit(&a, id).await;
+        app.set_state(id, "expert_review").await;
+        id
+    };
+    let before = app
+        .get(&province, &format!("/api/v1/applications/{id}"))
+        .await
+        .json();
+    assert_eq!(score_of(&before), None);
     let mut experts = Vec::new();
     for name in ["s1", "s2", "s3"] {
         experts.push(pool_expert(&app, &province, name, json!({})).await);
@@ -921,6 +947,12 @@ async fn shaoxing_scores_are_stepped_locked_and_aggregated_by_the_rounds_rule() 
         .await
         .json();
     assert_eq!(score_of(&detail), Some(77.5));
+    // The applicant sees no expert score before the authority decides.
+    let own = app
+        .get(&a, &format!("/api/v1/applications/{id}"))
+        .await
+        .json();
+    assert_eq!(score_of(&own), None);
     {
         let mut tx = app.state.db.begin().await.unwrap();
         assert!(
