@@ -1285,3 +1285,131 @@ async fn an_experts_lists_and_counts_do_not_depend_on_other_applications() {
     }
     assert_eq!(view(false).await, view(true).await);
 }
+
+/// Posts a page form (urlencoded) with the session's CSRF token.
+async fn post_form(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> support::Response {
+    let mut body = format!("csrf={}", client.csrf.clone().unwrap_or_default());
+    for (key, value) in fields {
+        body.push_str(&format!(
+            "&{}={}",
+            pingjia_server::http::pages::percent_encode(key),
+            pingjia_server::http::pages::percent_encode(value)
+        ));
+    }
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header(
+            axum::http::header::COOKIE,
+            format!("pingjia_session={}", client.cookie.clone().unwrap()),
+        )
+        .header(
+            axum::http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn the_expert_pages_declare_score_and_submit() {
+    let app = TestApp::new().await;
+    app.open_round("shaoxing-platform", "32", "2020-01-01", "2099-12-31")
+        .await;
+    let province = app.sign_in("province").await;
+    let a = app.sign_in("applicant_a").await;
+    let id = in_expert_review(&app, &a, "shaoxing-platform").await;
+    let expert = pool_expert(&app, &province, "p1", json!({})).await;
+    pool_expert(&app, &province, "p2", json!({})).await;
+    app.post(
+        &province,
+        &format!("/api/v1/applications/{id}/experts"),
+        json!({ "expert_ids": [expert] }),
+    )
+    .await;
+    let p1 = app.sign_in("p1").await;
+    let page = app.get(&p1, "/expert").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("甲公司") && html.contains("无利益冲突"),
+        "{html}"
+    );
+    assert!(!html.contains(&format!("/applications/{id}")));
+    let task = task_id(&app, &p1, "甲公司").await;
+    // Before the declaration the sheet is refused with the reason; an outsider finds nothing.
+    let p2 = app.sign_in("p2").await;
+    assert_eq!(
+        app.get(&p2, &format!("/expert/{task}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let declared = post_form(
+        &app,
+        &p1,
+        &format!("/expert/{task}/declare"),
+        &[("no_conflict", "1")],
+    )
+    .await;
+    assert_eq!(
+        declared.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        declared.text()
+    );
+    let sheet = app.get(&p1, &format!("/expert/{task}")).await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    assert!(sheet.text().contains("平台投入情况"));
+    // A score off the step is refused on the page, with the reason.
+    let refused = post_form(
+        &app,
+        &p1,
+        &format!("/expert/{task}"),
+        &[("score:investment", "12.3"), ("note:investment", "x")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text().contains("0.5 的整数倍"),
+        "{}",
+        refused.text()
+    );
+    let mut fields = vec![("opinion", "同意认定")];
+    let ids = [
+        "platform_level.equipment",
+        "platform_level.environment",
+        "platform_level.users",
+        "platform_level.coverage",
+        "platform_level.innovation",
+        "platform_level.indicators",
+        "investment",
+        "outcomes",
+        "regional_layout",
+    ];
+    let keys: Vec<(String, String)> = ids
+        .iter()
+        .map(|i| (format!("score:{i}"), format!("note:{i}")))
+        .collect();
+    for (score, note) in &keys {
+        fields.push((score.as_str(), "2.5"));
+        fields.push((note.as_str(), "材料齐全"));
+    }
+    let saved = post_form(&app, &p1, &format!("/expert/{task}"), &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let submitted = post_form(&app, &p1, &format!("/expert/{task}/submit"), &[]).await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.text()
+    );
+    let sheet = app.get(&p1, &format!("/expert/{task}")).await.text();
+    // 9 items × 2.5 = 22.5.
+    assert!(sheet.contains("合计 22.5 分"), "{sheet}");
+    assert!(sheet.contains("评审意见已提交。"));
+}
