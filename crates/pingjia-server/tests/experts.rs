@@ -1413,3 +1413,100 @@ async fn the_expert_pages_declare_score_and_submit() {
     assert!(sheet.contains("合计 22.5 分"), "{sheet}");
     assert!(sheet.contains("评审意见已提交。"));
 }
+
+#[tokio::test]
+async fn the_pool_is_imported_from_csv_or_xlsx_all_or_nothing() {
+    let app = TestApp::new().await;
+    let province = app.sign_in("province").await;
+    expert_account(&app, "imp1").await;
+    let header = "姓名,工作单位,工作单位统一社会信用代码,专长（以、分隔）,所在区域代码,联系电话,电子邮箱,专家账号";
+    let mut wrong = code_b();
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == '0' { '1' } else { '0' });
+    // Row 3 has a wrong check character, row 4 no name: nothing is written.
+    let bad = format!(
+        "{header}\r\n甲专家,某大学,{},\"network、纺织\",320583,,,imp1\r\n乙专家,某公司,{wrong},,,,,\r\n,某院,,,,,,\r\n",
+        code_a()
+    );
+    let response = app
+        .post_file(
+            &province,
+            "/api/v1/experts/import",
+            "experts.csv",
+            bad.as_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        response.text()
+    );
+    let body = response.json();
+    let rows: Vec<i64> = body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["row"].as_i64().unwrap())
+        .collect();
+    assert_eq!(rows, [3, 4]);
+    assert_eq!(body["imported"], 0);
+    assert_eq!(
+        app.get(&province, "/api/v1/experts").await.json()["total"],
+        0
+    );
+    // Fixed: both rows go in, the first linked to its account.
+    let good = format!(
+        "{header}\r\n甲专家,某大学,{},\"network、纺织\",320583,,,imp1\r\n乙专家,某公司,{},,,,,\r\n",
+        code_a(),
+        code_b()
+    );
+    let response = app
+        .post_file(
+            &province,
+            "/api/v1/experts/import",
+            "experts.csv",
+            good.as_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    assert_eq!(response.json()["imported"], 2);
+    let listed = app.get(&province, "/api/v1/experts").await.json();
+    assert_eq!(listed["total"], 2);
+    assert_eq!(listed["items"][0]["name"], "乙专家");
+    assert_eq!(
+        listed["items"][1]["specialties"],
+        json!(["network", "纺织"])
+    );
+    assert_eq!(listed["items"][1]["username"], "imp1");
+    // The xlsx template, as downloaded, imports its example row.
+    let template = app.get(&province, "/api/v1/experts/template.xlsx").await;
+    assert_eq!(template.status, StatusCode::OK);
+    let response = app
+        .post_file(
+            &province,
+            "/api/v1/experts/import",
+            "t.xlsx",
+            &template.body,
+            &[],
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    assert_eq!(response.json()["imported"], 1);
+    let csv = app.get(&province, "/api/v1/experts/template.csv").await;
+    assert!(csv.text().contains(header));
+    // Not an authority: refused.
+    let county = app.sign_in("county_ks").await;
+    let response = app
+        .post_file(
+            &county,
+            "/api/v1/experts/import",
+            "experts.csv",
+            good.as_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::FORBIDDEN);
+}

@@ -10,12 +10,15 @@ use crate::error::AppResult;
 use crate::services::actor::Actor;
 use crate::services::experts::{
     self, ApplicationExperts, AssignRequest, AutoAssigned, ConflictDecision, Declaration,
-    ExpertInput, ExpertListing, ExpertView, PanelSettings, RelationInput, Reopen, Review,
+    ExpertInput, ExpertListing, ExpertView, Imported, PanelSettings, RelationInput, Reopen, Review,
     ReviewInput, SiteVisitInput, Task,
 };
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::handler::Handler as _;
 use axum::http::StatusCode;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,6 +26,12 @@ use utoipa::{IntoParams, ToSchema};
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/v1/experts", get(list_experts).post(create_expert))
+        .route(
+            "/api/v1/experts/import",
+            post(import_experts.layer(DefaultBodyLimit::disable())),
+        )
+        .route("/api/v1/experts/template.csv", get(template_csv))
+        .route("/api/v1/experts/template.xlsx", get(template_xlsx))
         .route("/api/v1/experts/{id}", get(get_expert).put(update_expert))
         .route("/api/v1/experts/{id}/relations", post(add_relation))
         .route(
@@ -346,4 +355,80 @@ pub async fn submit_review(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Review>> {
     Ok(Json(experts::submit_review(&state, &actor, id).await?))
+}
+
+/// The import file.
+#[derive(Debug, ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documents the multipart form that `read_upload` reads"
+)]
+pub struct ImportForm {
+    /// xlsx or CSV (UTF-8) with the template's columns (at most 2 MB).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// The most bytes of an import file.
+const MAX_IMPORT_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Import experts into the caller's pool from xlsx or CSV (the template's columns): each row
+/// checked as the form is; `200` with the number added, or `422` with the problem of each
+/// wrong row and nothing added.
+#[utoipa::path(post, path = "/api/v1/experts/import", tag = "experts",
+    request_body(content = ImportForm, content_type = "multipart/form-data"),
+    responses((status = 200, body = Imported), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = Imported)))]
+pub async fn import_experts(
+    State(state): State<AppState>,
+    actor: Actor,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    let (upload, _) = super::extract::read_upload(multipart, MAX_IMPORT_BYTES).await?;
+    let upload = super::extract::require_file(upload)?;
+    let imported = experts::import(&state, &actor, &upload.bytes).await?;
+    let status = if imported.problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Json(imported)).into_response())
+}
+
+/// The import template as CSV (UTF-8 with a byte order mark, so that spreadsheets read it).
+#[utoipa::path(get, path = "/api/v1/experts/template.csv", tag = "experts",
+    responses((status = 200, description = "the template", content_type = "text/csv"), (status = 403, body = ErrorBody)))]
+pub async fn template_csv(actor: Actor) -> AppResult<Response> {
+    actor.require(&[crate::services::actor::Role::AuthorityAdmin])?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                super::extract::content_disposition("专家导入模板.csv"),
+            ),
+        ],
+        experts::template_csv(),
+    )
+        .into_response())
+}
+
+/// The import template as xlsx.
+#[utoipa::path(get, path = "/api/v1/experts/template.xlsx", tag = "experts",
+    responses((status = 200, description = "the template", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody)))]
+pub async fn template_xlsx(actor: Actor) -> AppResult<Response> {
+    actor.require(&[crate::services::actor::Role::AuthorityAdmin])?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                crate::services::declaration_files::XLSX_MEDIA_TYPE.to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                super::extract::content_disposition("专家导入模板.xlsx"),
+            ),
+        ],
+        experts::template_xlsx()?,
+    )
+        .into_response())
 }

@@ -478,6 +478,193 @@ pub async fn remove_relation(
     Ok(())
 }
 
+// --- import -------------------------------------------------------------------------------
+
+/// The columns of the pool's import file (xlsx or CSV), in order.
+pub const IMPORT_HEADER: [&str; 8] = [
+    "姓名",
+    "工作单位",
+    "工作单位统一社会信用代码",
+    "专长（以、分隔）",
+    "所在区域代码",
+    "联系电话",
+    "电子邮箱",
+    "专家账号",
+];
+
+/// The most experts one file adds.
+pub const MAX_IMPORT_ROWS: usize = 1_000;
+
+/// A row of an import that cannot be taken, by its row number in the file (the header is 1).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RowProblem {
+    pub row: usize,
+    pub message: String,
+}
+
+/// What an import did: every expert added, or nothing and the problem of each wrong row.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Imported {
+    pub imported: usize,
+    pub problems: Vec<RowProblem>,
+}
+
+fn example_row() -> Vec<String> {
+    [
+        "王某",
+        "某某大学",
+        "",
+        "network、纺织",
+        "330602",
+        "0575-00000000",
+        "wang@example.com",
+        "",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// The import template as CSV (the header and an example row).
+pub fn template_csv() -> String {
+    let mut out = String::from("\u{feff}");
+    for row in [IMPORT_HEADER.map(str::to_owned).to_vec(), example_row()] {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| crate::services::spreadsheets::csv_cell(c))
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The import template as xlsx.
+pub fn template_xlsx() -> AppResult<Vec<u8>> {
+    crate::services::spreadsheets::simple_table("专家", &IMPORT_HEADER, &[example_row()])
+}
+
+/// Adds the experts of a file (xlsx, or CSV in UTF-8) to the caller's pool: every row checked
+/// as the form checks it; when any row is wrong nothing is written and each wrong row is
+/// reported. Audited per expert.
+pub async fn import(state: &AppState, actor: &Actor, bytes: &[u8]) -> AppResult<Imported> {
+    let region = authority_region(actor)?;
+    let rows = if bytes.starts_with(b"PK") {
+        crate::services::spreadsheets::read_simple_table(bytes)?
+    } else {
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            AppError::invalid("CSV 文件应为 UTF-8 编码 / the CSV file must be UTF-8")
+        })?;
+        crate::services::spreadsheets::read_csv(text)?
+    };
+    let header: Vec<&str> = rows
+        .first()
+        .map(|r| r.iter().map(|c| c.trim()).collect())
+        .unwrap_or_default();
+    if header.len() < IMPORT_HEADER.len() || header[..IMPORT_HEADER.len()] != IMPORT_HEADER {
+        return Err(AppError::invalid(format!(
+            "表头应为：{} / the header row does not match the template",
+            IMPORT_HEADER.join("、")
+        )));
+    }
+    let data: Vec<(usize, &Vec<String>)> = rows
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
+        .map(|(n, r)| (n + 1, r))
+        .collect();
+    if data.len() > MAX_IMPORT_ROWS {
+        return Err(AppError::invalid(format!(
+            "一次最多导入 {MAX_IMPORT_ROWS} 位专家 / at most {MAX_IMPORT_ROWS} experts at once"
+        )));
+    }
+    let mut problems = Vec::new();
+    let mut checked = Vec::new();
+    let mut accounts = std::collections::BTreeSet::new();
+    for (row, cells) in data {
+        let cell = |n: usize| {
+            cells
+                .get(n)
+                .map(|c| c.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let input = ExpertInput {
+            name: cell(0),
+            employer: cell(1),
+            employer_code: Some(cell(2)),
+            specialties: cell(3)
+                .split(['、', ',', '，', ';', '；'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            home_region: Some(cell(4)),
+            phone: cell(5),
+            email: cell(6),
+            active: Some(true),
+            username: Some(cell(7)),
+        };
+        match check_input(state, actor, &input).await {
+            Ok(valid) => {
+                if let Some(user) = valid.user_id
+                    && !accounts.insert(user)
+                {
+                    problems.push(RowProblem {
+                        row,
+                        message: "专家账号在文件中重复 / the account appears twice".into(),
+                    });
+                }
+                checked.push((row, valid));
+            }
+            Err(error) => problems.push(RowProblem {
+                row,
+                message: error.message,
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(Imported {
+            imported: 0,
+            problems,
+        });
+    }
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    for (row, valid) in &checked {
+        if let Some(user) = valid.user_id
+            && store::user_linked(&mut tx, user, 0).await?
+        {
+            problems.push(RowProblem {
+                row: *row,
+                message: account_taken().message,
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(Imported {
+            imported: 0,
+            problems,
+        });
+    }
+    for (_, valid) in &checked {
+        let id = store::insert_expert(&mut tx, region, &valid.fields(), now).await?;
+        store::audit(
+            &mut tx,
+            Some(actor.user.id),
+            "expert_created",
+            &format!("expert:{id}"),
+            &format!("{} · 导入", valid.name),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Imported {
+        imported: checked.len(),
+        problems,
+    })
+}
+
 // --- panels ---------------------------------------------------------------------------------
 
 /// A round's panel: experts per application, the former-employment window, and whether an
