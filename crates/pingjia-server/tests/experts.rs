@@ -1510,3 +1510,49 @@ async fn the_pool_is_imported_from_csv_or_xlsx_all_or_nothing() {
         .await;
     assert_eq!(response.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn site_visits_are_recorded_by_the_authority_and_listed_with_the_experts() {
+    let app = TestApp::new().await;
+    let province = app.sign_in("province").await;
+    let a = app.sign_in("applicant_a").await;
+    let id = in_expert_review(&app, &a, "jiangsu-pool-2021").await;
+    let path = format!("/api/v1/applications/{id}/site-visits");
+    let visit = json!({ "visited_on": "2026-05-20", "members": "王工、李工", "findings": "平台机房与申报一致" });
+    // Today is 2026-05-29: a later date is refused; members and findings are required.
+    for wrong in [
+        json!({ "visited_on": "2026-05-30", "members": "王工", "findings": "x" }),
+        json!({ "visited_on": "2026-05-20", "members": " ", "findings": "x" }),
+        json!({ "visited_on": "20260520", "members": "王工", "findings": "x" }),
+    ] {
+        let response = app.post(&province, &path, wrong).await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            response.text()
+        );
+    }
+    let recorded = app.post(&province, &path, visit.clone()).await;
+    assert_eq!(recorded.status, StatusCode::CREATED, "{}", recorded.text());
+    let view = app
+        .get(&province, &format!("/api/v1/applications/{id}/experts"))
+        .await
+        .json();
+    assert_eq!(view["site_visits"][0]["visited_on"], "2026-05-20");
+    assert_eq!(view["site_visits"][0]["findings"], "平台机房与申报一致");
+    assert_eq!(audit_count(&app, "site_visit_recorded").await, 1);
+    // Reviewers below the authority and applicants may not record one.
+    for user in ["county_ks", "applicant_a"] {
+        let client = app.sign_in(user).await;
+        assert_eq!(
+            app.post(&client, &path, visit.clone()).await.status,
+            StatusCode::FORBIDDEN,
+            "{user}"
+        );
+    }
+    // Before the expert review, there is nothing to visit for.
+    app.set_state(id, "county_review").await;
+    let early = app.post(&province, &path, visit).await;
+    assert_eq!(early.json()["error"], "not_in_expert_review");
+}
