@@ -1542,6 +1542,47 @@ async fn site_visits_are_recorded_by_the_authority_and_listed_with_the_experts()
     assert_eq!(view["site_visits"][0]["visited_on"], "2026-05-20");
     assert_eq!(view["site_visits"][0]["findings"], "平台机房与申报一致");
     assert_eq!(audit_count(&app, "site_visit_recorded").await, 1);
+    // A file attached to the visit, typed by its content, downloaded by the authority only.
+    let visit_id = recorded.json()["id"].as_i64().unwrap();
+    let bytes = support::pdf("现场核查记录");
+    let attached = app
+        .post_file(
+            &province,
+            &format!("{path}/{visit_id}/files"),
+            "核查记录.pdf",
+            &bytes,
+            &[],
+        )
+        .await;
+    assert_eq!(attached.status, StatusCode::CREATED, "{}", attached.text());
+    let file = attached.json()["id"].as_i64().unwrap();
+    let refused = app
+        .post_file(
+            &province,
+            &format!("{path}/{visit_id}/files"),
+            "x.exe",
+            b"MZ\x90\x00",
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let view = app
+        .get(&province, &format!("/api/v1/applications/{id}/experts"))
+        .await
+        .json();
+    assert_eq!(
+        view["site_visits"][0]["files"][0]["filename"],
+        "核查记录.pdf"
+    );
+    let download = format!("/api/v1/applications/{id}/site-visit-files/{file}");
+    let got = app.get(&province, &download).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body, bytes);
+    let county = app.sign_in("county_ks").await;
+    assert_eq!(
+        app.get(&county, &download).await.status,
+        StatusCode::FORBIDDEN
+    );
     // Reviewers below the authority and applicants may not record one.
     for user in ["county_ks", "applicant_a"] {
         let client = app.sign_in(user).await;

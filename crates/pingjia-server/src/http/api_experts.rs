@@ -54,6 +54,14 @@ pub fn routes() -> axum::Router<AppState> {
         )
         .route("/api/v1/applications/{id}/conflicts", post(decide_conflict))
         .route("/api/v1/applications/{id}/site-visits", post(site_visit))
+        .route(
+            "/api/v1/applications/{id}/site-visits/{visit}/files",
+            post(site_visit_file.layer(DefaultBodyLimit::disable())),
+        )
+        .route(
+            "/api/v1/applications/{id}/site-visit-files/{file}",
+            get(download_site_visit_file),
+        )
         .route("/api/v1/expert/assignments", get(tasks))
         .route("/api/v1/expert/assignments/{id}", get(task))
         .route("/api/v1/expert/assignments/{id}/declaration", post(declare))
@@ -429,6 +437,49 @@ pub async fn template_xlsx(actor: Actor) -> AppResult<Response> {
             ),
         ],
         experts::template_xlsx()?,
+    )
+        .into_response())
+}
+
+/// Attach a file to a site visit (the evidence rules: size, type by content).
+#[utoipa::path(post, path = "/api/v1/applications/{id}/site-visits/{visit}/files", tag = "experts",
+    params(("id" = i64, Path), ("visit" = i64, Path)),
+    request_body(content = ImportForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn site_visit_file(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, visit)): Path<(i64, i64)>,
+    multipart: Multipart,
+) -> AppResult<(StatusCode, Json<Created>)> {
+    let limit = state.config.max_upload_bytes;
+    let (upload, _) = super::extract::read_upload(multipart, limit).await?;
+    let upload = super::extract::require_file(upload)?;
+    let file = experts::attach_site_visit_file(&state, &actor, id, visit, upload).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: file })))
+}
+
+/// Download a file of a site visit (the authority of the application's round).
+#[utoipa::path(get, path = "/api/v1/applications/{id}/site-visit-files/{file}", tag = "experts",
+    params(("id" = i64, Path), ("file" = i64, Path)),
+    responses((status = 200, description = "the file, as an attachment"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn download_site_visit_file(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, file)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let (row, bytes) = experts::site_visit_file(&state, &actor, id, file).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, row.media_type.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                super::extract::content_disposition(&row.filename),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
     )
         .into_response())
 }

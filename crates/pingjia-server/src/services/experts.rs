@@ -1088,7 +1088,10 @@ pub async fn of_application(
         panel: PanelSettings::from(&context.panel),
         assignments: assignment_views(&assignments),
         candidates,
-        site_visits: site_visit_views(&store::site_visits(&state.db, id).await?),
+        site_visits: site_visit_views(
+            &store::site_visits(&state.db, id).await?,
+            &store::site_visit_files(&state.db, id).await?,
+        ),
     })
 }
 
@@ -2245,7 +2248,7 @@ pub fn with_scores(body: Json, sheets: Vec<Json>) -> Json {
 
 // --- site visits ----------------------------------------------------------------------------
 
-/// A site visit (现场核查) as recorded.
+/// A site visit (现场核查) as recorded, with its files.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SiteVisitView {
     pub id: i64,
@@ -2253,9 +2256,21 @@ pub struct SiteVisitView {
     pub members: String,
     pub findings: String,
     pub at: i64,
+    pub files: Vec<SiteVisitFileView>,
 }
 
-fn site_visit_views(rows: &[store::SiteVisit]) -> Vec<SiteVisitView> {
+/// A file of a site visit (download: `GET /api/v1/applications/{id}/site-visit-files/{file}`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SiteVisitFileView {
+    pub id: i64,
+    pub filename: String,
+    pub media_type: String,
+}
+
+fn site_visit_views(
+    rows: &[store::SiteVisit],
+    files: &[store::SiteVisitFile],
+) -> Vec<SiteVisitView> {
     rows.iter()
         .map(|v| SiteVisitView {
             id: v.id,
@@ -2263,8 +2278,86 @@ fn site_visit_views(rows: &[store::SiteVisit]) -> Vec<SiteVisitView> {
             members: v.members.clone(),
             findings: v.findings.clone(),
             at: v.at,
+            files: files
+                .iter()
+                .filter(|f| f.site_visit_id == v.id)
+                .map(|f| SiteVisitFileView {
+                    id: f.id,
+                    filename: f.filename.clone(),
+                    media_type: f.media_type.clone(),
+                })
+                .collect(),
         })
         .collect()
+}
+
+/// Attaches a file (the evidence rules: size, type by content, a clean name) to a site visit of
+/// an application of one of the caller's rounds; content-addressed like evidence. Audited.
+pub async fn attach_site_visit_file(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    visit: i64,
+    upload: crate::services::evidence::Upload,
+) -> AppResult<i64> {
+    use crate::services::evidence;
+    authority_application(state, actor, id).await?;
+    if !store::site_visits(&state.db, id)
+        .await?
+        .iter()
+        .any(|v| v.id == visit)
+    {
+        return Err(AppError::not_found());
+    }
+    if upload.bytes.len() as u64 > state.config.max_upload_bytes {
+        return Err(evidence::too_large(state.config.max_upload_bytes));
+    }
+    if upload.bytes.is_empty() {
+        return Err(AppError::invalid("文件为空 / empty file"));
+    }
+    let media_type = evidence::detect(&upload.bytes).ok_or_else(|| {
+        AppError::new(
+            415,
+            "unsupported_file_type",
+            "仅接受 PDF、图片等佐证材料格式（按内容识别）/ unsupported file type (checked by content)",
+        )
+    })?;
+    let filename = evidence::sanitize_filename(&upload.filename);
+    let sha256 = store::sha256_hex(&upload.bytes);
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    // The content's row first, then the file (as evidence uploads do).
+    store::insert_blob(&mut tx, &sha256, upload.bytes.len() as i64, media_type, now).await?;
+    evidence::write_content(state, &sha256, &upload.bytes).await?;
+    let file = store::insert_site_visit_file(&mut tx, visit, &sha256, &filename, now).await?;
+    store::audit(
+        &mut tx,
+        Some(actor.user.id),
+        "site_visit_file_added",
+        &format!("application:{id}"),
+        &format!("site_visit:{visit} · {filename}"),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(file)
+}
+
+/// A file of a site visit, for the authority of the application's round.
+pub async fn site_visit_file(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    file: i64,
+) -> AppResult<(store::SiteVisitFile, Vec<u8>)> {
+    authority_application(state, actor, id).await?;
+    let row = store::site_visit_file(&state.db, id, file)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let bytes = tokio::fs::read(crate::services::evidence::path_of(state, &row.sha256))
+        .await
+        .map_err(AppError::internal)?;
+    Ok((row, bytes))
 }
 
 /// What the authority records of a site visit.

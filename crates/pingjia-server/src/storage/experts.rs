@@ -774,3 +774,61 @@ pub async fn round_in_review(db: &Db, round_id: i64) -> Result<Vec<Application>>
     .fetch_all(&db.pool)
     .await
 }
+
+/// A file attached to a site visit, with its content's type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct SiteVisitFile {
+    pub id: i64,
+    pub site_visit_id: i64,
+    pub sha256: String,
+    pub filename: String,
+    pub media_type: String,
+    pub at: i64,
+}
+
+pub async fn insert_site_visit_file(
+    tx: &mut Tx,
+    site_visit_id: i64,
+    sha256: &str,
+    filename: &str,
+    now: i64,
+) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO site_visit_files (site_visit_id, sha256, filename, at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(site_visit_id)
+    .bind(sha256)
+    .bind(filename)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+const SITE_VISIT_FILE_SELECT: &str = "SELECT f.id, f.site_visit_id, f.sha256, f.filename, b.media_type, f.at \
+     FROM site_visit_files f JOIN site_visits v ON v.id = f.site_visit_id JOIN evidence_blobs b ON b.sha256 = f.sha256";
+
+/// The files of every site visit of an application.
+pub async fn site_visit_files(db: &Db, application_id: i64) -> Result<Vec<SiteVisitFile>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SITE_VISIT_FILE_SELECT} WHERE v.application_id = $1 ORDER BY f.id"
+    )))
+    .bind(application_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// One file of a site visit of an application (another application's: `None`).
+pub async fn site_visit_file(
+    db: &Db,
+    application_id: i64,
+    id: i64,
+) -> Result<Option<SiteVisitFile>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SITE_VISIT_FILE_SELECT} WHERE v.application_id = $1 AND f.id = $2"
+    )))
+    .bind(application_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await
+}
