@@ -816,7 +816,7 @@ async fn every_role_every_round_route() {
             ),
             (
                 Method::GET,
-                format!("/api/v1/rounds/{published}/panel"),
+                format!("/api/v1/rounds/{published}/analytics"),
                 None,
                 manage(StatusCode::OK),
             ),
@@ -862,7 +862,7 @@ async fn every_role_every_round_route() {
                 format!("/rounds/{draft}/edit"),
                 format!("/rounds/{published}"),
                 format!("/rounds/{published}/edit"),
-                format!("/rounds/{published}/panel"),
+                format!("/rounds/{published}/analytics"),
             ] {
                 checks.push((Method::GET, path, None, manage(StatusCode::OK)));
             }
@@ -1032,4 +1032,145 @@ async fn every_role_every_review_endpoint_by_state_region_and_ownership() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Experts in the matrix: on organisation A's application under expert review, an expert with
+/// an accepted assignment reads it; a pending, declined or unassigned one gets the 404 of a
+/// missing id on every route, API and pages. The experts' own routes are experts' only, and
+/// the authority's expert routes are not an expert's.
+#[tokio::test]
+async fn every_expert_relation_every_application_route() {
+    let app = TestApp::new().await;
+    let a = app.sign_in("applicant_a").await;
+    let application = app.new_application(&a, "network").await;
+    let evidence = app
+        .upload(&a, application, "a.pdf", &pdf("a"), None)
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    app.submit(&a, application).await;
+    app.set_state(application, "expert_review").await;
+    let province = app.sign_in("province").await;
+    let mut pool = Vec::new();
+    for name in ["accepted", "pending", "declined", "unassigned"] {
+        support::add_user(
+            &app,
+            pingjia_server::services::accounts::NewUserRequest {
+                username: name.into(),
+                display_name: name.into(),
+                password: support::PASSWORD.into(),
+                role: pingjia_server::services::actor::Role::Expert,
+                credit_code: None,
+                organization_name: None,
+                region_code: Some("32".into()),
+            },
+        )
+        .await;
+        let created = app
+            .post(
+                &province,
+                "/api/v1/experts",
+                json!({ "name": name, "username": name }),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+        pool.push(created.json()["id"].as_i64().unwrap());
+    }
+    let assigned = app
+        .post(
+            &province,
+            &format!("/api/v1/applications/{application}/experts"),
+            json!({ "expert_ids": &pool[..3] }),
+        )
+        .await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.text());
+    for (name, no_conflict) in [("accepted", true), ("declined", false)] {
+        let client = app.sign_in(name).await;
+        let task = app.get(&client, "/api/v1/expert/assignments").await.json()[0]["assignment_id"]
+            .as_i64()
+            .unwrap();
+        let declared = app
+            .post(
+                &client,
+                &format!("/api/v1/expert/assignments/{task}/declaration"),
+                json!({ "no_conflict": no_conflict, "text": "亲属在该公司任职" }),
+            )
+            .await;
+        assert_eq!(declared.status, StatusCode::OK, "{}", declared.text());
+    }
+    let mut failures = Vec::new();
+    for name in ["accepted", "pending", "declined", "unassigned"] {
+        let client = app.sign_in(name).await;
+        let read = if name == "accepted" {
+            StatusCode::OK
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        let checks = [
+            (format!("/api/v1/applications/{application}"), read),
+            (format!("/api/v1/applications/{application}/evidence"), read),
+            (
+                format!("/api/v1/applications/{application}/versions/1"),
+                read,
+            ),
+            (format!("/api/v1/applications/{application}/timeline"), read),
+            (
+                format!("/api/v1/applications/{application}/confirmations"),
+                read,
+            ),
+            (
+                format!("/api/v1/applications/{application}/declaration.xlsx"),
+                read,
+            ),
+            (format!("/api/v1/evidence/{evidence}/download"), read),
+            (format!("/applications/{application}"), read),
+            (
+                format!("/api/v1/applications/{application}/experts"),
+                StatusCode::FORBIDDEN,
+            ),
+            ("/api/v1/experts".to_owned(), StatusCode::FORBIDDEN),
+            ("/api/v1/expert/assignments".to_owned(), StatusCode::OK),
+        ];
+        for (path, expected) in checks {
+            let response = app.get(&client, &path).await;
+            if response.status != expected {
+                failures.push(format!(
+                    "{name} GET {path}: expected {expected}, got {}",
+                    response.status
+                ));
+            }
+        }
+        // The draft-editing and decision routes stay closed to every expert.
+        let decision = app
+            .post(
+                &client,
+                &format!("/api/v1/applications/{application}/decisions"),
+                json!({ "action": "decide" }),
+            )
+            .await;
+        let expected = if name == "accepted" {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        if decision.status != expected {
+            failures.push(format!(
+                "{name} POST decisions: expected {expected}, got {}",
+                decision.status
+            ));
+        }
+    }
+    // The experts' own routes are refused to every other role.
+    for (user, _) in USERS.iter().filter(|(user, _)| *user != "expert") {
+        let client = app.sign_in(user).await;
+        let response = app.get(&client, "/api/v1/expert/assignments").await;
+        if response.status != StatusCode::FORBIDDEN {
+            failures.push(format!(
+                "{user} GET /api/v1/expert/assignments: expected 403, got {}",
+                response.status
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -161,7 +161,7 @@ async fn the_authority_sees_divergence_deviation_and_agreement_computed_from_sub
 
     let authority = app.sign_in("sx_authority").await;
     let got = app
-        .get(&authority, &format!("/api/v1/rounds/{round}/panel"))
+        .get(&authority, &format!("/api/v1/rounds/{round}/analytics"))
         .await;
     assert_eq!(got.status, StatusCode::OK, "{}", got.text());
     let body = got.json();
@@ -245,7 +245,9 @@ async fn the_authority_sees_divergence_deviation_and_agreement_computed_from_sub
     assert_eq!(body["alpha_values"], 8);
 
     // The page shows the same figures, with its charts.
-    let page = app.get(&authority, &format!("/rounds/{round}/panel")).await;
+    let page = app
+        .get(&authority, &format!("/rounds/{round}/analytics"))
+        .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     let html = page.text();
     for needle in [
@@ -259,7 +261,7 @@ async fn the_authority_sees_divergence_deviation_and_agreement_computed_from_sub
     }
 
     // Anyone else: the answer of a missing round, on the API and the page alike.
-    let missing = app.get(&authority, "/api/v1/rounds/999999/panel").await;
+    let missing = app.get(&authority, "/api/v1/rounds/999999/analytics").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     for username in [
         "nj_authority",
@@ -271,7 +273,7 @@ async fn the_authority_sees_divergence_deviation_and_agreement_computed_from_sub
     ] {
         let other = app.sign_in(username).await;
         let hidden = app
-            .get(&other, &format!("/api/v1/rounds/{round}/panel"))
+            .get(&other, &format!("/api/v1/rounds/{round}/analytics"))
             .await;
         assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{username}");
         assert_eq!(hidden.text(), missing.text(), "{username}");
@@ -285,13 +287,15 @@ async fn a_panel_without_submitted_reviews_has_no_figures() {
     let round = app.round_of("shaoxing-platform").await;
     let authority = app.sign_in("sx_authority").await;
     let body = app
-        .get(&authority, &format!("/api/v1/rounds/{round}/panel"))
+        .get(&authority, &format!("/api/v1/rounds/{round}/analytics"))
         .await
         .json();
     assert_eq!(body["applications"], 0);
     assert!(body["alpha"].is_null());
     assert!(body["deviations"].as_array().unwrap().is_empty());
-    let page = app.get(&authority, &format!("/rounds/{round}/panel")).await;
+    let page = app
+        .get(&authority, &format!("/rounds/{round}/analytics"))
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("无法计算"));
 }

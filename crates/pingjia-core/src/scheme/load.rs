@@ -266,11 +266,27 @@ impl<'s> Loader<'s> {
                 Decimal::new(3, 1)
             }),
         };
+        let score_step = raw
+            .round
+            .score_step
+            .as_ref()
+            .and_then(|value| match decimal_of(value) {
+                Some(step) if step > Decimal::ZERO => Some(step),
+                _ => {
+                    self.error(
+                        None,
+                        Some(id),
+                        "round.score_step must be a positive number".into(),
+                    );
+                    None
+                }
+            });
         RoundDefaults {
             cutoff,
             reference_year: raw.round.reference_year,
             aggregation,
             divergence_ratio,
+            score_step,
             request_optional_materials: raw.round.request_optional_materials,
         }
     }

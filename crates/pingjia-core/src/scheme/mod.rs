@@ -144,6 +144,9 @@ pub struct RoundDefaults {
     pub reference_year: Option<i32>,
     pub aggregation: Aggregation,
     pub divergence_ratio: Decimal,
+    /// The step an expert scores a rubric item in (`0.5`: 7, 7.5, 8 …); `None` where the scheme
+    /// has no rubric or sets none (any score within the item's maximum).
+    pub score_step: Option<Decimal>,
     /// Whether a round asks for the `optional` materials unless it says otherwise.
     pub request_optional_materials: bool,
 }

@@ -60,6 +60,8 @@ pub(crate) struct RawRound {
     #[serde(default)]
     pub divergence_ratio: Option<toml::Value>,
     #[serde(default)]
+    pub score_step: Option<toml::Value>,
+    #[serde(default)]
     pub request_optional_materials: bool,
 }
 

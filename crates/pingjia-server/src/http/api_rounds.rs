@@ -17,7 +17,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/rounds", get(list_rounds).post(create_round))
         .route("/api/v1/rounds/{id}", get(get_round).patch(update_round))
         .route("/api/v1/rounds/{id}/publish", post(publish_round))
-        .route("/api/v1/rounds/{id}/panel", get(panel_analytics))
+        .route("/api/v1/rounds/{id}/analytics", get(panel_analytics))
         .route("/api/v1/public/rounds", get(list_public_rounds))
         .route("/api/v1/public/rounds/{id}", get(get_public_round))
 }
@@ -108,7 +108,7 @@ pub async fn get_public_round(
 /// The analytics of a round's expert panel (its authority only): items whose submitted scores
 /// diverge beyond the round's threshold, each expert's mean deviation from the others, and the
 /// panel's agreement (Krippendorff's alpha, interval metric, formula in `alpha_formula`).
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/panel", tag = "rounds", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/analytics", tag = "rounds", params(("id" = i64, Path)),
     responses((status = 200, body = PanelAnalytics), (status = 404, body = ErrorBody)))]
 pub async fn panel_analytics(
     State(state): State<AppState>,

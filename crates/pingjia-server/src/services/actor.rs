@@ -40,6 +40,7 @@ impl Actor {
                 };
                 Scope::Region(path.clone(), office)
             }
+            (Role::Expert, _, _) => Scope::Expert(self.user.id),
             _ => Scope::Nothing,
         }
     }

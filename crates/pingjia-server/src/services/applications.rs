@@ -322,7 +322,9 @@ pub async fn detail_at(
     let organization = as_submitted(organization, &version);
     let confirmed = confirmed_map(&store::confirmed_values(&state.db, id, version.number).await?);
     let body: Json = serde_json::from_str(&version.body).map_err(AppError::internal)?;
-    let assessment = assess_body(state, &application, &with_confirmed(&body, &confirmed)).await?;
+    let sheets = crate::services::experts::score_sheets(state, actor, &application).await?;
+    let body = crate::services::experts::with_scores(with_confirmed(&body, &confirmed), sheets);
+    let assessment = assess_body(state, &application, &body).await?;
     let evidence = evidence_items(
         state,
         actor,

@@ -3,7 +3,7 @@
 
 use crate::context::AppState;
 use crate::services::accounts::NewUserRequest;
-use crate::services::actor::Role;
+use crate::services::actor::{Actor, Role};
 use crate::storage as store;
 use pingjia_core::declaration::{Format, parse_tree};
 use serde_json::Value as Json;
@@ -77,6 +77,34 @@ const ACCOUNTS: &[DemoAccount] = &[
         display_name: "评审专家 王工",
         role: Role::Expert,
         region: None,
+        organization: None,
+    },
+    DemoAccount {
+        username: "sx-expert1",
+        display_name: "评审专家 李工",
+        role: Role::Expert,
+        region: Some("3306"),
+        organization: None,
+    },
+    DemoAccount {
+        username: "sx-expert2",
+        display_name: "评审专家 张工",
+        role: Role::Expert,
+        region: Some("3306"),
+        organization: None,
+    },
+    DemoAccount {
+        username: "sx-expert3",
+        display_name: "评审专家 陈工",
+        role: Role::Expert,
+        region: Some("3306"),
+        organization: None,
+    },
+    DemoAccount {
+        username: "sx-expert4",
+        display_name: "评审专家 赵工",
+        role: Role::Expert,
+        region: Some("3306"),
         organization: None,
     },
     DemoAccount {
@@ -346,6 +374,189 @@ async fn create(state: &AppState) -> anyhow::Result<()> {
     crate::services::registration::register(state, &request, "demo")
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    experts(state).await?;
+    Ok(())
+}
+
+/// A demo account acting as itself (no session).
+async fn demo_actor(state: &AppState, username: &str) -> anyhow::Result<Actor> {
+    let user = store::user_by_username(&state.db, username)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo user {username}"))?;
+    let region_path = match user.region_id {
+        Some(id) => store::region(&state.db, id).await?.map(|r| r.path),
+        None => None,
+    };
+    Ok(Actor {
+        role: user.role,
+        region_path,
+        session: None,
+        token_scopes: None,
+        user,
+    })
+}
+
+/// 绍兴市's expert panel: four experts (赵工 worked at 柯桥纺织 until a year ago: a potential
+/// conflict shown to the authority), 柯桥区 recommends 柯桥纺织's application, three experts
+/// are assigned, declare no conflict, score the rubric and submit.
+async fn experts(state: &AppState) -> anyhow::Result<()> {
+    use crate::services::experts::{
+        self, Declaration, ExpertInput, ItemScore, RelationInput, ReviewInput,
+    };
+    let failed = |e: crate::error::AppError| anyhow::anyhow!("{}", e.message);
+    let admin = demo_actor(state, "sx-admin").await?;
+    let applicant = demo_actor(state, "kqtex").await?;
+    let organization = applicant
+        .user
+        .organization_id
+        .ok_or_else(|| anyhow::anyhow!("demo organisation"))?;
+    let (applications, _) = store::applications(
+        &state.db,
+        &store::Scope::Organization(organization),
+        &store::ApplicationFilter::default(),
+        store::Page::new(None, None),
+    )
+    .await?;
+    let application = applications
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("demo application of kqtex"))?;
+    let county = demo_actor(state, "kq-reviewer").await?;
+    crate::services::review::decide(
+        state,
+        &county,
+        application.id,
+        &crate::services::review::Decision {
+            action: "recommend".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(failed)?;
+    let code = store::organization(&state.db, organization)
+        .await?
+        .map(|o| o.credit_code)
+        .unwrap_or_default();
+    let pool = [
+        ("sx-expert1", "李工", "浙江工业大学", "91330000470003281L"),
+        ("sx-expert2", "张工", "绍兴文理学院", ""),
+        ("sx-expert3", "陈工", "杭州某工业软件公司", ""),
+        ("sx-expert4", "赵工", "绍兴某智能制造公司", ""),
+    ];
+    let mut ids = Vec::new();
+    for (username, name, employer, employer_code) in pool {
+        let input = ExpertInput {
+            name: name.into(),
+            employer: employer.into(),
+            employer_code: (!employer_code.is_empty())
+                .then(|| crate::services::credit_code::CreditCode::with_check(&employer_code[..17]))
+                .flatten()
+                .map(|c| c.to_string()),
+            specialties: vec!["shaoxing-platform".into(), "纺织".into()],
+            home_region: Some("330602".into()),
+            username: Some(username.into()),
+            ..Default::default()
+        };
+        ids.push(
+            experts::create(state, &admin, &input)
+                .await
+                .map_err(failed)?,
+        );
+    }
+    let year_ago = (state.today() - chrono::Duration::days(365))
+        .format("%Y-%m-%d")
+        .to_string();
+    experts::add_relation(
+        state,
+        &admin,
+        ids[3],
+        &RelationInput {
+            kind: "former_employer".into(),
+            credit_code: code,
+            organization: "绍兴柯桥纺织产业互联网有限公司".into(),
+            from_on: Some("2019-03-01".into()),
+            until_on: Some(year_ago),
+            note: "曾任技术部经理".into(),
+        },
+    )
+    .await
+    .map_err(failed)?;
+    experts::assign(
+        state,
+        &admin,
+        application.id,
+        &experts::AssignRequest {
+            expert_ids: ids[..3].to_vec(),
+        },
+    )
+    .await
+    .map_err(failed)?;
+    let sheets: [([f64; 9], &str); 3] = [
+        (
+            [8.0, 7.5, 8.0, 8.5, 7.0, 7.5, 16.0, 15.5, 4.0],
+            "平台设备接入和纺织行业应用较好，建议认定。",
+        ),
+        (
+            [8.5, 8.0, 7.5, 8.0, 7.5, 8.0, 17.0, 16.0, 3.5],
+            "投入到位，成效明显，同意认定。",
+        ),
+        (
+            [7.0, 7.0, 7.5, 7.5, 6.5, 7.0, 14.0, 14.5, 3.0],
+            "技术创新有待加强，基本符合认定条件。",
+        ),
+    ];
+    let items = [
+        "platform_level.equipment",
+        "platform_level.environment",
+        "platform_level.users",
+        "platform_level.coverage",
+        "platform_level.innovation",
+        "platform_level.indicators",
+        "investment",
+        "outcomes",
+        "regional_layout",
+    ];
+    for (n, (scores, opinion)) in sheets.iter().enumerate() {
+        let expert = demo_actor(state, &format!("sx-expert{}", n + 1)).await?;
+        let task = experts::tasks(state, &expert)
+            .await
+            .map_err(failed)?
+            .first()
+            .map(|t| t.assignment_id)
+            .ok_or_else(|| anyhow::anyhow!("demo assignment"))?;
+        experts::declare(
+            state,
+            &expert,
+            task,
+            &Declaration {
+                no_conflict: true,
+                text: String::new(),
+            },
+        )
+        .await
+        .map_err(failed)?;
+        let input = ReviewInput {
+            scores: items
+                .iter()
+                .zip(scores)
+                .map(|(item, score)| {
+                    (
+                        (*item).to_owned(),
+                        ItemScore {
+                            score: serde_json::json!(score),
+                            note: "依据申报材料和佐证评分".into(),
+                        },
+                    )
+                })
+                .collect(),
+            opinion: Some((*opinion).to_owned()),
+        };
+        experts::save_review(state, &expert, task, &input)
+            .await
+            .map_err(failed)?;
+        experts::submit_review(state, &expert, task)
+            .await
+            .map_err(failed)?;
+    }
     Ok(())
 }
 

@@ -33,7 +33,7 @@ pub fn detect(bytes: &[u8]) -> Option<&'static str> {
         .find(|mime| *mime == kind.mime_type())
 }
 
-fn path_of(state: &AppState, sha256: &str) -> PathBuf {
+pub(crate) fn path_of(state: &AppState, sha256: &str) -> PathBuf {
     state.config.evidence_dir.join(&sha256[..2]).join(sha256)
 }
 
@@ -172,7 +172,7 @@ pub async fn upload(
 
 /// Stores a content under its hash unless it is there: written to a temporary name, then
 /// renamed, so a crash never leaves a partial file under the hash.
-async fn write_content(state: &AppState, sha256: &str, bytes: &[u8]) -> AppResult<()> {
+pub(crate) async fn write_content(state: &AppState, sha256: &str, bytes: &[u8]) -> AppResult<()> {
     let target = path_of(state, sha256);
     if tokio::fs::try_exists(&target).await.unwrap_or(false) {
         return Ok(());

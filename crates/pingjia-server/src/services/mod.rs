@@ -12,6 +12,7 @@ pub mod credit_code;
 pub mod declaration_files;
 pub mod demo;
 pub mod evidence;
+pub mod experts;
 pub mod notifications;
 pub mod organizations;
 pub mod panel;

@@ -113,7 +113,7 @@ pub async fn of_round(state: &AppState, actor: &Actor, round_id: i64) -> AppResu
         .map(|(id, label, max)| (id.as_str(), (label.as_str(), *max)))
         .collect();
 
-    let rows = store::submitted_scores(&state.db, round_id).await?;
+    let rows = store::panel_scores(&state.db, round_id).await?;
     // (application, item) → the experts' scores, in points.
     let mut units: BTreeMap<(i64, &str), Vec<(i64, Decimal)>> = BTreeMap::new();
     let mut organizations: BTreeMap<i64, &str> = BTreeMap::new();

@@ -717,12 +717,18 @@ pub async fn confirm(
         .ok_or_else(AppError::not_found)?;
     let route = route_of(state, &visible).await?;
     let grading = applications::Grading::of(state, &visible).await?;
+    let sheets = crate::services::experts::score_sheets(state, actor, &visible).await?;
     let mut tx = state.db.begin().await?;
     let application = store::lock_application(&mut tx, id)
         .await?
         .ok_or_else(AppError::not_found)?;
     let facts = facts_for(actor, &application, &route);
-    if !actor.role.is_regional() || !facts.in_region {
+    // An expert confirms at the authority's level while its own review is open and the
+    // application is under expert review (docs/web.md, Experts: whose value wins).
+    let expert = actor.role == Role::Expert
+        && application.state == State::ExpertReview
+        && store::open_review_of(&mut tx, actor.user.id, id).await?;
+    if !expert && (!actor.role.is_regional() || !facts.in_region) {
         return Err(AppError::new(
             403,
             "forbidden",
@@ -766,7 +772,10 @@ pub async fn confirm(
     );
     confirmed.insert(field.id.clone(), confirmation.value.clone());
     let assessment = grading.assess(
-        &applications::with_confirmed(&body, &confirmed),
+        &crate::services::experts::with_scores(
+            applications::with_confirmed(&body, &confirmed),
+            sheets,
+        ),
         state.today(),
     );
     let path = format!("confirmed.{}", field.id);
@@ -781,7 +790,11 @@ pub async fn confirm(
         )));
     }
     let now = state.now();
-    let level = level_of(&route, application.state);
+    let level = if expert {
+        3
+    } else {
+        level_of(&route, application.state)
+    };
     store::insert_confirmed_value(
         &mut tx,
         &store::NewConfirmedValue {

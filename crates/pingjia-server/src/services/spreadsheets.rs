@@ -1269,6 +1269,103 @@ fn cell_json(cell: &Cell, kind: &FieldKind) -> Option<Json> {
     }
 }
 
+// --- plain tables (imports of lists) ---------------------------------------------------------
+
+/// A one-sheet workbook of a header and rows, every cell text (a template to fill in).
+pub fn simple_table(sheet_name: &str, header: &[&str], rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
+    let build = || -> Result<Vec<u8>, XlsxError> {
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(sheet_name)?;
+        let bold = Format::new().set_bold();
+        let text = Format::new().set_num_format("@");
+        for (column, title) in header.iter().enumerate() {
+            sheet.write_string_with_format(0, column as u16, *title, &bold)?;
+            sheet.set_column_format(column as u16, &text)?;
+        }
+        for (row, cells) in rows.iter().enumerate() {
+            for (column, cell) in cells.iter().enumerate() {
+                sheet.write_string(row as u32 + 1, column as u16, cell)?;
+            }
+        }
+        let widths = column_widths(header, rows);
+        for (column, width) in widths.into_iter().enumerate() {
+            sheet.set_column_width(column as u16, width)?;
+        }
+        workbook.save_to_buffer()
+    };
+    build().map_err(AppError::internal)
+}
+
+/// The first sheet of an uploaded workbook as rows of text (blank cells empty), checked like
+/// every workbook upload (an xlsx archive of sane size, at most `MAX_WORKBOOK_ROWS` rows).
+pub fn read_simple_table(bytes: &[u8]) -> AppResult<Vec<Vec<String>>> {
+    check_archive(bytes)?;
+    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|_| {
+        unreadable("文件不是有效的 xlsx 工作簿 / the file is not a readable xlsx workbook")
+    })?;
+    let sheet = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| unreadable("工作簿没有工作表 / the workbook has no sheet"))?;
+    let cells = sheet_cells(&mut workbook, &sheet)?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for ((row, column), cell) in &cells {
+        let (row, column) = (*row as usize, *column as usize);
+        if rows.len() <= row {
+            rows.resize(row + 1, Vec::new());
+        }
+        if rows[row].len() <= column {
+            rows[row].resize(column + 1, String::new());
+        }
+        rows[row][column] = cell.as_text();
+    }
+    Ok(rows)
+}
+
+/// A CSV text (RFC 4180: quoted cells, doubled quotes, line breaks inside quotes; a UTF-8 BOM
+/// ignored) as rows of cells.
+pub fn read_csv(text: &str) -> AppResult<Vec<Vec<String>>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') if cell.is_empty() => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+        if rows.len() as u32 > MAX_WORKBOOK_ROWS {
+            return Err(too_big());
+        }
+    }
+    if quoted {
+        return Err(unreadable(
+            "CSV 文件的引号未闭合 / an unclosed quote in the CSV file",
+        ));
+    }
+    if !cell.is_empty() || !row.is_empty() {
+        row.push(cell);
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

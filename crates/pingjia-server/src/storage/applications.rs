@@ -4,7 +4,7 @@ use super::*;
 
 // --- applications and versions --------------------------------------------------------------
 
-const APPLICATION_COLUMNS: &str = "id, organization_id, scheme_id, provider_type, round_id, state, region_path, created_by, created_at, updated_at, submitted_at";
+pub(super) const APPLICATION_COLUMNS: &str = "id, organization_id, scheme_id, provider_type, round_id, state, region_path, created_by, created_at, updated_at, submitted_at";
 const VERSION_COLUMNS: &str = "id, application_id, number, body, stars, score, grade, created_by, created_at, updated_at, submitted_at, organization";
 
 /// What a new application is declared under: scheme, provider type and round.

@@ -133,12 +133,15 @@ pub async fn contents_shared_with_others<'a>(
 }
 
 /// Whether any live attachment still references the content.
+/// How many live attachments name a content: evidence, and site visits' files.
+const BLOB_REFERENCES: &str = "SELECT (SELECT COUNT(*) FROM evidence WHERE sha256 = $1 AND deleted_at IS NULL) \
+     + (SELECT COUNT(*) FROM site_visit_files WHERE sha256 = $1)";
+
 pub async fn blob_referenced(db: &Db, sha256: &str) -> Result<bool> {
-    let (count,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM evidence WHERE sha256 = $1 AND deleted_at IS NULL")
-            .bind(sha256)
-            .fetch_one(&db.pool)
-            .await?;
+    let (count,): (i64,) = sqlx::query_as(BLOB_REFERENCES)
+        .bind(sha256)
+        .fetch_one(&db.pool)
+        .await?;
     Ok(count > 0)
 }
 
@@ -155,11 +158,10 @@ pub async fn lock_unreferenced_blob(tx: &mut Tx, sha256: &str) -> Result<bool> {
     if locked.rows_affected() == 0 {
         return Ok(false);
     }
-    let (count,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM evidence WHERE sha256 = $1 AND deleted_at IS NULL")
-            .bind(sha256)
-            .fetch_one(tx.conn())
-            .await?;
+    let (count,): (i64,) = sqlx::query_as(BLOB_REFERENCES)
+        .bind(sha256)
+        .fetch_one(tx.conn())
+        .await?;
     Ok(count == 0)
 }
 

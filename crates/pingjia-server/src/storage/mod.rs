@@ -175,6 +175,10 @@ pub enum Scope {
     /// of its level (`applications.offices`): 苏州's city office does not see what 昆山市
     /// recommends to the province itself, nor a county office an MIIT selection.
     Region(String, Option<&'static str>),
+    /// An expert account (its user id): the applications it accepted to review (declared no
+    /// conflict of interest), from `expert_review` on. A pending, declined or removed
+    /// assignment shows nothing (`storage::experts`).
+    Expert(i64),
     /// Nothing (deny by default).
     Nothing,
 }

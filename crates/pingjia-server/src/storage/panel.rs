@@ -4,7 +4,7 @@ use super::*;
 
 /// One submitted score: whose, of which application's which item.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct SubmittedScore {
+pub struct PanelScore {
     pub application_id: i64,
     pub organization: String,
     pub expert_id: i64,
@@ -15,7 +15,7 @@ pub struct SubmittedScore {
 
 /// Every score of a submitted review (an assignment accepted and submitted) of the round's
 /// applications, ordered by application, item and expert.
-pub async fn submitted_scores(db: &Db, round_id: i64) -> Result<Vec<SubmittedScore>> {
+pub async fn panel_scores(db: &Db, round_id: i64) -> Result<Vec<PanelScore>> {
     sqlx::query_as(
         "SELECT p.id AS application_id, o.name AS organization, e.id AS expert_id, e.name AS expert, \
                 s.criterion_id, s.score \

@@ -77,6 +77,19 @@ impl Conditions {
                 }
                 self.parts.push(format!("{table}state <> 'draft'"));
             }
+            Scope::Expert(user_id) => {
+                let n = self.next();
+                self.parts.push(format!(
+                    "{table}id IN (SELECT s.application_id FROM expert_assignments s JOIN experts x ON x.id = s.expert_id \
+                     WHERE x.user_id = ${n} AND s.status = 'accepted' \
+                     AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.application_id = s.application_id \
+                                     AND c.expert_id = s.expert_id AND c.status = 'confirmed'))"
+                ));
+                self.args.push(Arg::Int(*user_id));
+                self.parts.push(format!(
+                    "{table}state IN ('expert_review', 'public_notice', 'published', 'not_graded')"
+                ));
+            }
             Scope::Nothing => return false,
         }
         true

@@ -11,6 +11,7 @@ mod admin;
 mod applications;
 mod charts;
 mod english;
+mod experts;
 mod form;
 mod inbox;
 mod review;
@@ -126,6 +127,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "review_queue.html",
         include_str!("../../../templates/review_queue.html"),
+    ),
+    (
+        "expert_tasks.html",
+        include_str!("../../../templates/expert_tasks.html"),
+    ),
+    (
+        "expert_review.html",
+        include_str!("../../../templates/expert_review.html"),
     ),
 ];
 
@@ -312,6 +321,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(admin::routes())
         .merge(inbox::routes())
         .merge(review::routes())
+        .merge(experts::routes())
         .route(
             "/static/app.css",
             get(|| async {

@@ -25,7 +25,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/rounds/{id}", get(show))
         .route("/rounds/{id}/edit", get(edit_page).post(save))
         .route("/rounds/{id}/publish", post(publish))
-        .route("/rounds/{id}/panel", get(panel_page))
+        .route("/rounds/{id}/analytics", get(panel_page))
         .route("/notices", get(notices))
         .route("/notices/rounds/{id}", get(notice))
 }

@@ -1,0 +1,177 @@
+//! The expert's pages: the assignments (`/expert`) with the conflict declaration, and the
+//! review sheet (`/expert/{assignment}`: scores, opinions, submission; the other experts'
+//! reviews once submitted), over the same services as the API (`services::experts`).
+
+use super::{PageActor, form_value, message_in, parse_form, serde_value};
+use crate::context::AppState;
+use crate::error::{AppError, AppResult};
+use crate::services::experts::{self, Declaration, ItemScore, ReviewInput};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::context;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/expert", get(tasks))
+        .route("/expert/{id}", get(sheet).post(save))
+        .route("/expert/{id}/declare", post(declare))
+        .route("/expert/{id}/submit", post(submit))
+}
+
+/// A refusal the page shows beside the form (a 404 stays a 404).
+fn shown(error: &AppError) -> bool {
+    (400..500).contains(&error.status) && error.status != 404
+}
+
+fn status(error: &AppError) -> StatusCode {
+    StatusCode::from_u16(error.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+async fn render_tasks(
+    state: &AppState,
+    page: &PageActor,
+    code: StatusCode,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let tasks = experts::tasks(state, &page.actor).await?;
+    page.render_with_status(
+        code,
+        "expert_tasks.html",
+        "expert",
+        context! { tasks => serde_value(&tasks), error => error },
+    )
+}
+
+async fn tasks(State(state): State<AppState>, page: PageActor) -> AppResult<Response> {
+    render_tasks(&state, &page, StatusCode::OK, None).await
+}
+
+async fn declare(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+    body: String,
+) -> AppResult<Response> {
+    let pairs = parse_form(&body);
+    page.check_csrf(form_value(&pairs, "csrf"))?;
+    let declaration = Declaration {
+        no_conflict: form_value(&pairs, "no_conflict") == "1",
+        text: form_value(&pairs, "text").to_owned(),
+    };
+    match experts::declare(&state, &page.actor, id, &declaration).await {
+        Ok(task) if task.status == "accepted" => {
+            Ok(Redirect::to(&format!("/expert/{id}")).into_response())
+        }
+        Ok(_) => Ok(Redirect::to("/expert").into_response()),
+        Err(error) if shown(&error) => {
+            let message = message_in(page.lang, &error.message);
+            render_tasks(&state, &page, status(&error), Some(message)).await
+        }
+        Err(error) => Err(error),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SheetQuery {
+    notice: Option<String>,
+}
+
+fn notice(code: Option<&str>) -> Option<&'static str> {
+    match code? {
+        "saved" => Some("已保存"),
+        "submitted" => Some("评审意见已提交。"),
+        _ => None,
+    }
+}
+
+async fn render_sheet(
+    state: &AppState,
+    page: &PageActor,
+    id: i64,
+    code: StatusCode,
+    error: Option<String>,
+    notice: Option<&'static str>,
+) -> AppResult<Response> {
+    let review = experts::review(state, &page.actor, id).await?;
+    page.render_with_status(
+        code,
+        "expert_review.html",
+        "expert",
+        context! { review => serde_value(&review), error => error, notice => notice },
+    )
+}
+
+async fn sheet(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+    Query(query): Query<SheetQuery>,
+) -> AppResult<Response> {
+    render_sheet(
+        &state,
+        &page,
+        id,
+        StatusCode::OK,
+        None,
+        notice(query.notice.as_deref()),
+    )
+    .await
+}
+
+async fn save(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+    body: String,
+) -> AppResult<Response> {
+    let pairs = parse_form(&body);
+    page.check_csrf(form_value(&pairs, "csrf"))?;
+    let mut scores = BTreeMap::new();
+    for (key, value) in &pairs {
+        if let Some(item) = key.strip_prefix("score:")
+            && !value.trim().is_empty()
+        {
+            scores.insert(
+                item.to_owned(),
+                ItemScore {
+                    score: serde_json::Value::String(value.trim().to_owned()),
+                    note: form_value(&pairs, &format!("note:{item}")).to_owned(),
+                },
+            );
+        }
+    }
+    let input = ReviewInput {
+        scores,
+        opinion: Some(form_value(&pairs, "opinion").to_owned()),
+    };
+    match experts::save_review(&state, &page.actor, id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/expert/{id}?notice=saved")).into_response()),
+        Err(error) if shown(&error) => {
+            let message = message_in(page.lang, &error.message);
+            render_sheet(&state, &page, id, status(&error), Some(message), None).await
+        }
+        Err(error) => Err(error),
+    }
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+    body: String,
+) -> AppResult<Response> {
+    let pairs = parse_form(&body);
+    page.check_csrf(form_value(&pairs, "csrf"))?;
+    match experts::submit_review(&state, &page.actor, id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/expert/{id}?notice=submitted")).into_response()),
+        Err(error) if shown(&error) => {
+            let message = message_in(page.lang, &error.message);
+            render_sheet(&state, &page, id, status(&error), Some(message), None).await
+        }
+        Err(error) => Err(error),
+    }
+}
