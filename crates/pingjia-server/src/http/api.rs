@@ -45,6 +45,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         super::api_accounts::register, super::api_accounts::list_registrations, super::api_accounts::audit_log,
         super::api_accounts::set_email, super::api_accounts::list_notifications,
         super::api_accounts::read_notification, super::api_accounts::read_all_notifications,
+        super::api_decisions::decision_board, super::api_decisions::decide_many, super::api_decisions::decide, super::api_decisions::set_quota, super::api_decisions::open_notice, super::api_decisions::round_notices, super::api_decisions::manage_notice, super::api_decisions::resolve, super::api_decisions::publish, super::api_decisions::objection_file, super::api_decisions::public_notices, super::api_decisions::public_notice, super::api_decisions::object, super::api_decisions::published, super::api_decisions::published_csv,
     ),
     components(schemas(ErrorBody, SignInRequest, SignInResponse, MeResponse, PasswordChange, TokenRequest, TokenCreated, SchemeSummary,
         AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest,
@@ -56,7 +57,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         crate::services::registration::RegistrationRequest, crate::services::registration::Registered,
         crate::services::admin::UserUpdate, super::api_accounts::PasswordReset, super::api_accounts::AuditListing,
         super::api_accounts::EmailChange, super::api_accounts::NotificationListing,
-        crate::services::rounds::RoundInput, crate::services::rounds::RoundView)),
+        crate::services::rounds::RoundInput, crate::services::rounds::RoundView,
+        crate::services::decisions::Board, crate::services::decisions::BoardRow, crate::services::decisions::DecisionView, crate::services::decisions::DecisionInput, crate::services::decisions::Decided, crate::services::decisions::BulkDecided, super::api_decisions::BulkDecisionInput, super::api_decisions::QuotaInput, crate::services::notices::OpenInput, crate::services::notices::Opened, crate::services::notices::PublicNotice, crate::services::notices::PublicEntry, crate::services::notices::AdminNotice, crate::services::notices::AdminEntry, crate::services::notices::ObjectionView, crate::services::notices::ObjectionFileView, crate::services::notices::ObjectionInput, crate::services::notices::Filed, crate::services::notices::Resolution, crate::services::notices::Resolved, crate::services::notices::PublishInput, crate::services::notices::Published, crate::services::notices::Held, crate::services::notices::PublishedEntry, super::api_decisions::NoticeListing, super::api_decisions::PublishedListing, super::api_decisions::ObjectionForm)),
     modifiers(&ErrorResponses),
     tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
         (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"), (name = "review", description = "审核：退回、驳回、推荐、核定值、时间线"),
@@ -86,7 +88,8 @@ impl utoipa::Modify for ErrorResponses {
         for (path, item) in openapi.paths.paths.iter_mut() {
             let throttled = path == "/api/v1/session"
                 || path == "/api/v1/me/password"
-                || path == "/api/v1/registrations";
+                || path == "/api/v1/registrations"
+                || path == "/api/v1/public/notices/{id}/objections";
             let has_id = path.contains('{');
             for (write, operation) in [
                 (false, item.get.as_mut()),

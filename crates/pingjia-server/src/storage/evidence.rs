@@ -132,10 +132,10 @@ pub async fn contents_shared_with_others<'a>(
     Ok(rows.into_iter().map(|(sha256,)| sha256).collect())
 }
 
-/// Whether any live attachment still references the content.
+/// Whether any live attachment (evidence, or an objection's file) still references the content.
 pub async fn blob_referenced(db: &Db, sha256: &str) -> Result<bool> {
     let (count,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM evidence WHERE sha256 = $1 AND deleted_at IS NULL")
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM evidence WHERE sha256 = $1 AND deleted_at IS NULL) + (SELECT COUNT(*) FROM objection_files WHERE sha256 = $1)")
             .bind(sha256)
             .fetch_one(&db.pool)
             .await?;
@@ -156,7 +156,7 @@ pub async fn lock_unreferenced_blob(tx: &mut Tx, sha256: &str) -> Result<bool> {
         return Ok(false);
     }
     let (count,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM evidence WHERE sha256 = $1 AND deleted_at IS NULL")
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM evidence WHERE sha256 = $1 AND deleted_at IS NULL) + (SELECT COUNT(*) FROM objection_files WHERE sha256 = $1)")
             .bind(sha256)
             .fetch_one(tx.conn())
             .await?;

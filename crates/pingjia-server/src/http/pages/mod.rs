@@ -9,9 +9,11 @@
 mod account;
 mod admin;
 mod applications;
+mod decisions;
 mod english;
 mod form;
 mod inbox;
+mod notices;
 mod review;
 mod rounds;
 mod spreadsheets;
@@ -121,6 +123,26 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "review_queue.html",
         include_str!("../../../templates/review_queue.html"),
+    ),
+    (
+        "decisions.html",
+        include_str!("../../../templates/decisions.html"),
+    ),
+    (
+        "notice_manage.html",
+        include_str!("../../../templates/notice_manage.html"),
+    ),
+    (
+        "public_notices.html",
+        include_str!("../../../templates/public_notices.html"),
+    ),
+    (
+        "public_notice.html",
+        include_str!("../../../templates/public_notice.html"),
+    ),
+    (
+        "published.html",
+        include_str!("../../../templates/published.html"),
     ),
 ];
 
@@ -307,6 +329,8 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(admin::routes())
         .merge(inbox::routes())
         .merge(review::routes())
+        .merge(decisions::routes())
+        .merge(notices::routes())
         .route(
             "/static/app.css",
             get(|| async {
