@@ -630,3 +630,104 @@ async fn only_the_rounds_authority_manages_a_notice() {
     assert_eq!(managed["objections"][0]["status"], "open");
     assert_eq!(managed["entries"][0]["status"], "on_notice");
 }
+
+#[tokio::test]
+async fn the_pages_show_the_notice_take_an_objection_and_show_the_final_grade() {
+    let app = TestApp::new().await;
+    let (a, _, notice) = opened(&app, "not_graded").await;
+    // Signed out: the list, the notice with its form; no objector anywhere.
+    let list = app.get(&Client::anonymous(), "/public-notices").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text().contains("拟定名单公示"), "{}", list.text());
+    let page = app
+        .get(&Client::anonymous(), &format!("/public-notices/{notice}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("甲公司") && html.contains("拟定四星"));
+    assert!(html.contains("2026-05-29") && html.contains("2026-06-04"));
+    assert!(html.contains("提出异议"));
+    assert!(
+        !html.contains("乙公司"),
+        "a negative decision is not on notice"
+    );
+    let public = app
+        .get(
+            &Client::anonymous(),
+            &format!("/api/v1/public/notices/{notice}"),
+        )
+        .await
+        .json();
+    let entry = entry_of(&public, "甲公司").to_string();
+    let filed = app
+        .post_file(
+            &Client::anonymous(),
+            &format!("/public-notices/{notice}/objections"),
+            "证明.pdf",
+            &pdf("证明"),
+            &[
+                ("entry_id", entry.as_str()),
+                ("name", "王五"),
+                ("contact", "13800000000"),
+                ("text", "经营数据不实"),
+            ],
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.text());
+    let page = app
+        .get(&Client::anonymous(), &format!("/public-notices/{notice}"))
+        .await
+        .text();
+    assert!(!page.contains("王五") && !page.contains("13800000000"));
+    // The authority's pages show the objector and the forms.
+    let province = app.sign_in("province").await;
+    let managed = app
+        .get(&province, &format!("/public-notices/{notice}/manage"))
+        .await;
+    assert_eq!(managed.status, StatusCode::OK);
+    assert!(managed.text().contains("王五"));
+    let round = app.round_of("jiangsu-pool-2021").await;
+    let decisions = app
+        .get(&province, &format!("/rounds/{round}/decisions"))
+        .await;
+    assert_eq!(decisions.status, StatusCode::OK);
+    assert!(decisions.text().contains("四星"));
+    // Resolve and publish through the API; the application page shows the final grade.
+    let managed = app
+        .get(&province, &format!("/api/v1/notices/{notice}"))
+        .await
+        .json();
+    let objection = managed["objections"][0]["id"].as_i64().unwrap();
+    let resolved = app
+        .post(
+            &province,
+            &format!("/api/v1/objections/{objection}/resolution"),
+            json!({ "outcome": "dismiss", "reason": "经核实不成立" }),
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::OK);
+    app.advance(7 * DAY);
+    let province = app.sign_in("province").await;
+    let published = app
+        .post(
+            &province,
+            &format!("/api/v1/notices/{notice}/publication"),
+            json!({ "document_number": "苏工信〔2026〕88号", "document_date": "2026-06-05" }),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text());
+    let applicant = app.sign_in("applicant_a").await;
+    let detail = app
+        .get(&applicant, &format!("/api/v1/applications/{a}"))
+        .await
+        .json();
+    assert_eq!(detail["published"]["result"], "四星");
+    assert_eq!(detail["published"]["valid_until"], "2029-06-04");
+    let page = app
+        .get(&applicant, &format!("/applications/{a}"))
+        .await
+        .text();
+    assert!(page.contains("已发文公布：四星（苏工信〔2026〕88号，2026-06-05）"));
+    let list = app.get(&Client::anonymous(), "/published").await.text();
+    assert!(list.contains("甲公司") && list.contains("2029-06-04"));
+}

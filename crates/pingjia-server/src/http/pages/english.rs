@@ -812,6 +812,8 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "{} recommended, {} could not be recommended",
     ),
     // decisions, 公示, objections and publication (pages::decisions, pages::notices)
+    ("评定与公示", "Decisions and notice"),
+    ("已发文公布：{}（{}，{}）", "Published: {} ({}, {})"),
     ("评定", "Decisions"),
     ("成功 {} 项，未成功 {} 项", "{} done, {} refused"),
     (
