@@ -272,6 +272,7 @@ impl<'s> Loader<'s> {
             aggregation,
             divergence_ratio,
             request_optional_materials: raw.round.request_optional_materials,
+            validity_years: raw.round.validity_years,
         }
     }
 

@@ -26,7 +26,6 @@ use crate::services::review;
 use crate::services::rounds;
 use crate::storage::{self as store, Page};
 use chrono::{Datelike as _, NaiveDate};
-use pingjia_core::scheme::Method;
 use pingjia_core::workflow::{Action, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -930,16 +929,6 @@ fn valid_until(from: NaiveDate, years: i32) -> NaiveDate {
     anniversary - chrono::Duration::days(1)
 }
 
-/// The years a published grade is valid, where the scheme's document sets them: 003 三、2
-/// 「每次定级有效期3年」 for star grades. 002 sets no term for a recognition (its 第十二条
-/// 「有效期5年」 is the measure's own), and 001 none for a selection.
-fn validity_years(method: Method) -> Option<i32> {
-    match method {
-        Method::Stars => Some(3),
-        Method::Rubric | Method::Capability => None,
-    }
-}
-
 /// Publishes a notice's entries after its period (its authority only; anyone else `404`): each
 /// entry on notice without an unresolved objection takes `publish` and gets its published
 /// grade, in one transaction; entries with one are held (listed). `409 notice_not_ended`
@@ -996,8 +985,13 @@ pub async fn publish(
             "发文日期应在公示期结束（{closes_on}）之后 / the document date must be after the period ended on {closes_on}"
         )));
     }
-    let valid_until =
-        validity_years(scheme.method).map(|years| valid_until(document_date, years).to_string());
+    // The scheme's term (003 三、2 「每次定级有效期3年」); 002 sets none for a recognition (its
+    // 第十二条 「有效期5年」 is the measure's own), 001 none for a selection.
+    let valid_until = scheme
+        .round
+        .validity_years
+        .and_then(|years| i32::try_from(years).ok())
+        .map(|years| valid_until(document_date, years).to_string());
 
     let mut tx = state.db.begin().await?;
     let now = state.now();
