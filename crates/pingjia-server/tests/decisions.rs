@@ -280,3 +280,120 @@ async fn only_the_rounds_authority_sees_or_takes_decisions() {
     assert!(row(&board, id)["decision"].is_null());
     assert!(board["quota"].is_null());
 }
+
+/// Shaoxing (002): 认定 / 不予认定, 「拟认定」 on the notice, and no term on the published
+/// recognition (002 sets none; 第十二条 「有效期5年」 is the measure's own).
+#[tokio::test]
+async fn a_shaoxing_recognition_is_decided_noticed_and_published_without_a_term() {
+    let app = TestApp::new().await;
+    for (username, role, code, organization, region) in [
+        (
+            "applicant_sx",
+            Role::Applicant,
+            Some("91330602MA2D4K7L3"),
+            Some("越城公司"),
+            "330602",
+        ),
+        ("county_yc", Role::CountyReviewer, None, None, "330602"),
+        ("sx_authority", Role::AuthorityAdmin, None, None, "3306"),
+    ] {
+        add_user(
+            &app,
+            NewUserRequest {
+                username: username.into(),
+                display_name: username.into(),
+                password: support::PASSWORD.into(),
+                role,
+                credit_code: code.map(support::credit_code),
+                organization_name: organization.map(str::to_owned),
+                region_code: Some(region.into()),
+            },
+        )
+        .await;
+    }
+    let applicant = app.sign_in("applicant_sx").await;
+    let created = app
+        .post(
+            &applicant,
+            "/api/v1/applications",
+            json!({ "scheme": "shaoxing-platform" }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let id = created.json()["application"]["id"].as_i64().unwrap();
+    app.submit(&applicant, id).await;
+    let county = app.sign_in("county_yc").await;
+    let recommended = app
+        .post(
+            &county,
+            &format!("/api/v1/applications/{id}/decisions"),
+            json!({ "action": "recommend" }),
+        )
+        .await;
+    assert_eq!(recommended.status, StatusCode::OK, "{}", recommended.text());
+    app.complete_expert_review(id).await;
+    let round = app.round_of("shaoxing-platform").await;
+    let authority = app.sign_in("sx_authority").await;
+    // Nothing declared: the gates of 第六条 are not shown to hold, so the default is 不予认定.
+    let board = app
+        .get(&authority, &format!("/api/v1/rounds/{round}/decisions"))
+        .await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.text());
+    let board = board.json();
+    assert_eq!(board["method"], "rubric");
+    assert_eq!(row(&board, id)["default_label"], "不予认定");
+    // The province, another authority, does not see Shaoxing's round.
+    let province = app.sign_in("province").await;
+    let foreign = app
+        .get(&province, &format!("/api/v1/rounds/{round}/decisions"))
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    // 择优 is the authority's: 认定 with a reason.
+    let taken = decide(
+        &app,
+        &authority,
+        id,
+        json!({ "result": "recognized", "reason": "现场核查确认符合第六条条件" }),
+    )
+    .await;
+    assert_eq!(taken.status, StatusCode::OK, "{}", taken.text());
+    let opened = app
+        .post(
+            &authority,
+            &format!("/api/v1/rounds/{round}/notices"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text());
+    let notice = opened.json()["notice_id"].as_i64().unwrap();
+    let public = app
+        .get(
+            &Client::anonymous(),
+            &format!("/api/v1/public/notices/{notice}"),
+        )
+        .await
+        .json();
+    assert_eq!(public["entries"][0]["proposed"], "拟认定");
+    app.advance(7 * 86_400);
+    let authority = app.sign_in("sx_authority").await;
+    let published = app
+        .post(
+            &authority,
+            &format!("/api/v1/notices/{notice}/publication"),
+            json!({ "document_number": "绍经信〔2026〕5号", "document_date": "2026-06-05" }),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text());
+    let list = app
+        .get(
+            &Client::anonymous(),
+            &format!("/api/v1/public/published?round={round}"),
+        )
+        .await
+        .json();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["result"], "认定");
+    assert_eq!(list["items"][0]["organization"], "越城公司");
+    assert!(list["items"][0]["valid_until"].is_null());
+    assert!(list["items"][0]["stars"].is_null());
+}
