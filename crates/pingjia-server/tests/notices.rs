@@ -731,3 +731,80 @@ async fn the_pages_show_the_notice_take_an_objection_and_show_the_final_grade() 
     let list = app.get(&Client::anonymous(), "/published").await.text();
     assert!(list.contains("甲公司") && list.contains("2029-06-04"));
 }
+
+#[tokio::test]
+async fn parallel_resolutions_and_publications_have_one_winner() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    let (_, _, notice) = opened(&app, "not_graded").await;
+    let public = app
+        .get(
+            &Client::anonymous(),
+            &format!("/api/v1/public/notices/{notice}"),
+        )
+        .await
+        .json();
+    let entry = entry_of(&public, "甲公司");
+    let objection = object(
+        &app,
+        notice,
+        json!({ "entry_id": entry, "name": "王五", "contact": "13800000000", "text": "异议" }),
+    )
+    .await
+    .json()["objection_id"]
+        .as_i64()
+        .unwrap();
+    app.advance(7 * DAY);
+    let province = app.sign_in("province").await;
+    // Eight clicks on 「处理异议」 at once: one resolution, the others meet it.
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (app, province) = (app.clone(), province.clone());
+        set.spawn(async move {
+            let answer = app
+                .post(
+                    &province,
+                    &format!("/api/v1/objections/{objection}/resolution"),
+                    json!({ "outcome": "dismiss", "reason": "经核实不成立" }),
+                )
+                .await;
+            (answer.status, answer.text())
+        });
+    }
+    let answers = set.join_all().await;
+    let won = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!(won, 1, "{answers:?}");
+    assert!(
+        answers.iter().all(|(s, text)| *s == StatusCode::OK
+            || (*s == StatusCode::CONFLICT && text.contains("already_resolved"))),
+        "{answers:?}"
+    );
+    // Eight clicks on 「发文公布」: one publication, one published record.
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (app, province) = (app.clone(), province.clone());
+        set.spawn(async move {
+            let answer = app
+                .post(
+                    &province,
+                    &format!("/api/v1/notices/{notice}/publication"),
+                    json!({ "document_number": "苏工信〔2026〕88号", "document_date": "2026-06-05" }),
+                )
+                .await;
+            (answer.status, answer.text())
+        });
+    }
+    let answers = set.join_all().await;
+    let won = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!(won, 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(s, _)| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        "{answers:?}"
+    );
+    let list = app
+        .get(&Client::anonymous(), "/api/v1/public/published")
+        .await
+        .json();
+    assert_eq!(list["total"], 1);
+}
