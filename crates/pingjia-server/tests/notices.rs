@@ -464,6 +464,30 @@ async fn objection_files_are_checked_and_only_the_authority_reads_them() {
         ("contact", "13800000000"),
         ("text", "见附件"),
     ];
+    // The route takes files, but a JSON body keeps the 2 MB limit, and a file the upload limit.
+    let huge = object(
+        &app,
+        notice,
+        json!({ "entry_id": entry, "name": "王五", "contact": "138", "text": "很".repeat(1_000_000) }),
+    )
+    .await;
+    assert_eq!(
+        huge.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        huge.text()
+    );
+    let mut big = pdf("大文件");
+    big.resize(300 * 1024, b' ');
+    let too_large = app
+        .post_file(&Client::anonymous(), &path, "大.pdf", &big, &fields)
+        .await;
+    assert_eq!(
+        too_large.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        too_large.text()
+    );
     // A file that is not one of the accepted types is refused by its bytes; nothing is filed.
     let refused = app
         .post_file(

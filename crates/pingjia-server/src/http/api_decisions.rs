@@ -358,10 +358,21 @@ pub async fn object(
         let (input, files, _) = read_objection_form(form, state.config.max_upload_bytes).await?;
         (input, files)
     } else {
-        let axum::extract::Json(input) =
-            axum::extract::Json::<ObjectionInput>::from_request(request, &state)
-                .await
-                .map_err(|e| AppError::invalid(format!("请求内容无法识别 / {e}")))?;
+        // The route lifts the body limit for files; a JSON body keeps the usual one.
+        let bytes = axum::body::to_bytes(request.into_body(), super::MAX_BODY_BYTES)
+            .await
+            .map_err(|_| {
+                AppError::new(
+                    413,
+                    "payload_too_large",
+                    "请求内容过大 / request body too large",
+                )
+            })?;
+        let input: ObjectionInput = serde_json::from_slice(&bytes).map_err(|e| {
+            AppError::invalid(format!(
+                "请求内容无法识别 / the request body does not match: {e}"
+            ))
+        })?;
         (input, Vec::new())
     };
     let filed = notices::object(&state, id, &input, files, &address).await?;
