@@ -163,6 +163,10 @@ async fn decide_notice_object_resolve_and_publish() {
     assert_eq!(managed["objections"][0]["name"], "王五");
     assert_eq!(managed["objections"][0]["contact"], "13800000000");
     assert_eq!(managed["entries"][0]["open_objections"], 1);
+    // The office is told in its inbox, without the objector's name.
+    let inbox = app.get(&province, "/api/v1/me/notifications").await.text();
+    assert!(inbox.contains("公示异议：甲公司"), "{inbox}");
+    assert!(!inbox.contains("王五"));
 
     // Publication before the period ends is refused.
     let publication =
