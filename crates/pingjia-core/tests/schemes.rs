@@ -748,3 +748,22 @@ fn prefill_from_is_checked() {
     let count = scheme.field("count").unwrap();
     assert_eq!(scheme.fields[count].prefill_from, scheme.field("capital"));
 }
+
+#[test]
+fn published_grades_are_valid_for_the_term_the_documents_set() {
+    let catalog = catalog();
+    let term = |id: &str| {
+        catalog
+            .schemes
+            .iter()
+            .find(|s| s.id == id)
+            .unwrap()
+            .round
+            .validity_years
+    };
+    // 003 三、2 「每次定级有效期3年」.
+    assert_eq!(term("jiangsu-pool-2021"), Some(3));
+    // 002 sets no term for a recognition (第十二条 「有效期5年」 is the measure's own); 001 none.
+    assert_eq!(term("shaoxing-platform"), None);
+    assert_eq!(term("miit-platform-2018"), None);
+}

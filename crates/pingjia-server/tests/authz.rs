@@ -1174,3 +1174,212 @@ async fn every_expert_relation_every_application_route() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Decisions, notices, objections and publication: the round's authority only (anyone else the
+/// 404 of a missing object; signed out 401), the public routes for everyone. A is decided and
+/// on notice with one objection; the clock is past the period.
+#[tokio::test]
+async fn every_role_every_decision_and_notice_route() {
+    let app = TestApp::new().await;
+    let round = app.round_of("jiangsu-pool-2021").await;
+    let a = app.in_expert_review("applicant_a").await;
+    let b = app.in_expert_review("applicant_b").await;
+    app.complete_expert_review(a).await;
+    app.complete_expert_review(b).await;
+    let province = app.sign_in("province").await;
+    let decided = app
+        .post(
+            &province,
+            &format!("/api/v1/applications/{a}/decision"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
+    let notice = app
+        .post(
+            &province,
+            &format!("/api/v1/rounds/{round}/notices"),
+            json!({}),
+        )
+        .await
+        .json()["notice_id"]
+        .as_i64()
+        .unwrap();
+    let entry = app
+        .get(
+            &Client::anonymous(),
+            &format!("/api/v1/public/notices/{notice}"),
+        )
+        .await
+        .json()["entries"][0]["entry_id"]
+        .as_i64()
+        .unwrap();
+    let objection = app
+        .post(
+            &Client::anonymous(),
+            &format!("/api/v1/public/notices/{notice}/objections"),
+            json!({ "entry_id": entry, "name": "王五", "contact": "13800000000", "text": "异议" }),
+        )
+        .await
+        .json()["objection_id"]
+        .as_i64()
+        .unwrap();
+    app.advance(8 * 86_400);
+    let mut failures = Vec::new();
+    let mut clients: Vec<(String, Client)> = Vec::new();
+    for (user, _) in USERS {
+        clients.push(((*user).to_owned(), app.sign_in(user).await));
+    }
+    clients.push(("anonymous".to_owned(), Client::anonymous()));
+    for (user, client) in &clients {
+        let manage = |success: StatusCode| {
+            if user == "province" {
+                success
+            } else if user == "anonymous" {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::NOT_FOUND
+            }
+        };
+        // The authority's writes here are refused for the state (no change), so that every
+        // role meets the same objects.
+        let checks: Vec<(Method, String, Option<serde_json::Value>, StatusCode)> = vec![
+            (
+                Method::GET,
+                format!("/api/v1/rounds/{round}/decisions"),
+                None,
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/rounds/{round}/decisions"),
+                Some(json!({ "ids": [a] })),
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/applications/{a}/decision"),
+                Some(json!({})),
+                manage(StatusCode::CONFLICT),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/applications/{b}/decision"),
+                Some(json!({ "result": "star6" })),
+                manage(StatusCode::UNPROCESSABLE_ENTITY),
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/rounds/{round}/quota"),
+                Some(json!({ "quota": 0 })),
+                manage(StatusCode::UNPROCESSABLE_ENTITY),
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/rounds/{round}/notices"),
+                None,
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/rounds/{round}/notices"),
+                Some(json!({ "days": 3 })),
+                manage(StatusCode::UNPROCESSABLE_ENTITY),
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/notices/{notice}"),
+                None,
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/notices/{notice}/publication"),
+                Some(
+                    json!({ "document_number": "苏工信〔2026〕1号", "document_date": "2026-06-06" }),
+                ),
+                manage(StatusCode::CONFLICT),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/objections/{objection}/resolution"),
+                Some(json!({ "outcome": "uphold", "reason": "x" })),
+                manage(StatusCode::UNPROCESSABLE_ENTITY),
+            ),
+            (
+                Method::GET,
+                "/api/v1/public/notices".into(),
+                None,
+                StatusCode::OK,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/public/notices/{notice}"),
+                None,
+                StatusCode::OK,
+            ),
+            (
+                Method::GET,
+                "/api/v1/public/notices/999999".into(),
+                None,
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                Method::GET,
+                "/api/v1/public/published".into(),
+                None,
+                StatusCode::OK,
+            ),
+            (
+                Method::GET,
+                "/api/v1/public/published.csv".into(),
+                None,
+                StatusCode::OK,
+            ),
+            // After the period, for everyone, with the closing date.
+            (
+                Method::POST,
+                format!("/api/v1/public/notices/{notice}/objections"),
+                Some(
+                    json!({ "entry_id": entry, "name": "王五", "contact": "138", "text": "迟到" }),
+                ),
+                StatusCode::CONFLICT,
+            ),
+            (Method::GET, "/public-notices".into(), None, StatusCode::OK),
+            (
+                Method::GET,
+                format!("/public-notices/{notice}"),
+                None,
+                StatusCode::OK,
+            ),
+            (Method::GET, "/published".into(), None, StatusCode::OK),
+        ];
+        for (method, path, body, expected) in checks {
+            let response = app.request(client, method.clone(), &path, body).await;
+            if response.status != expected {
+                let text: String = response.text().chars().take(160).collect();
+                failures.push(format!(
+                    "{user} {method} {path}: expected {expected}, got {} {text}",
+                    response.status
+                ));
+            }
+        }
+        if user != "anonymous" {
+            for path in [
+                format!("/rounds/{round}/decisions"),
+                format!("/public-notices/{notice}/manage"),
+            ] {
+                let response = app.get(client, &path).await;
+                if response.status != manage(StatusCode::OK) {
+                    failures.push(format!("{user} GET {path}: got {}", response.status));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} decision authorization mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

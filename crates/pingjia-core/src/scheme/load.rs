@@ -288,6 +288,7 @@ impl<'s> Loader<'s> {
             divergence_ratio,
             score_step,
             request_optional_materials: raw.round.request_optional_materials,
+            validity_years: raw.round.validity_years,
         }
     }
 

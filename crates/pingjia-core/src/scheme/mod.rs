@@ -149,6 +149,9 @@ pub struct RoundDefaults {
     pub score_step: Option<Decimal>,
     /// Whether a round asks for the `optional` materials unless it says otherwise.
     pub request_optional_materials: bool,
+    /// How many years a published grade or recognition is valid, where the document says so
+    /// (003 三、2 「每次定级有效期3年」); `None`: the document sets no term.
+    pub validity_years: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]

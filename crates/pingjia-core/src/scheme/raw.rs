@@ -63,6 +63,8 @@ pub(crate) struct RawRound {
     pub score_step: Option<toml::Value>,
     #[serde(default)]
     pub request_optional_materials: bool,
+    #[serde(default)]
+    pub validity_years: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]

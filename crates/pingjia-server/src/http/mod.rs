@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod api_accounts;
+pub mod api_decisions;
 pub mod api_experts;
 pub mod api_review;
 pub mod api_rounds;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(api_spreadsheets::routes())
         .merge(api_accounts::routes())
         .merge(api_experts::routes())
+        .merge(api_decisions::routes())
         .merge(pages::routes())
         .with_state(state)
         .merge(swagger)

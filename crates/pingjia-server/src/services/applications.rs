@@ -34,6 +34,10 @@ pub struct ApplicationDetail {
     pub assessment: Assessment,
     /// Whether the caller may edit the draft.
     pub editable: bool,
+    /// The published grade (发文公布), once published: result, validity, document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub published: Option<store::PublishedGrade>,
 }
 
 #[derive(Debug, Serialize)]
@@ -333,7 +337,9 @@ pub async fn detail_at(
     )
     .await?;
     let is_owner = matches!(scope, Scope::Organization(_));
+    let published = store::published_grade_of(&state.db, id).await?;
     Ok(ApplicationDetail {
+        published,
         editable: is_owner && actor.role == Role::Applicant && editable_state(application.state),
         versions: visible
             .iter()

@@ -284,6 +284,56 @@ pub fn sanitize_filename(name: &str) -> String {
     }
 }
 
+/// A file checked as an upload is (size, not empty, type by content, name cleaned), for
+/// attachments outside an application (an objection's): its cleaned name, type and hash.
+/// Nothing is written.
+pub fn check_file(state: &AppState, upload: &Upload) -> AppResult<(String, &'static str, String)> {
+    if upload.bytes.len() as u64 > state.config.max_upload_bytes {
+        return Err(too_large(state.config.max_upload_bytes));
+    }
+    if upload.bytes.is_empty() {
+        return Err(AppError::invalid("文件为空 / empty file"));
+    }
+    let media_type = detect(&upload.bytes).ok_or_else(|| {
+        let accepted: Vec<&str> = ACCEPTED.iter().map(|(_, name)| *name).collect();
+        AppError::new(
+            415,
+            "unsupported_file_type",
+            format!(
+                "仅接受 {} 文件（按内容识别）/ only {} files are accepted (checked by content)",
+                accepted.join("、"),
+                accepted.join(", ")
+            ),
+        )
+    })?;
+    Ok((
+        sanitize_filename(&upload.filename),
+        media_type,
+        hex::encode(Sha256::digest(&upload.bytes)),
+    ))
+}
+
+/// Stores a checked file's content inside the caller's transaction: its row's lock first, then
+/// the file (as an evidence upload does).
+pub async fn store_content(
+    state: &AppState,
+    tx: &mut store::Tx,
+    sha256: &str,
+    media_type: &str,
+    bytes: &[u8],
+    now: i64,
+) -> AppResult<()> {
+    store::insert_blob(tx, sha256, bytes.len() as i64, media_type, now).await?;
+    write_content(state, sha256, bytes).await
+}
+
+/// The bytes of a stored content.
+pub async fn read_content(state: &AppState, sha256: &str) -> AppResult<Vec<u8>> {
+    tokio::fs::read(path_of(state, sha256))
+        .await
+        .map_err(AppError::internal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

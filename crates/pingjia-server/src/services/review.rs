@@ -117,6 +117,109 @@ pub fn facts_for(actor: &Actor, application: &store::Application, route: &Route)
     }
 }
 
+/// The facts of `workflow::next` for a command inside its transaction: [`facts_for`], and the
+/// facts the records give that can change while the command waits — the expert review is
+/// complete (`storage::review_complete`), the public notice the application is on has ended
+/// (its closing date is before `today`), and an objection to its entry is unresolved.
+pub async fn facts_in(
+    tx: &mut store::Tx,
+    actor: &Actor,
+    application: &store::Application,
+    route: &Route,
+    today: NaiveDate,
+) -> AppResult<Facts> {
+    let mut facts = facts_for(actor, application, route);
+    facts.review_complete = store::review_complete(tx, application.id).await?;
+    if let Some((entry, closes_on)) = store::current_entry_in(tx, application.id).await? {
+        facts.notice_ended =
+            NaiveDate::parse_from_str(&closes_on, "%Y-%m-%d").map_err(AppError::internal)? < today;
+        facts.unresolved_objections = store::open_objections_in(tx, entry.id).await? > 0;
+    }
+    Ok(facts)
+}
+
+/// The actions that belong to a round's decisions and its public notice
+/// (`services::decisions`, `services::notices`): they carry a decision record, a notice entry
+/// or an objection's resolution, and are not taken through [`decide`].
+pub fn is_notice_action(action: Action, state: State) -> bool {
+    matches!(
+        action,
+        Action::Decide | Action::Decline | Action::Publish | Action::ReopenReview
+    ) || (action == Action::Reject && state == State::PublicNotice)
+}
+
+/// Moves an application inside the caller's transaction through `workflow::next` with the
+/// facts read there ([`facts_in`]), with its event, audit entry and notices: the one way the
+/// decisions and the notice move applications.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each argument is a fact of the transition"
+)]
+pub async fn transition_in(
+    tx: &mut store::Tx,
+    actor: &Actor,
+    application: &store::Application,
+    route: &Route,
+    action: Action,
+    comment: &str,
+    today: NaiveDate,
+    now: i64,
+) -> AppResult<workflow::Transition> {
+    let facts = facts_in(tx, actor, application, route, today).await?;
+    let moved = workflow::next(application.state, action, actor.role, &facts, today)
+        .map_err(refusal_error)?;
+    workflow::check_comment(action, comment).map_err(refusal_error)?;
+    let latest = store::latest_submitted_version_in(tx, application.id).await?;
+    store::move_application(
+        tx,
+        &store::Move {
+            id: application.id,
+            to: moved.to,
+            respond_by: None,
+            recommend: None,
+        },
+        now,
+    )
+    .await?;
+    store::insert_review_event(
+        tx,
+        &store::NewReviewEvent {
+            application_id: application.id,
+            version_number: latest.map_or(0, |v| v.number),
+            action: action.as_str(),
+            from_state: application.state.as_str(),
+            to_state: moved.to.as_str(),
+            actor_id: actor.user.id,
+            actor_role: actor.role.as_str(),
+            comment,
+            criterion_comments: "{}",
+            respond_by: None,
+        },
+        now,
+    )
+    .await?;
+    store::audit(
+        tx,
+        Some(actor.user.id),
+        &format!("review_{}", action.as_str()),
+        &format!("application:{}", application.id),
+        &format!(
+            "{} → {}{}",
+            application.state.as_str(),
+            moved.to.as_str(),
+            if comment.is_empty() {
+                String::new()
+            } else {
+                format!(" · {comment}")
+            }
+        ),
+        now,
+    )
+    .await?;
+    notify(tx, application, route, action, moved.to, comment, None, now).await?;
+    Ok(moved)
+}
+
 /// The decisions this actor may take on the application now: the buttons to show.
 pub async fn actions(
     state: &AppState,
@@ -129,6 +232,7 @@ pub async fn actions(
         workflow::actions_for(application.state, actor.role, &facts, state.today())
             .into_iter()
             .filter(|a| !matches!(a, Action::Submit | Action::Resubmit))
+            .filter(|&a| !is_notice_action(a, application.state))
             .collect(),
     )
 }
@@ -194,10 +298,15 @@ pub async fn decide(
     let application = store::lock_application(&mut tx, id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let facts = facts_for(actor, &application, &route);
+    let facts = facts_in(&mut tx, actor, &application, &route, today).await?;
     let moved = workflow::next(application.state, action, actor.role, &facts, today)
         .map_err(refusal_error)?;
     workflow::check_comment(action, comment).map_err(refusal_error)?;
+    if is_notice_action(action, application.state) {
+        return Err(AppError::invalid(
+            "拟定结果、不予定级、发布和公示期间的处理请在批次的评定与公示中操作 / decide, decline, publish and the notice's actions go through the round's decisions and notice",
+        ));
+    }
     let latest = store::latest_submitted_version_in(&mut tx, id).await?;
     let now = state.now();
     let rank = match (action, decision.rank) {
@@ -322,6 +431,26 @@ async fn notify(
             format!("申报 #{id} 已获推荐"),
             format!("已推荐至{}。", route.authority.label_zh()),
         )),
+        Action::Decide => Some((
+            Kind::Comment,
+            format!("申报 #{id} 拟定结果已公示"),
+            with_comment("拟定结果已进入公示，公示期满且无未处理的异议后发文公布。".into()),
+        )),
+        Action::Decline => Some((
+            Kind::Rejected,
+            format!("申报 #{id} 不予定级/认定"),
+            with_comment("经评审，不予定级/认定。".into()),
+        )),
+        Action::ReopenReview => Some((
+            Kind::Comment,
+            format!("申报 #{id} 重新评审"),
+            with_comment("公示期间的异议经核实成立，申报重新进入专家评审。".into()),
+        )),
+        Action::Publish => Some((
+            Kind::Passed,
+            format!("申报 #{id} 已发文公布"),
+            with_comment("评定结果已发文公布。".into()),
+        )),
         _ => None,
     };
     if let Some((kind, title, body)) = applicant {
@@ -343,7 +472,15 @@ async fn notify(
     // The ministry has no account here: nobody to tell.
     if let Some(office) = office
         && office != Office::Nation
-        && !matches!(action, Action::Return | Action::Reject)
+        && !matches!(
+            action,
+            Action::Return
+                | Action::Reject
+                | Action::Decide
+                | Action::Decline
+                | Action::ReopenReview
+                | Action::Publish
+        )
     {
         let (kind, title) = if action == Action::Withdraw {
             (Kind::Withdrawn, format!("申报 #{id} 已由申报单位撤回"))
@@ -415,7 +552,7 @@ pub struct BulkResult {
 /// A workflow refusal as the error the caller answers with: 403 when the actor may not act
 /// on the application at all, 409 for the right actor at the wrong moment, 422 for a missing
 /// comment.
-fn refusal_error(refusal: workflow::Refusal) -> AppError {
+pub fn refusal_error(refusal: workflow::Refusal) -> AppError {
     let message = format!("{} / {}", refusal.zh, refusal.en);
     if refusal.is_forbidden() {
         AppError::new(403, "forbidden", message)

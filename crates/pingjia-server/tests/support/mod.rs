@@ -592,3 +592,85 @@ impl TestApp {
         self.send(builder.body(Body::from(body)).unwrap()).await
     }
 }
+
+// --- decisions and notices ---------------------------------------------------------------------
+
+/// The example network declaration (examples/jiangsu/network.toml) as a draft body: 四星 by
+/// its own reckoning (员工 72 ≥ 50 for 四星, < 100 for 五星; 四（三） of 003).
+pub fn network_declaration() -> Value {
+    let mut body = pingjia_core::declaration::parse_tree(
+        include_str!("../../../../examples/jiangsu/network.toml"),
+        pingjia_core::declaration::Format::Toml,
+    )
+    .unwrap();
+    let object = body.as_object_mut().unwrap();
+    object.remove("scheme");
+    object.remove("provider_type");
+    body
+}
+
+impl TestApp {
+    /// Marks an application's expert review complete the way the experts' records do: one
+    /// expert of the province, assigned, who declared no conflict and submitted.
+    pub async fn complete_expert_review(&self, application_id: i64) {
+        let db = &self.state.db;
+        let province = pingjia_server::storage::user_by_username(db, "province")
+            .await
+            .unwrap()
+            .unwrap();
+        let now = self.state.now();
+        let (expert_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO experts (region_id, name, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+        )
+        .bind(province.region_id.unwrap())
+        .bind(format!("专家{application_id}"))
+        .bind(now)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO expert_assignments (application_id, expert_id, status, declared_at, submitted_at, assigned_by, assigned_at, updated_at) \
+             VALUES ($1, $2, 'accepted', $3, $3, $4, $3, $3)",
+        )
+        .bind(application_id)
+        .bind(expert_id)
+        .bind(now)
+        .bind(province.id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+
+    /// A Jiangsu network application of `applicant` (`applicant_a` in 昆山, recommended by
+    /// 昆山市 itself; `applicant_b` in 江宁, passed by 江宁区 and recommended by 南京市) taken
+    /// through the review chain to the province's `expert_review`.
+    pub async fn in_expert_review(&self, applicant: &str) -> i64 {
+        let client = self.sign_in(applicant).await;
+        let id = self.new_application(&client, "network").await;
+        let saved = self
+            .put(
+                &client,
+                &format!("/api/v1/applications/{id}/draft"),
+                network_declaration(),
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+        self.submit(&client, id).await;
+        let steps: &[(&str, &str)] = match applicant {
+            "applicant_a" => &[("county_ks", "recommend")],
+            _ => &[("county_jn", "pass"), ("city_nj", "recommend")],
+        };
+        for (reviewer, action) in steps {
+            let reviewer = self.sign_in(reviewer).await;
+            let moved = self
+                .post(
+                    &reviewer,
+                    &format!("/api/v1/applications/{id}/decisions"),
+                    json!({ "action": action }),
+                )
+                .await;
+            assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+        }
+        id
+    }
+}

@@ -820,6 +820,7 @@ async fn render_detail(
             submittable => submittable,
             form => serde_value(&model),
             report => serde_value(&shown_report(&assessment.report)),
+            published => serde_value(&detail.published),
             error_count => assessment.field_errors.len(),
             unfilled => assessment.unfilled,
             symbols_json => script_json(&super::SYMBOLS.iter().copied().collect::<BTreeMap<_, _>>()),

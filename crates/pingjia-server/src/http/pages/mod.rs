@@ -10,10 +10,12 @@ mod account;
 mod admin;
 mod applications;
 mod charts;
+mod decisions;
 mod english;
 mod experts;
 mod form;
 mod inbox;
+mod notices;
 mod review;
 mod rounds;
 mod spreadsheets;
@@ -135,6 +137,26 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "expert_review.html",
         include_str!("../../../templates/expert_review.html"),
+    ),
+    (
+        "decisions.html",
+        include_str!("../../../templates/decisions.html"),
+    ),
+    (
+        "notice_manage.html",
+        include_str!("../../../templates/notice_manage.html"),
+    ),
+    (
+        "public_notices.html",
+        include_str!("../../../templates/public_notices.html"),
+    ),
+    (
+        "public_notice.html",
+        include_str!("../../../templates/public_notice.html"),
+    ),
+    (
+        "published.html",
+        include_str!("../../../templates/published.html"),
     ),
 ];
 
@@ -322,6 +344,8 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(inbox::routes())
         .merge(review::routes())
         .merge(experts::routes())
+        .merge(decisions::routes())
+        .merge(notices::routes())
         .route(
             "/static/app.css",
             get(|| async {
