@@ -397,3 +397,50 @@ async fn a_shaoxing_recognition_is_decided_noticed_and_published_without_a_term(
     assert!(list["items"][0]["valid_until"].is_null());
     assert!(list["items"][0]["stars"].is_null());
 }
+
+/// A decision taken before the application was returned is history: once it comes back to the
+/// expert review it must be decided again, and the notice does not take the old decision.
+#[tokio::test]
+async fn a_decision_before_a_return_is_not_in_force_after_it() {
+    let app = TestApp::new().await;
+    let round = app.round_of("jiangsu-pool-2021").await;
+    let id = app.in_expert_review("applicant_a").await;
+    app.complete_expert_review(id).await;
+    let province = app.sign_in("province").await;
+    let taken = decide(&app, &province, id, json!({})).await;
+    assert_eq!(taken.status, StatusCode::OK, "{}", taken.text());
+    app.advance(60);
+    let returned = app
+        .post(
+            &province,
+            &format!("/api/v1/applications/{id}/decisions"),
+            json!({ "action": "return_to_recommender", "comment": "请核实员工人数" }),
+        )
+        .await;
+    assert_eq!(returned.status, StatusCode::OK, "{}", returned.text());
+    app.advance(60);
+    let county = app.sign_in("county_ks").await;
+    let again = app
+        .post(
+            &county,
+            &format!("/api/v1/applications/{id}/decisions"),
+            json!({ "action": "recommend" }),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text());
+    let board = app
+        .get(&province, &format!("/api/v1/rounds/{round}/decisions"))
+        .await
+        .json();
+    assert!(row(&board, id)["decision"].is_null(), "{board}");
+    assert_eq!(row(&board, id)["history"].as_array().unwrap().len(), 1);
+    let opened = app
+        .post(
+            &province,
+            &format!("/api/v1/rounds/{round}/notices"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::CONFLICT, "{}", opened.text());
+    assert_eq!(opened.json()["error"], "nothing_decided");
+}

@@ -260,6 +260,7 @@ pub async fn board(state: &AppState, actor: &Actor, round_id: i64) -> AppResult<
     let method = scheme.method;
     let applications = store::round_applications(&state.db, round_id).await?;
     let decisions = store::round_decisions(&state.db, round_id).await?;
+    let entered = store::expert_review_entries(&state.db, round_id).await?;
     let mut rows = Vec::with_capacity(applications.len());
     for item in applications {
         let detail = applications::detail(state, actor, item.id).await?;
@@ -281,7 +282,18 @@ pub async fn board(state: &AppState, actor: &Actor, round_id: i64) -> AppResult<
             score: report.score.map(|s| s.to_string()),
             default_result: default.id.to_owned(),
             default_label: default.label.to_owned(),
-            decision: history.last().cloned(),
+            // In force: the latest taken since the application last entered the expert review
+            // (`storage::latest_decision_in`, the rule the notice applies).
+            decision: history
+                .last()
+                .filter(|d| {
+                    let since = entered
+                        .iter()
+                        .find(|(id, _)| *id == item.id)
+                        .map_or(0, |(_, at)| *at);
+                    d.decided_at >= since
+                })
+                .cloned(),
             history,
             open: item.state == State::ExpertReview,
         });

@@ -75,13 +75,17 @@ pub async fn insert_decision(tx: &mut Tx, decision: &NewDecision<'_>, now: i64) 
     Ok(id)
 }
 
-/// The decision in force on an application (the latest), read inside a command.
+/// The decision in force on an application, read inside a command: the latest one taken since
+/// the application last entered the expert review (a decision taken before it was returned, or
+/// before an upheld objection reopened its review, is history).
 pub async fn latest_decision_in(
     tx: &mut Tx,
     application_id: i64,
 ) -> Result<Option<DecisionRecord>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {DECISION_COLUMNS} FROM decisions WHERE application_id = $1 ORDER BY id DESC LIMIT 1"
+        "SELECT {DECISION_COLUMNS} FROM decisions WHERE application_id = $1 \
+         AND decided_at >= COALESCE((SELECT MAX(at) FROM review_events WHERE application_id = $1 AND to_state = 'expert_review'), 0) \
+         ORDER BY id DESC LIMIT 1"
     )))
     .bind(application_id)
     .fetch_optional(tx.conn())
@@ -124,4 +128,15 @@ pub async fn set_decision_quota(
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// When each application of a round last entered the expert review: (application id, time).
+pub async fn expert_review_entries(db: &Db, round_id: i64) -> Result<Vec<(i64, i64)>> {
+    sqlx::query_as(
+        "SELECT e.application_id, MAX(e.at) FROM review_events e JOIN applications a ON a.id = e.application_id \
+         WHERE a.round_id = $1 AND e.to_state = 'expert_review' GROUP BY e.application_id",
+    )
+    .bind(round_id)
+    .fetch_all(&db.pool)
+    .await
 }
