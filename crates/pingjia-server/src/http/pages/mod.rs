@@ -131,6 +131,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "expert_review.html",
         include_str!("../../../templates/expert_review.html"),
     ),
+    (
+        "application_experts.html",
+        include_str!("../../../templates/application_experts.html"),
+    ),
 ];
 
 /// One environment for the process: the templates are compiled into the binary, and the error
@@ -317,6 +321,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(inbox::routes())
         .merge(review::routes())
         .merge(experts::routes())
+        .merge(experts::authority_routes())
         .route(
             "/static/app.css",
             get(|| async {
