@@ -1597,3 +1597,79 @@ async fn site_visits_are_recorded_by_the_authority_and_listed_with_the_experts()
     let early = app.post(&province, &path, visit).await;
     assert_eq!(early.json()["error"], "not_in_expert_review");
 }
+
+#[tokio::test]
+async fn the_authoritys_page_shows_conflicts_before_assigning_and_decides_them() {
+    let app = TestApp::new().await;
+    let province = app.sign_in("province").await;
+    let a = app.sign_in("applicant_a").await;
+    let id = in_expert_review(&app, &a, "jiangsu-pool-2021").await;
+    let conflicted = pool_expert(&app, &province, "c1", json!({ "employer_code": code_a() })).await;
+    let page = app
+        .get(&province, &format!("/applications/{id}/experts"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("同一单位任职") && html.contains("待确认"),
+        "{html}"
+    );
+    // Assigning the conflicted expert from the page is refused with the reason.
+    let id_text = conflicted.to_string();
+    let refused = post_form(
+        &app,
+        &province,
+        &format!("/applications/{id}/experts"),
+        &[("expert", &id_text)],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.text().contains("请先确认或排除"));
+    let dismissed = post_form(
+        &app,
+        &province,
+        &format!("/applications/{id}/conflicts"),
+        &[
+            ("expert_id", &id_text),
+            ("kind", "same_employer"),
+            ("decision", "dismiss"),
+            ("reason", "已离职"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        dismissed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        dismissed.text()
+    );
+    let assigned = post_form(
+        &app,
+        &province,
+        &format!("/applications/{id}/experts"),
+        &[("expert", &id_text)],
+    )
+    .await;
+    assert_eq!(
+        assigned.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        assigned.text()
+    );
+    let html = app
+        .get(&province, &format!("/applications/{id}/experts"))
+        .await
+        .text();
+    assert!(html.contains("待声明"), "{html}");
+    // Experts and reviewers below the authority do not get the page.
+    for user in ["c1", "county_ks"] {
+        let client = app.sign_in(user).await;
+        assert_eq!(
+            app.get(&client, &format!("/applications/{id}/experts"))
+                .await
+                .status,
+            StatusCode::FORBIDDEN,
+            "{user}"
+        );
+    }
+}

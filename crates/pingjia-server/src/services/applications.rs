@@ -326,8 +326,8 @@ pub async fn detail_at(
     let organization = as_submitted(organization, &version);
     let confirmed = confirmed_map(&store::confirmed_values(&state.db, id, version.number).await?);
     let body: Json = serde_json::from_str(&version.body).map_err(AppError::internal)?;
-    let sheets = crate::services::experts::score_sheets(state, actor, &application).await?;
-    let body = crate::services::experts::with_scores(with_confirmed(&body, &confirmed), sheets);
+    let sheets = expert_sheets(state, actor, &application).await?;
+    let body = with_expert_scores(with_confirmed(&body, &confirmed), sheets);
     let assessment = assess_body(state, &application, &body).await?;
     let evidence = evidence_items(
         state,
@@ -948,6 +948,56 @@ impl ListFilter {
             oldest_first,
         })
     }
+}
+
+// --- the experts' scores in the grade ----------------------------------------------------
+
+/// The `experts` array of a declaration body from the submitted reviews of an application
+/// (「专家1」, 「专家2」 … in the order of assignment: names are not the grade's business). An
+/// expert who has not submitted its own review sees none of the others' scores, and the
+/// applicant none at all (the authority's decision tells it the result). Whatever the body held
+/// under `experts` is replaced: only submitted reviews count, never scores an applicant wrote.
+pub async fn expert_sheets(
+    state: &AppState,
+    actor: &Actor,
+    application: &store::Application,
+) -> AppResult<Vec<Json>> {
+    if actor.role == Role::Applicant {
+        return Ok(Vec::new());
+    }
+    if actor.role == Role::Expert
+        && !store::submitted_review_of(&state.db, actor.user.id, application.id).await?
+    {
+        return Ok(Vec::new());
+    }
+    let scores = store::submitted_scores(&state.db, application.id).await?;
+    let mut sheets: BTreeMap<i64, serde_json::Map<String, Json>> = BTreeMap::new();
+    for score in &scores {
+        sheets.entry(score.assignment_id).or_default().insert(
+            score.criterion_id.clone(),
+            Json::String(score.score.clone()),
+        );
+    }
+    Ok(sheets
+        .into_values()
+        .enumerate()
+        .map(|(n, scores)| {
+            serde_json::json!({ "expert": format!("专家{}", n + 1), "scores": scores })
+        })
+        .collect())
+}
+
+/// A declaration body with the experts' score sheets in place of whatever it held.
+pub fn with_expert_scores(body: Json, sheets: Vec<Json>) -> Json {
+    let mut body = body;
+    if let Some(object) = body.as_object_mut() {
+        if sheets.is_empty() {
+            object.remove("experts");
+        } else {
+            object.insert("experts".into(), Json::Array(sheets));
+        }
+    }
+    body
 }
 
 #[cfg(test)]

@@ -2196,56 +2196,6 @@ pub async fn reopen(
     of_application(state, actor, id).await
 }
 
-// --- the grade ------------------------------------------------------------------------------
-
-/// The `experts` array of a declaration body from the submitted reviews of an application
-/// (「专家1」, 「专家2」 … in the order of assignment: names are not the grade's business). An
-/// expert who has not submitted its own review sees none of the others' scores, and the
-/// applicant none at all (the authority's decision tells it the result). Whatever the body held
-/// under `experts` is replaced: only submitted reviews count, never scores an applicant wrote.
-pub async fn score_sheets(
-    state: &AppState,
-    actor: &Actor,
-    application: &store::Application,
-) -> AppResult<Vec<Json>> {
-    if actor.role == Role::Applicant {
-        return Ok(Vec::new());
-    }
-    if actor.role == Role::Expert
-        && !store::submitted_review_of(&state.db, actor.user.id, application.id).await?
-    {
-        return Ok(Vec::new());
-    }
-    let scores = store::submitted_scores(&state.db, application.id).await?;
-    let mut sheets: BTreeMap<i64, serde_json::Map<String, Json>> = BTreeMap::new();
-    for score in &scores {
-        sheets.entry(score.assignment_id).or_default().insert(
-            score.criterion_id.clone(),
-            Json::String(score.score.clone()),
-        );
-    }
-    Ok(sheets
-        .into_values()
-        .enumerate()
-        .map(|(n, scores)| {
-            serde_json::json!({ "expert": format!("专家{}", n + 1), "scores": scores })
-        })
-        .collect())
-}
-
-/// A declaration body with the experts' score sheets in place of whatever it held.
-pub fn with_scores(body: Json, sheets: Vec<Json>) -> Json {
-    let mut body = body;
-    if let Some(object) = body.as_object_mut() {
-        if sheets.is_empty() {
-            object.remove("experts");
-        } else {
-            object.insert("experts".into(), Json::Array(sheets));
-        }
-    }
-    body
-}
-
 // --- site visits ----------------------------------------------------------------------------
 
 /// A site visit (现场核查) as recorded, with its files.

@@ -854,7 +854,7 @@ pub async fn confirm(
         .ok_or_else(AppError::not_found)?;
     let route = route_of(state, &visible).await?;
     let grading = applications::Grading::of(state, &visible).await?;
-    let sheets = crate::services::experts::score_sheets(state, actor, &visible).await?;
+    let sheets = applications::expert_sheets(state, actor, &visible).await?;
     let mut tx = state.db.begin().await?;
     let application = store::lock_application(&mut tx, id)
         .await?
@@ -909,10 +909,7 @@ pub async fn confirm(
     );
     confirmed.insert(field.id.clone(), confirmation.value.clone());
     let assessment = grading.assess(
-        &crate::services::experts::with_scores(
-            applications::with_confirmed(&body, &confirmed),
-            sheets,
-        ),
+        &applications::with_expert_scores(applications::with_confirmed(&body, &confirmed), sheets),
         state.today(),
     );
     let path = format!("confirmed.{}", field.id);

@@ -175,3 +175,86 @@ async fn submit(
         Err(error) => Err(error),
     }
 }
+
+/// The authority's page of an application's experts: assignments, candidates with the
+/// conflicts found (shown before anyone is assigned), assignment and conflict decisions.
+pub fn authority_routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(
+            "/applications/{id}/experts",
+            get(application_experts).post(assign),
+        )
+        .route("/applications/{id}/conflicts", post(decide_conflict))
+}
+
+async fn render_application(
+    state: &AppState,
+    page: &PageActor,
+    id: i64,
+    code: StatusCode,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let view = experts::of_application(state, &page.actor, id).await?;
+    page.render_with_status(
+        code,
+        "application_experts.html",
+        "review",
+        context! { view => serde_value(&view), error => error },
+    )
+}
+
+async fn application_experts(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    render_application(&state, &page, id, StatusCode::OK, None).await
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+    body: String,
+) -> AppResult<Response> {
+    let pairs = parse_form(&body);
+    page.check_csrf(form_value(&pairs, "csrf"))?;
+    let expert_ids = pairs
+        .iter()
+        .filter(|(key, _)| key == "expert")
+        .filter_map(|(_, value)| value.parse().ok())
+        .collect();
+    let request = experts::AssignRequest { expert_ids };
+    match experts::assign(&state, &page.actor, id, &request).await {
+        Ok(_) => Ok(Redirect::to(&format!("/applications/{id}/experts")).into_response()),
+        Err(error) if shown(&error) => {
+            let message = message_in(page.lang, &error.message);
+            render_application(&state, &page, id, status(&error), Some(message)).await
+        }
+        Err(error) => Err(error),
+    }
+}
+
+async fn decide_conflict(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+    body: String,
+) -> AppResult<Response> {
+    let pairs = parse_form(&body);
+    page.check_csrf(form_value(&pairs, "csrf"))?;
+    let decision = experts::ConflictDecision {
+        expert_id: form_value(&pairs, "expert_id").parse().unwrap_or(0),
+        kind: form_value(&pairs, "kind").to_owned(),
+        decision: form_value(&pairs, "decision").to_owned(),
+        reason: form_value(&pairs, "reason").to_owned(),
+    };
+    match experts::decide_conflict(&state, &page.actor, id, &decision).await {
+        Ok(_) => Ok(Redirect::to(&format!("/applications/{id}/experts")).into_response()),
+        Err(error) if shown(&error) => {
+            let message = message_in(page.lang, &error.message);
+            render_application(&state, &page, id, status(&error), Some(message)).await
+        }
+        Err(error) => Err(error),
+    }
+}

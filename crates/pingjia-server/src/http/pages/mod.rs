@@ -158,6 +158,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "published.html",
         include_str!("../../../templates/published.html"),
     ),
+    (
+        "application_experts.html",
+        include_str!("../../../templates/application_experts.html"),
+    ),
 ];
 
 /// One environment for the process: the templates are compiled into the binary, and the error
@@ -346,6 +350,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(experts::routes())
         .merge(decisions::routes())
         .merge(notices::routes())
+        .merge(experts::authority_routes())
         .route(
             "/static/app.css",
             get(|| async {
