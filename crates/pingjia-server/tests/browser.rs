@@ -864,3 +864,70 @@ async fn the_new_pages_at_desktop_and_phone_width() {
     browser.shots("admin-audit", None).await;
     browser.client.clone().close().await.unwrap();
 }
+
+/// The pages of the experts, the panel analytics, the decisions and the public notices at
+/// desktop and phone width, on the demo data: an expert's assignments and score sheet, the
+/// authority's experts of an application, the round's analytics and decisions, and the public
+/// notices and published list signed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_expert_and_decision_pages_at_desktop_and_phone_width() {
+    let Some(browser) = start().await else { return };
+    browser.sign_in_as("sx-expert1").await;
+    browser.open("/expert").await;
+    browser.page_heading().await;
+    browser.shots("expert-tasks", None).await;
+    browser.click("main a[href^=\"/expert/\"]").await;
+    browser.wait_path(|p| p.starts_with("/expert/")).await;
+    browser.page_heading().await;
+    browser.shots("expert-sheet", None).await;
+
+    browser.sign_in_as("sx-admin").await;
+    let script = r#"
+        const done = arguments[0];
+        Promise.all([
+            fetch("/api/v1/rounds", { credentials: "same-origin" }).then((r) => r.json()),
+            fetch("/api/v1/applications?state=expert_review", { credentials: "same-origin" }).then((r) => r.json()),
+        ]).then(done);
+    "#;
+    let found = browser
+        .client
+        .execute_async(script, Vec::new())
+        .await
+        .unwrap();
+    let round = found[0]
+        .as_array()
+        .and_then(|rounds| {
+            rounds
+                .iter()
+                .find(|r| r["scheme_id"] == "shaoxing-platform")
+        })
+        .and_then(|r| r["id"].as_i64())
+        .expect("the demo's Shaoxing round");
+    browser.open(&format!("/rounds/{round}/analytics")).await;
+    let heading = browser.page_heading().await;
+    assert_eq!(heading, "专家评审分析");
+    browser.shots("round-analytics", None).await;
+    browser.open(&format!("/rounds/{round}/decisions")).await;
+    browser.page_heading().await;
+    browser.shots("decisions", None).await;
+    if let Some(application) = found[1]["items"]
+        .as_array()
+        .and_then(|items| items.first())
+        .and_then(|a| a["id"].as_i64())
+    {
+        browser
+            .open(&format!("/applications/{application}/experts"))
+            .await;
+        browser.page_heading().await;
+        browser.shots("application-experts", None).await;
+    }
+
+    browser.client.delete_all_cookies().await.unwrap();
+    browser.open("/public-notices").await;
+    browser.page_heading().await;
+    browser.shots("public-notices", None).await;
+    browser.open("/published").await;
+    browser.page_heading().await;
+    browser.shots("published", None).await;
+    browser.client.clone().close().await.unwrap();
+}

@@ -242,7 +242,13 @@ async fn panel_page(
             1.0,
         )
     });
-    let ratio_percent = (panel::as_f64(&analytics.divergence_ratio) * 100.0).round();
+    let ratio_percent = (analytics.divergence_ratio.parse::<rust_decimal::Decimal>())
+        .map(|ratio| {
+            (ratio * rust_decimal::Decimal::ONE_HUNDRED)
+                .normalize()
+                .to_string()
+        })
+        .unwrap_or_default();
     page.render(
         "round_panel.html",
         "rounds",
