@@ -2135,3 +2135,24 @@ async fn the_demo_shows_the_provinces_notice_with_an_objection() {
     assert_eq!(decisions.status, StatusCode::OK);
     decisions.assert_contains(&["经厅评审委员会集体研究"]);
 }
+
+#[tokio::test]
+async fn the_demo_publishes_shaoxings_recognition() {
+    let app = app().await;
+    // 绍兴市's notice ended before the demo's day and the result was published with a
+    // document: the public list shows it (no account needed), and the application page the
+    // final result.
+    let mut public = Browser::default();
+    let published = public.get(&app, "/published").await;
+    assert_eq!(published.status, StatusCode::OK);
+    published.assert_contains(&["绍兴柯桥纺织产业互联网有限公司", "认定", "绍市经信〔"]);
+    assert!(
+        !published.body.contains("昆山工联数据科技有限公司"),
+        "still on notice"
+    );
+    let id = application_in(&app, "kqtex", "shaoxing-platform").await;
+    let mut applicant = Browser::sign_in(&app, "kqtex").await;
+    let page = applicant.get(&app, &format!("/applications/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.assert_contains(&["已发文公布"]);
+}

@@ -368,7 +368,16 @@ async fn create(state: &AppState) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     }
     rounds(state).await?;
+    // 柯桥纺织's application went through 绍兴市's round three weeks before the demo's day, so
+    // that its 公示 has ended and the result is published (the services take today from the
+    // clock: these steps run on one set back).
+    let earlier = days_before(state, 21)?;
     for (username, scheme, provider_type, text, submit) in DECLARATIONS {
+        let state = if *scheme == "shaoxing-platform" {
+            &earlier
+        } else {
+            state
+        };
         let user = store::user_by_username(&state.db, username)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo user {username}"))?;
@@ -416,7 +425,8 @@ async fn create(state: &AppState) -> anyhow::Result<()> {
     crate::services::registration::register(state, &request, "demo")
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    experts(state).await?;
+    experts(&earlier).await?;
+    shaoxing_publication(state).await?;
     jiangsu_notice(state).await?;
     Ok(())
 }
@@ -892,6 +902,78 @@ async fn jiangsu_notice(state: &AppState) -> anyhow::Result<()> {
         },
         Vec::new(),
         "demo",
+    )
+    .await
+    .map_err(failed)?;
+    Ok(())
+}
+
+/// The application's state on a clock set back by `days`.
+fn days_before(state: &AppState, days: i64) -> anyhow::Result<AppState> {
+    let at = state.now() - days * 86_400;
+    AppState::new(
+        state.db.clone(),
+        state.config.clone(),
+        std::sync::Arc::new(move || at),
+    )
+}
+
+/// 绍兴市 decides 柯桥纺织's application (its computed result), opens the 公示 21 days before
+/// the demo's day (7 days, so it ended two weeks ago) and publishes it 12 days before, with the
+/// document dated the day before: `/published` lists the recognition.
+async fn shaoxing_publication(state: &AppState) -> anyhow::Result<()> {
+    use crate::services::{decisions, notices};
+    let failed = |e: crate::error::AppError| anyhow::anyhow!("{}", e.message);
+    let earlier = days_before(state, 21)?;
+    let admin = demo_actor(state, "sx-admin").await?;
+    let applicant = demo_actor(state, "kqtex").await?;
+    let organization = applicant
+        .user
+        .organization_id
+        .ok_or_else(|| anyhow::anyhow!("demo organisation"))?;
+    let (applications, _) = store::applications(
+        &state.db,
+        &store::Scope::Organization(organization),
+        &store::ApplicationFilter::default(),
+        store::Page::new(None, None),
+    )
+    .await?;
+    let application = applications
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("demo application of kqtex"))?;
+    let round_id = store::application(
+        &state.db,
+        &store::Scope::Organization(organization),
+        application.id,
+    )
+    .await?
+    .and_then(|a| a.round_id)
+    .ok_or_else(|| anyhow::anyhow!("demo round"))?;
+    decisions::decide(
+        &earlier,
+        &admin,
+        application.id,
+        &decisions::DecisionInput::default(),
+    )
+    .await
+    .map_err(failed)?;
+    let opened = notices::open(&earlier, &admin, round_id, &notices::OpenInput::default())
+        .await
+        .map_err(failed)?;
+    let notice_id = opened
+        .notice_id
+        .ok_or_else(|| anyhow::anyhow!("demo notice"))?;
+    let document_date = (state.today() - chrono::Duration::days(13))
+        .format("%Y-%m-%d")
+        .to_string();
+    notices::publish(
+        &days_before(state, 12)?,
+        &admin,
+        notice_id,
+        &notices::PublishInput {
+            document_number: format!("绍市经信〔{}〕8号", chrono::Datelike::year(&state.today())),
+            document_date,
+        },
     )
     .await
     .map_err(failed)?;
