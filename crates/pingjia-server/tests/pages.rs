@@ -646,8 +646,9 @@ async fn the_province_filters_its_list_and_searches_organisations() {
         "筛选申报",
         "苏州智联工业互联网科技有限公司",
         "南京云数网络技术有限公司",
-        // 智联 (昆山), 云数 (江宁) and 江宁云工's two (江宁): the demo's submitted applications.
-        "共 4 条",
+        // 智联 (昆山), 云数 (江宁), 江宁云工's two (江宁) and 昆山工联's two (on notice): the
+        // demo's submitted applications.
+        "共 6 条",
         // The region choices are the province's cities and counties.
         "<option value=\"3205\">苏州市</option>",
         "<option value=\"320583\">\u{3000}昆山市</option>",
@@ -1645,7 +1646,7 @@ async fn the_demo_lists_its_accounts_with_their_regions_at_every_start() {
         .await
         .unwrap();
     assert!(!demo.created);
-    assert_eq!(demo.accounts.len(), 17);
+    assert_eq!(demo.accounts.len(), 21);
     let table = pingjia_server::services::demo::table(&demo.accounts);
     let line = |username: &str| -> Vec<String> {
         table
@@ -2085,4 +2086,73 @@ async fn the_form_names_the_rounds_reference_year() {
     let page = browser.get(&app, &format!("/applications/{id}")).await;
     page.assert_contains(&["2025年度主营业务收入"]);
     assert!(!page.body.contains("2020年度主营业务收入"));
+}
+
+#[tokio::test]
+async fn the_demo_shows_the_provinces_notice_with_an_objection() {
+    let app = app().await;
+    // Signed out: the notice lists 昆山工联's two entries with their proposed grades.
+    let mut public = Browser::default();
+    let list = public.get(&app, "/public-notices").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let marker = "href=\"/public-notices/";
+    let at = list.body.find(marker).expect("a notice link") + marker.len();
+    let id: String = list.body[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let notice = public.get(&app, &format!("/public-notices/{id}")).await;
+    assert_eq!(notice.status, StatusCode::OK);
+    notice.assert_contains(&["拟定名单公示", "昆山工联数据科技有限公司", "拟定"]);
+    // Two entries: each in the list and among the objection form's choices.
+    assert_eq!(notice.body.matches("昆山工联数据科技有限公司").count(), 4);
+    assert_eq!(notice.body.matches("name=\"entry_id\"").count(), 1);
+    // The objector's name is the authority's to read, never the public's.
+    assert!(!notice.body.contains("刘建国"));
+    assert!(!notice.body.contains("13800000000"));
+
+    // The province reads the objection, with the objector and contact, unresolved.
+    let mut admin = Browser::sign_in(&app, "js-admin").await;
+    let manage = admin
+        .get(&app, &format!("/public-notices/{id}/manage"))
+        .await;
+    assert_eq!(manage.status, StatusCode::OK);
+    manage.assert_contains(&["刘建国", "13800000000", "平台连接设备数量"]);
+    // 绍兴's authority has no part in it.
+    let mut other = Browser::sign_in(&app, "sx-admin").await;
+    let hidden = other
+        .get(&app, &format!("/public-notices/{id}/manage"))
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+
+    // The decisions page shows the result departing from the computed grade, with its reason.
+    let round = pingjia_server::services::notices::public_notice(&app.state, id.parse().unwrap())
+        .await
+        .unwrap()
+        .round_id;
+    let board = format!("/rounds/{round}/decisions");
+    let decisions = admin.get(&app, &board).await;
+    assert_eq!(decisions.status, StatusCode::OK);
+    decisions.assert_contains(&["经厅评审委员会集体研究"]);
+}
+
+#[tokio::test]
+async fn the_demo_publishes_shaoxings_recognition() {
+    let app = app().await;
+    // 绍兴市's notice ended before the demo's day and the result was published with a
+    // document: the public list shows it (no account needed), and the application page the
+    // final result.
+    let mut public = Browser::default();
+    let published = public.get(&app, "/published").await;
+    assert_eq!(published.status, StatusCode::OK);
+    published.assert_contains(&["绍兴柯桥纺织产业互联网有限公司", "认定", "绍市经信〔"]);
+    assert!(
+        !published.body.contains("昆山工联数据科技有限公司"),
+        "still on notice"
+    );
+    let id = application_in(&app, "kqtex", "shaoxing-platform").await;
+    let mut applicant = Browser::sign_in(&app, "kqtex").await;
+    let page = applicant.get(&app, &format!("/applications/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.assert_contains(&["已发文公布"]);
 }

@@ -150,6 +150,34 @@ const ACCOUNTS: &[DemoAccount] = &[
         region: None,
         organization: Some(("91330602MA2D4K7L3", "绍兴越城智造云科技有限公司", "330602")),
     },
+    DemoAccount {
+        username: "ksgl",
+        display_name: "昆山工联 申报员",
+        role: Role::Applicant,
+        region: None,
+        organization: Some(("91320583MA1T2N4P5", "昆山工联数据科技有限公司", "320583")),
+    },
+    DemoAccount {
+        username: "js-expert1",
+        display_name: "评审专家 孙工",
+        role: Role::Expert,
+        region: Some("32"),
+        organization: None,
+    },
+    DemoAccount {
+        username: "js-expert2",
+        display_name: "评审专家 周工",
+        role: Role::Expert,
+        region: Some("32"),
+        organization: None,
+    },
+    DemoAccount {
+        username: "js-expert3",
+        display_name: "评审专家 吴工",
+        role: Role::Expert,
+        region: Some("32"),
+        organization: None,
+    },
 ];
 
 /// (user, scheme, provider type, example file, submit?)
@@ -194,6 +222,20 @@ const DECLARATIONS: &[(&str, &str, Option<&str>, &str, bool)] = &[
         "shaoxing-platform",
         None,
         include_str!("../../../../examples/shaoxing/eligible_platform.toml"),
+        true,
+    ),
+    (
+        "ksgl",
+        "jiangsu-pool-2021",
+        Some("network"),
+        include_str!("../../../../examples/jiangsu/network.toml"),
+        true,
+    ),
+    (
+        "ksgl",
+        "jiangsu-pool-2021",
+        Some("cloud_platform"),
+        include_str!("../../../../examples/jiangsu/cloud_platform.toml"),
         true,
     ),
 ];
@@ -326,7 +368,16 @@ async fn create(state: &AppState) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     }
     rounds(state).await?;
+    // 柯桥纺织's application went through 绍兴市's round three weeks before the demo's day, so
+    // that its 公示 has ended and the result is published (the services take today from the
+    // clock: these steps run on one set back).
+    let earlier = days_before(state, 21)?;
     for (username, scheme, provider_type, text, submit) in DECLARATIONS {
+        let state = if *scheme == "shaoxing-platform" {
+            &earlier
+        } else {
+            state
+        };
         let user = store::user_by_username(&state.db, username)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo user {username}"))?;
@@ -374,7 +425,9 @@ async fn create(state: &AppState) -> anyhow::Result<()> {
     crate::services::registration::register(state, &request, "demo")
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    experts(state).await?;
+    experts(&earlier).await?;
+    shaoxing_publication(state).await?;
+    jiangsu_notice(state).await?;
     Ok(())
 }
 
@@ -661,5 +714,268 @@ async fn rounds(state: &AppState) -> anyhow::Result<()> {
         .await?;
         tx.commit().await?;
     }
+    Ok(())
+}
+
+/// 江苏省's half after the experts: 昆山市 recommends 昆山工联's two applications to the
+/// province, three experts of a small Jiangsu pool review both, the province decides (one
+/// result departing from the computed grade, with its reason) and opens the 公示, which runs
+/// on the demo's day; a named member of the public objects to one entry, unresolved.
+async fn jiangsu_notice(state: &AppState) -> anyhow::Result<()> {
+    use crate::services::experts::{self, Declaration, ExpertInput, ItemScore, ReviewInput};
+    use crate::services::{decisions, notices};
+    use rust_decimal::Decimal;
+    let failed = |e: crate::error::AppError| anyhow::anyhow!("{}", e.message);
+    let admin = demo_actor(state, "js-admin").await?;
+    let applicant = demo_actor(state, "ksgl").await?;
+    let organization = applicant
+        .user
+        .organization_id
+        .ok_or_else(|| anyhow::anyhow!("demo organisation"))?;
+    let (applications, _) = store::applications(
+        &state.db,
+        &store::Scope::Organization(organization),
+        &store::ApplicationFilter {
+            oldest_first: true,
+            ..Default::default()
+        },
+        store::Page::new(None, None),
+    )
+    .await?;
+    let county = demo_actor(state, "ks-reviewer").await?;
+    for application in &applications {
+        crate::services::review::decide(
+            state,
+            &county,
+            application.id,
+            &crate::services::review::Decision {
+                action: "recommend".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(failed)?;
+    }
+    let pool = [
+        ("js-expert1", "孙工", "南京理工大学", "3201"),
+        ("js-expert2", "周工", "江苏省工业互联网研究院", "3201"),
+        ("js-expert3", "吴工", "无锡某工业软件公司", "3202"),
+    ];
+    let mut ids = Vec::new();
+    for (username, name, employer, region) in pool {
+        let input = ExpertInput {
+            name: name.into(),
+            employer: employer.into(),
+            specialties: vec![
+                "jiangsu-pool-2021".into(),
+                "network".into(),
+                "cloud_platform".into(),
+            ],
+            home_region: Some(region.into()),
+            username: Some(username.into()),
+            ..Default::default()
+        };
+        ids.push(
+            experts::create(state, &admin, &input)
+                .await
+                .map_err(failed)?,
+        );
+    }
+    for application in &applications {
+        experts::assign(
+            state,
+            &admin,
+            application.id,
+            &experts::AssignRequest {
+                expert_ids: ids.clone(),
+            },
+        )
+        .await
+        .map_err(failed)?;
+    }
+    // Each expert scores every item at a share of its maximum (in the item's step), a little
+    // differently from the others.
+    let shares = [(8, 9), (7, 8), (6, 7)];
+    for (n, (first, second)) in shares.iter().enumerate() {
+        let expert = demo_actor(state, &format!("js-expert{}", n + 1)).await?;
+        let tasks = experts::tasks(state, &expert).await.map_err(failed)?;
+        for (k, task) in tasks.iter().enumerate() {
+            let task = task.assignment_id;
+            experts::declare(
+                state,
+                &expert,
+                task,
+                &Declaration {
+                    no_conflict: true,
+                    text: String::new(),
+                },
+            )
+            .await
+            .map_err(failed)?;
+            let share = Decimal::new(if k == 0 { *first } else { *second }, 1);
+            let sheet = experts::review(state, &expert, task)
+                .await
+                .map_err(failed)?;
+            let mut scores = std::collections::BTreeMap::new();
+            for item in &sheet.items {
+                let step = item.step.unwrap_or(Decimal::ONE);
+                let score = (item.max * share / step).floor() * step;
+                let score: f64 = score.to_string().parse()?;
+                scores.insert(
+                    item.criterion_id.clone(),
+                    ItemScore {
+                        score: serde_json::json!(score),
+                        note: "依据申报材料和佐证评分".into(),
+                    },
+                );
+            }
+            let input = ReviewInput {
+                scores,
+                opinion: Some("材料齐全，指标真实，同意按评估结果定级。".into()),
+            };
+            experts::save_review(state, &expert, task, &input)
+                .await
+                .map_err(failed)?;
+            experts::submit_review(state, &expert, task)
+                .await
+                .map_err(failed)?;
+        }
+    }
+    let round_id = store::application(
+        &state.db,
+        &store::Scope::Organization(organization),
+        applications[0].id,
+    )
+    .await?
+    .and_then(|a| a.round_id)
+    .ok_or_else(|| anyhow::anyhow!("demo round"))?;
+    let board = decisions::board(state, &admin, round_id)
+        .await
+        .map_err(failed)?;
+    for (n, application) in applications.iter().enumerate() {
+        let default = board
+            .rows
+            .iter()
+            .find(|r| r.application_id == application.id)
+            .map(|r| r.default_result.clone())
+            .unwrap_or_default();
+        // The second departs from the computed grade: the authority's reason is on record.
+        let input = if n == 1 {
+            decisions::DecisionInput {
+                result: Some(
+                    match default.as_str() {
+                        "star4" | "star5" => "star3",
+                        _ => "star4",
+                    }
+                    .into(),
+                ),
+                reason: "经厅评审委员会集体研究，结合现场核查情况调整定级。".into(),
+            }
+        } else {
+            decisions::DecisionInput::default()
+        };
+        decisions::decide(state, &admin, application.id, &input)
+            .await
+            .map_err(failed)?;
+    }
+    let opened = notices::open(state, &admin, round_id, &notices::OpenInput::default())
+        .await
+        .map_err(failed)?;
+    let notice_id = opened
+        .notice_id
+        .ok_or_else(|| anyhow::anyhow!("demo notice"))?;
+    let notice = notices::public_notice(state, notice_id)
+        .await
+        .map_err(failed)?;
+    let entry = notice
+        .entries
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("demo notice entry"))?;
+    notices::object(
+        state,
+        notice_id,
+        &notices::ObjectionInput {
+            entry_id: entry.entry_id,
+            name: "刘建国".into(),
+            contact: "13800000000".into(),
+            text: "该企业申报的平台连接设备数量与实际运营情况不符，请予核实。".into(),
+        },
+        Vec::new(),
+        "demo",
+    )
+    .await
+    .map_err(failed)?;
+    Ok(())
+}
+
+/// The application's state on a clock set back by `days`.
+fn days_before(state: &AppState, days: i64) -> anyhow::Result<AppState> {
+    let at = state.now() - days * 86_400;
+    AppState::new(
+        state.db.clone(),
+        state.config.clone(),
+        std::sync::Arc::new(move || at),
+    )
+}
+
+/// 绍兴市 decides 柯桥纺织's application (its computed result), opens the 公示 21 days before
+/// the demo's day (7 days, so it ended two weeks ago) and publishes it 12 days before, with the
+/// document dated the day before: `/published` lists the recognition.
+async fn shaoxing_publication(state: &AppState) -> anyhow::Result<()> {
+    use crate::services::{decisions, notices};
+    let failed = |e: crate::error::AppError| anyhow::anyhow!("{}", e.message);
+    let earlier = days_before(state, 21)?;
+    let admin = demo_actor(state, "sx-admin").await?;
+    let applicant = demo_actor(state, "kqtex").await?;
+    let organization = applicant
+        .user
+        .organization_id
+        .ok_or_else(|| anyhow::anyhow!("demo organisation"))?;
+    let (applications, _) = store::applications(
+        &state.db,
+        &store::Scope::Organization(organization),
+        &store::ApplicationFilter::default(),
+        store::Page::new(None, None),
+    )
+    .await?;
+    let application = applications
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("demo application of kqtex"))?;
+    let round_id = store::application(
+        &state.db,
+        &store::Scope::Organization(organization),
+        application.id,
+    )
+    .await?
+    .and_then(|a| a.round_id)
+    .ok_or_else(|| anyhow::anyhow!("demo round"))?;
+    decisions::decide(
+        &earlier,
+        &admin,
+        application.id,
+        &decisions::DecisionInput::default(),
+    )
+    .await
+    .map_err(failed)?;
+    let opened = notices::open(&earlier, &admin, round_id, &notices::OpenInput::default())
+        .await
+        .map_err(failed)?;
+    let notice_id = opened
+        .notice_id
+        .ok_or_else(|| anyhow::anyhow!("demo notice"))?;
+    let document_date = (state.today() - chrono::Duration::days(13))
+        .format("%Y-%m-%d")
+        .to_string();
+    notices::publish(
+        &days_before(state, 12)?,
+        &admin,
+        notice_id,
+        &notices::PublishInput {
+            document_number: format!("绍市经信〔{}〕8号", chrono::Datelike::year(&state.today())),
+            document_date,
+        },
+    )
+    .await
+    .map_err(failed)?;
     Ok(())
 }
