@@ -33,7 +33,7 @@ pub fn detect(bytes: &[u8]) -> Option<&'static str> {
         .find(|mime| *mime == kind.mime_type())
 }
 
-pub(crate) fn path_of(state: &AppState, sha256: &str) -> PathBuf {
+fn path_of(state: &AppState, sha256: &str) -> PathBuf {
     state.config.evidence_dir.join(&sha256[..2]).join(sha256)
 }
 
@@ -172,7 +172,7 @@ pub async fn upload(
 
 /// Stores a content under its hash unless it is there: written to a temporary name, then
 /// renamed, so a crash never leaves a partial file under the hash.
-pub(crate) async fn write_content(state: &AppState, sha256: &str, bytes: &[u8]) -> AppResult<()> {
+async fn write_content(state: &AppState, sha256: &str, bytes: &[u8]) -> AppResult<()> {
     let target = path_of(state, sha256);
     if tokio::fs::try_exists(&target).await.unwrap_or(false) {
         return Ok(());
@@ -285,7 +285,8 @@ pub fn sanitize_filename(name: &str) -> String {
 }
 
 /// A file checked as an upload is (size, not empty, type by content, name cleaned), for
-/// attachments outside an application (an objection's): its cleaned name, type and hash.
+/// attachments outside an application (an objection's, a site visit's): its cleaned name,
+/// type and hash.
 /// Nothing is written.
 pub fn check_file(state: &AppState, upload: &Upload) -> AppResult<(String, &'static str, String)> {
     if upload.bytes.len() as u64 > state.config.max_upload_bytes {

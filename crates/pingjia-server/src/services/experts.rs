@@ -2259,26 +2259,10 @@ pub async fn attach_site_visit_file(
     {
         return Err(AppError::not_found());
     }
-    if upload.bytes.len() as u64 > state.config.max_upload_bytes {
-        return Err(evidence::too_large(state.config.max_upload_bytes));
-    }
-    if upload.bytes.is_empty() {
-        return Err(AppError::invalid("文件为空 / empty file"));
-    }
-    let media_type = evidence::detect(&upload.bytes).ok_or_else(|| {
-        AppError::new(
-            415,
-            "unsupported_file_type",
-            "仅接受 PDF、图片等佐证材料格式（按内容识别）/ unsupported file type (checked by content)",
-        )
-    })?;
-    let filename = evidence::sanitize_filename(&upload.filename);
-    let sha256 = store::sha256_hex(&upload.bytes);
+    let (filename, media_type, sha256) = evidence::check_file(state, &upload)?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    // The content's row first, then the file (as evidence uploads do).
-    store::insert_blob(&mut tx, &sha256, upload.bytes.len() as i64, media_type, now).await?;
-    evidence::write_content(state, &sha256, &upload.bytes).await?;
+    evidence::store_content(state, &mut tx, &sha256, media_type, &upload.bytes, now).await?;
     let file = store::insert_site_visit_file(&mut tx, visit, &sha256, &filename, now).await?;
     store::audit(
         &mut tx,
@@ -2304,9 +2288,7 @@ pub async fn site_visit_file(
     let row = store::site_visit_file(&state.db, id, file)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let bytes = tokio::fs::read(crate::services::evidence::path_of(state, &row.sha256))
-        .await
-        .map_err(AppError::internal)?;
+    let bytes = crate::services::evidence::read_content(state, &row.sha256).await?;
     Ok((row, bytes))
 }
 
