@@ -11,6 +11,8 @@ use pingjia_server::{AppState, Config, Db};
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 const CHROMIUM_FLAGS: &[&str] = &[
@@ -43,6 +45,10 @@ struct Browser {
     driver: Child,
     base: String,
     screenshots: PathBuf,
+    /// The application, for a journey's setup through the services.
+    state: AppState,
+    /// Seconds added to the system clock: a journey moves the server's day forward.
+    offset: Arc<AtomicI64>,
     _dir: PathBuf,
 }
 
@@ -97,7 +103,12 @@ async fn start() -> Option<Browser> {
         evidence_dir: dir.join("evidence"),
         ..Config::default()
     };
-    let state = AppState::new(db, config, pingjia_server::context::system_clock()).unwrap();
+    let offset = Arc::new(AtomicI64::new(0));
+    let system = pingjia_server::context::system_clock();
+    let moved = offset.clone();
+    let clock: pingjia_server::context::Clock =
+        Arc::new(move || system() + moved.load(Ordering::SeqCst));
+    let state = AppState::new(db, config, clock).unwrap();
     pingjia_server::services::demo::load(&state).await.unwrap();
     // The demo has no system administrator; the audit log is theirs alone.
     let request = pingjia_server::services::accounts::NewUserRequest {
@@ -114,8 +125,9 @@ async fn start() -> Option<Browser> {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = state.clone();
     tokio::spawn(async move {
-        axum::serve(listener, pingjia_server::router(state))
+        axum::serve(listener, pingjia_server::router(served))
             .await
             .unwrap()
     });
@@ -156,6 +168,8 @@ async fn start() -> Option<Browser> {
         driver,
         base,
         screenshots,
+        state,
+        offset,
         _dir: dir,
     })
 }
@@ -930,4 +944,357 @@ async fn the_expert_and_decision_pages_at_desktop_and_phone_width() {
     browser.page_heading().await;
     browser.shots("published", None).await;
     browser.client.clone().close().await.unwrap();
+}
+
+/// The authority's half after the recommendations, as the issue tells it: 绍兴织造's
+/// application reaches the expert review; 绍兴市 records 赵工's shareholding in the applicant,
+/// confirms the conflict it raises and assigns the three others; each declares no conflict,
+/// one corrects a row, all score and submit; the authority decides, opens the 公示; a visitor
+/// signed out objects; the authority dismisses the objection and, the period over (the clock
+/// moved on), publishes; the result is public and the applicant sees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn experts_decision_notice_objection_and_publication() {
+    use pingjia_server::services::{applications, demo, review};
+    let Some(browser) = start().await else { return };
+    let state = &browser.state;
+
+    // 绍兴织造 (柯桥区) declares under the Shaoxing round; 柯桥区 recommends it to 绍兴市.
+    let applicant = demo::actor(state, "zhizao").await.unwrap();
+    let application = applications::create(state, &applicant, "shaoxing-platform", None, None)
+        .await
+        .unwrap();
+    let mut body = pingjia_core::declaration::parse_tree(
+        include_str!("../../../examples/shaoxing/eligible_platform.toml"),
+        pingjia_core::declaration::Format::Toml,
+    )
+    .unwrap();
+    for key in ["scheme", "provider_type", "experts"] {
+        body.as_object_mut().unwrap().remove(key);
+    }
+    applications::save_draft(state, &applicant, application, body)
+        .await
+        .unwrap();
+    applications::submit(state, &applicant, application)
+        .await
+        .unwrap();
+    let county = demo::actor(state, "kq-reviewer").await.unwrap();
+    let recommend = review::Decision {
+        action: "recommend".into(),
+        ..Default::default()
+    };
+    review::decide(state, &county, application, &recommend)
+        .await
+        .unwrap();
+    let code = applicant.user.organization_id.unwrap();
+    let code = pingjia_server::storage::organization(&state.db, code)
+        .await
+        .unwrap()
+        .unwrap()
+        .credit_code;
+
+    // The pool: 赵工 declares a shareholding in 绍兴织造.
+    browser.sign_in_as("sx-admin").await;
+    browser.open("/experts").await;
+    assert_eq!(browser.page_heading().await, "专家库");
+    browser.shots("experts", None).await;
+    browser
+        .client
+        .find(Locator::XPath("//main//a[normalize-space(.)='赵工']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_path(|p| p.starts_with("/experts/")).await;
+    browser.set("kind", "shareholding").await;
+    browser.type_into("credit_code", &code).await;
+    browser
+        .type_into("organization", "绍兴织造数字科技有限公司")
+        .await;
+    browser.type_into("note", "持有该公司 5% 股份").await;
+    browser
+        .click("form[action$=\"/relations\"] button[type=submit]")
+        .await;
+    browser.wait_url("notice=relation").await;
+    let relations = browser.text("#relations table").await;
+    assert!(relations.contains("持有该单位股份"), "{relations}");
+    browser.shots("expert", None).await;
+
+    // The round's panel: three experts per application.
+    let round = state_round(&browser, "shaoxing-platform").await;
+    browser.open(&format!("/rounds/{round}/panel")).await;
+    assert_eq!(browser.page_heading().await, "评审组");
+    browser.shots("round-panel", None).await;
+
+    // The application's experts: 赵工's conflict is shown before anyone is assigned; the
+    // authority confirms it, and 赵工 can no longer be chosen.
+    browser
+        .open(&format!("/applications/{application}/experts"))
+        .await;
+    browser.page_heading().await;
+    let candidates = browser.text("main table").await;
+    assert!(candidates.contains("赵工"), "{candidates}");
+    browser.shots("application-experts-conflict", None).await;
+    let conflict = browser
+        .client
+        .find(Locator::XPath(
+            "//form[contains(@action, '/conflicts')][.//strong[.='赵工']]",
+        ))
+        .await
+        .unwrap();
+    conflict
+        .find(Locator::Css("input[name=reason]"))
+        .await
+        .unwrap()
+        .send_keys("持股关系属实，回避")
+        .await
+        .unwrap();
+    conflict
+        .find(Locator::Css("button[value=confirm]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_url("notice=conflict").await;
+    let disabled = browser
+        .eval("document.querySelector('input[name=expert][aria-label=\"赵工\"]').disabled")
+        .await;
+    assert_eq!(disabled, true);
+    for name in ["李工", "张工", "陈工"] {
+        browser
+            .click(&format!("input[name=expert][aria-label=\"{name}\"]"))
+            .await;
+    }
+    browser
+        .click("form[action$=\"/experts\"] button[type=submit]")
+        .await;
+    browser.wait_url("notice=assigned").await;
+    let assigned = browser.text("main table").await;
+    for name in ["李工", "张工", "陈工"] {
+        assert!(assigned.contains(name), "{assigned}");
+    }
+    browser.shots("application-experts-assigned", None).await;
+
+    // Each expert: no conflict, scores with opinions (the Shaoxing rubric, in steps of 0.5),
+    // submitted; 李工 also corrects the platform's type.
+    let items = [
+        "platform_level.equipment",
+        "platform_level.environment",
+        "platform_level.users",
+        "platform_level.coverage",
+        "platform_level.innovation",
+        "platform_level.indicators",
+        "investment",
+        "outcomes",
+        "regional_layout",
+    ];
+    let sheets: [(&str, [&str; 9]); 3] = [
+        (
+            "sx-expert1",
+            ["8", "7.5", "8", "8.5", "7", "7.5", "16", "15.5", "4"],
+        ),
+        (
+            "sx-expert2",
+            ["8.5", "8", "7.5", "8", "7.5", "8", "17", "16", "3.5"],
+        ),
+        (
+            "sx-expert3",
+            ["7", "7", "7.5", "7.5", "6.5", "7", "14", "14.5", "3"],
+        ),
+    ];
+    for (n, (expert, scores)) in sheets.iter().enumerate() {
+        browser.sign_in_as(expert).await;
+        browser.open("/expert").await;
+        let task = browser
+            .client
+            .find(Locator::XPath(
+                "//li[.//h2[.='绍兴织造数字科技有限公司']]//button[@value='1']",
+            ))
+            .await
+            .unwrap();
+        if n == 0 {
+            browser.shots("expert-declaration", None).await;
+        }
+        task.click().await.unwrap();
+        let sheet = browser.wait_path(|p| p.starts_with("/expert/")).await;
+        for (item, score) in items.iter().zip(scores) {
+            browser.type_into(&format!("score:{item}"), score).await;
+            browser
+                .type_into(&format!("note:{item}"), "依据申报材料和佐证评分")
+                .await;
+        }
+        browser.type_into("opinion", "符合认定条件。").await;
+        browser
+            .click("form[action^=\"/expert/\"]:not([action$=\"/submit\"]) button[type=submit]")
+            .await;
+        browser.wait_url("notice=saved").await;
+        if n == 0 {
+            browser.open(&format!("/applications/{application}")).await;
+            browser.set("field", "platform_type").await;
+            browser.type_into("value", "区域级").await;
+            browser
+                .type_into("note", "平台主要服务柯桥区印染企业，属区域级")
+                .await;
+            browser.click("form.confirm-form button[type=submit]").await;
+            browser.wait_url("notice=review_confirmed").await;
+            let confirmed = browser.text("#confirmed table").await;
+            assert!(confirmed.contains("区域级"), "{confirmed}");
+            browser
+                .shots("application-expert-confirmed", Some("#confirmed"))
+                .await;
+            browser.open(&sheet).await;
+        }
+        browser
+            .click("form[action$=\"/submit\"] button[type=submit]")
+            .await;
+        browser.wait_url("notice=submitted").await;
+        if n == 2 {
+            // The last to submit sees the two others' reviews.
+            let others = browser.text("main").await;
+            assert!(others.contains("其他专家的评审意见"), "{others}");
+            browser.shots("expert-submitted", None).await;
+        }
+    }
+
+    // The authority decides: the default, 认定, from the mean of the totals
+    // (82 + 84 + 74) / 3 = 80.
+    browser.sign_in_as("sx-admin").await;
+    browser.open(&format!("/rounds/{round}/decisions")).await;
+    browser.page_heading().await;
+    let row = browser
+        .text(&format!("tr:has(input[name=id][value=\"{application}\"])"))
+        .await;
+    assert!(row.contains("绍兴织造数字科技有限公司"), "{row}");
+    assert!(row.contains("80"), "{row}");
+    browser
+        .click(&format!("input[name=id][value=\"{application}\"]"))
+        .await;
+    browser
+        .click("form[action$=\"/decisions\"] button[type=submit]")
+        .await;
+    browser.wait_url("notice=decided").await;
+    browser.shots("decisions-decided", None).await;
+
+    // … and opens the 公示 (7 natural days).
+    browser
+        .click("form[action$=\"/notices\"] button[type=submit]")
+        .await;
+    // Opened, the notice's management page follows.
+    browser.wait_url("notice=opened").await;
+    let manage = browser.wait_path(|p| p.ends_with("/manage")).await;
+    browser.shots("notice-manage-opened", None).await;
+    let public = manage.trim_end_matches("/manage").to_owned();
+
+    // A visitor, signed out, objects with name and contact.
+    browser.client.delete_all_cookies().await.unwrap();
+    browser.open(&public).await;
+    browser.page_heading().await;
+    let listed = browser.text("main table").await;
+    assert!(listed.contains("绍兴织造数字科技有限公司"), "{listed}");
+    browser.type_into("name", "王某").await;
+    browser.type_into("contact", "13800000000").await;
+    browser
+        .type_into("text", "该平台的服务企业数量与实际不符，请核实。")
+        .await;
+    browser.shots("public-notice-objection", None).await;
+    browser
+        .click("form[action$=\"/objections\"] button[type=submit]")
+        .await;
+    browser
+        .wait_text("main", |t| t.contains("异议已提交") || t.contains("已收到"))
+        .await;
+
+    // The authority sees who objected, dismisses it with reasons; publication waits for the
+    // period's end.
+    browser.sign_in_as("sx-admin").await;
+    browser.open(&manage).await;
+    let objection = browser.text("main").await;
+    assert!(
+        objection.contains("王某") && objection.contains("13800000000"),
+        "{objection}"
+    );
+    browser.shots("notice-manage-objection", None).await;
+    browser.set("outcome", "dismiss").await;
+    browser
+        .type_into("reason", "经核实，服务企业数量与佐证材料一致，异议不成立。")
+        .await;
+    browser
+        .click("form[action$=\"/resolve\"] button[type=submit]")
+        .await;
+    browser.wait_url("notice=resolved").await;
+    browser
+        .type_into("document_number", "绍市经信〔2026〕12号")
+        .await;
+    browser
+        .click("form[action$=\"/publish\"] button[type=submit]")
+        .await;
+    let refusal = browser.text("main p.error").await;
+    assert!(refusal.contains("公示期"), "{refusal}");
+    browser
+        .shots("notice-manage-too-early", Some("p.error"))
+        .await;
+    assert!(
+        !browser
+            .client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("notice=published")
+    );
+
+    // Eight days on, the period is over: published.
+    browser.offset.store(8 * 86_400, Ordering::SeqCst);
+    browser.sign_in_as("sx-admin").await;
+    browser.open(&manage).await;
+    browser
+        .type_into("document_number", "绍市经信〔2026〕12号")
+        .await;
+    let today = browser
+        .eval("document.querySelector('input[name=document_date]').value")
+        .await;
+    assert!(today.as_str().is_some_and(|d| d.len() == 10), "{today}");
+    browser
+        .click("form[action$=\"/publish\"] button[type=submit]")
+        .await;
+    browser.wait_url("notice=published").await;
+    browser.shots("notice-manage-published", None).await;
+
+    // The public list names it, and the applicant sees the final result.
+    browser.client.delete_all_cookies().await.unwrap();
+    browser.open("/published").await;
+    let published = browser.text("main").await;
+    assert!(
+        published.contains("绍兴织造数字科技有限公司")
+            && published.contains("绍市经信〔2026〕12号"),
+        "{published}"
+    );
+    browser.shots("published-after", None).await;
+    browser.sign_in_as("zhizao").await;
+    browser.open(&format!("/applications/{application}")).await;
+    browser.wait_text("main", |t| t.contains("已发布")).await;
+    browser.shots("application-published", None).await;
+    browser.client.clone().close().await.unwrap();
+}
+
+/// The id of the demo's round of a scheme, through the services.
+async fn state_round(browser: &Browser, scheme: &str) -> i64 {
+    let admin = pingjia_server::services::demo::actor(
+        &browser.state,
+        if scheme.starts_with("shaoxing") {
+            "sx-admin"
+        } else {
+            "js-admin"
+        },
+    )
+    .await
+    .unwrap();
+    pingjia_server::services::rounds::authority_rounds(&browser.state, &admin)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.scheme_id == scheme)
+        .unwrap()
+        .id
 }

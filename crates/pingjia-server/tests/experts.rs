@@ -1234,6 +1234,76 @@ async fn an_unassigned_pending_or_declined_expert_learns_nothing_of_an_applicati
     }
 }
 
+/// No measurable timing difference: for an expert whose assignment is still pending, asking
+/// for the application costs what asking for a missing id costs. The two requests alternate
+/// (a change in the machine's load falls on both), and the median of the paired differences
+/// must stay within a tenth of the median request: a second query, or a page rendered and
+/// then refused, on the forbidden path alone would cost more than that. This compares the two
+/// paths with each other, never with a clock limit.
+#[tokio::test]
+async fn a_forbidden_application_costs_an_expert_the_time_of_a_missing_one() {
+    let app = TestApp::new().await;
+    let province = app.sign_in("province").await;
+    let a = app.sign_in("applicant_a").await;
+    let id = in_expert_review(&app, &a, "jiangsu-pool-2021").await;
+    let pending = pool_expert(&app, &province, "pending", json!({})).await;
+    let response = app
+        .post(
+            &province,
+            &format!("/api/v1/applications/{id}/experts"),
+            json!({ "expert_ids": [pending] }),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    let client = app.sign_in("pending").await;
+    let missing = id + 1_000;
+    for (existing, absent) in [
+        (
+            format!("/api/v1/applications/{id}"),
+            format!("/api/v1/applications/{missing}"),
+        ),
+        (
+            format!("/applications/{id}"),
+            format!("/applications/{missing}"),
+        ),
+    ] {
+        let mut differences = Vec::new();
+        let mut times = Vec::new();
+        for round in 0..341 {
+            let timed = |path: String| {
+                let app = &app;
+                let client = &client;
+                async move {
+                    let started = std::time::Instant::now();
+                    let response = app.get(client, &path).await;
+                    assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}");
+                    started.elapsed().as_nanos() as i64
+                }
+            };
+            // Alternate which goes first, and let the first rounds warm the caches.
+            let (forbidden, unknown) = if round % 2 == 0 {
+                let forbidden = timed(existing.clone()).await;
+                (forbidden, timed(absent.clone()).await)
+            } else {
+                let unknown = timed(absent.clone()).await;
+                (timed(existing.clone()).await, unknown)
+            };
+            if round >= 40 {
+                differences.push(forbidden - unknown);
+                times.push(unknown);
+            }
+        }
+        differences.sort_unstable();
+        times.sort_unstable();
+        let difference = differences[differences.len() / 2];
+        let typical = times[times.len() / 2];
+        assert!(
+            difference.abs() * 10 < typical,
+            "{existing}: median difference {difference} ns against a median request of {typical} ns"
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_experts_lists_and_counts_do_not_depend_on_other_applications() {
     // The same expert's view with and without other applications (assigned to others,

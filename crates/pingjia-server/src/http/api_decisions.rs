@@ -2,6 +2,7 @@
 //! `/api/v1/rounds/{id}/…`, `/api/v1/notices/…`, `/api/v1/objections/…`, and the public's under
 //! `/api/v1/public/notices…` and `/api/v1/public/published…`. Registered in `api::ApiDoc`.
 
+use super::api::Paging;
 use super::error::ErrorBody;
 use super::extract::{self, ClientAddress};
 use crate::context::AppState;
@@ -50,14 +51,16 @@ pub fn routes() -> axum::Router<AppState> {
 /// A round's decisions: its applications from the expert review on, ranked (by aggregated
 /// total for rubric schemes), with the computed default, the decision in force and its history,
 /// the quota and whether it is exceeded. The round's authority only; anyone else 404.
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/decisions", tag = "decisions", params(("id" = i64, Path)),
-    responses((status = 200, body = Board), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/decisions", tag = "decisions", params(("id" = i64, Path), Paging),
+    responses((status = 200, body = Board), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn decision_board(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<i64>,
+    Query(paging): Query<Paging>,
 ) -> AppResult<Json<Board>> {
-    Ok(Json(decisions::board(&state, &actor, id).await?))
+    let page = paging.page()?;
+    Ok(Json(decisions::board(&state, &actor, id, page).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

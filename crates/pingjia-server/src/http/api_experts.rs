@@ -378,7 +378,7 @@ pub struct ImportForm {
 }
 
 /// The most bytes of an import file.
-const MAX_IMPORT_BYTES: u64 = 2 * 1024 * 1024;
+pub const MAX_IMPORT_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Import experts into the caller's pool from xlsx or CSV (the template's columns): each row
 /// checked as the form is; `200` with the number added, or `422` with the problem of each

@@ -223,7 +223,12 @@ pub struct Board {
     pub positive: i64,
     /// `positive` exceeds the quota: a warning, nothing is cut.
     pub over_quota: bool,
+    /// The rows of the page asked for, in rank order.
     pub rows: Vec<BoardRow>,
+    /// Rows in all pages.
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
 }
 
 fn method_id(method: Method) -> &'static str {
@@ -252,7 +257,28 @@ pub fn provider_type_label(scheme: &Scheme, provider_type: Option<&str>) -> Stri
 }
 
 /// The round's decisions board, for its authority only (anyone else: `404`).
-pub async fn board(state: &AppState, actor: &Actor, round_id: i64) -> AppResult<Board> {
+pub async fn board(
+    state: &AppState,
+    actor: &Actor,
+    round_id: i64,
+    page: crate::services::records::Page,
+) -> AppResult<Board> {
+    let mut board = full_board(state, actor, round_id).await?;
+    let start = usize::try_from((page.number - 1) * page.size).unwrap_or(usize::MAX);
+    board.rows = board
+        .rows
+        .into_iter()
+        .skip(start)
+        .take(usize::try_from(page.size).unwrap_or(usize::MAX))
+        .collect();
+    board.page = page.number;
+    board.per_page = page.size;
+    Ok(board)
+}
+
+/// The whole board, every row: ranks, the positive count and the quota warning are over the
+/// whole round, whatever page is shown.
+pub async fn full_board(state: &AppState, actor: &Actor, round_id: i64) -> AppResult<Board> {
     let round = rounds::authority_round(state, actor, round_id)
         .await?
         .record;
@@ -340,6 +366,9 @@ pub async fn board(state: &AppState, actor: &Actor, round_id: i64) -> AppResult<
         quota,
         positive,
         over_quota: quota.is_some_and(|q| positive > q),
+        total: rows.len() as i64,
+        page: 1,
+        per_page: rows.len() as i64,
         rows,
     })
 }
@@ -462,7 +491,7 @@ pub async fn decide(
     )
     .await?;
     tx.commit().await?;
-    let board = board(state, actor, round_id).await?;
+    let board = full_board(state, actor, round_id).await?;
     let record = store::DecisionRecord {
         id,
         application_id,

@@ -431,8 +431,8 @@ async fn create(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A demo account acting as itself (no session).
-async fn demo_actor(state: &AppState, username: &str) -> anyhow::Result<Actor> {
+/// A demo account acting as itself (no session): the demo's own steps, and a test's setup.
+pub async fn actor(state: &AppState, username: &str) -> anyhow::Result<Actor> {
     let user = store::user_by_username(&state.db, username)
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo user {username}"))?;
@@ -457,8 +457,8 @@ async fn experts(state: &AppState) -> anyhow::Result<()> {
         self, Declaration, ExpertInput, ItemScore, RelationInput, ReviewInput,
     };
     let failed = |e: crate::error::AppError| anyhow::anyhow!("{}", e.message);
-    let admin = demo_actor(state, "sx-admin").await?;
-    let applicant = demo_actor(state, "kqtex").await?;
+    let admin = actor(state, "sx-admin").await?;
+    let applicant = actor(state, "kqtex").await?;
     let organization = applicant
         .user
         .organization_id
@@ -473,7 +473,7 @@ async fn experts(state: &AppState) -> anyhow::Result<()> {
     let application = applications
         .first()
         .ok_or_else(|| anyhow::anyhow!("demo application of kqtex"))?;
-    let county = demo_actor(state, "kq-reviewer").await?;
+    let county = actor(state, "kq-reviewer").await?;
     crate::services::review::decide(
         state,
         &county,
@@ -569,7 +569,7 @@ async fn experts(state: &AppState) -> anyhow::Result<()> {
         "regional_layout",
     ];
     for (n, (scores, opinion)) in sheets.iter().enumerate() {
-        let expert = demo_actor(state, &format!("sx-expert{}", n + 1)).await?;
+        let expert = actor(state, &format!("sx-expert{}", n + 1)).await?;
         let task = experts::tasks(state, &expert)
             .await
             .map_err(failed)?
@@ -726,8 +726,8 @@ async fn jiangsu_notice(state: &AppState) -> anyhow::Result<()> {
     use crate::services::{decisions, notices};
     use rust_decimal::Decimal;
     let failed = |e: crate::error::AppError| anyhow::anyhow!("{}", e.message);
-    let admin = demo_actor(state, "js-admin").await?;
-    let applicant = demo_actor(state, "ksgl").await?;
+    let admin = actor(state, "js-admin").await?;
+    let applicant = actor(state, "ksgl").await?;
     let organization = applicant
         .user
         .organization_id
@@ -742,7 +742,7 @@ async fn jiangsu_notice(state: &AppState) -> anyhow::Result<()> {
         store::Page::new(None, None),
     )
     .await?;
-    let county = demo_actor(state, "ks-reviewer").await?;
+    let county = actor(state, "ks-reviewer").await?;
     for application in &applications {
         crate::services::review::decide(
             state,
@@ -797,7 +797,7 @@ async fn jiangsu_notice(state: &AppState) -> anyhow::Result<()> {
     // differently from the others.
     let shares = [(8, 9), (7, 8), (6, 7)];
     for (n, (first, second)) in shares.iter().enumerate() {
-        let expert = demo_actor(state, &format!("js-expert{}", n + 1)).await?;
+        let expert = actor(state, &format!("js-expert{}", n + 1)).await?;
         let tasks = experts::tasks(state, &expert).await.map_err(failed)?;
         for (k, task) in tasks.iter().enumerate() {
             let task = task.assignment_id;
@@ -849,7 +849,7 @@ async fn jiangsu_notice(state: &AppState) -> anyhow::Result<()> {
     .await?
     .and_then(|a| a.round_id)
     .ok_or_else(|| anyhow::anyhow!("demo round"))?;
-    let board = decisions::board(state, &admin, round_id)
+    let board = decisions::full_board(state, &admin, round_id)
         .await
         .map_err(failed)?;
     for (n, application) in applications.iter().enumerate() {
@@ -925,8 +925,8 @@ async fn shaoxing_publication(state: &AppState) -> anyhow::Result<()> {
     use crate::services::{decisions, notices};
     let failed = |e: crate::error::AppError| anyhow::anyhow!("{}", e.message);
     let earlier = days_before(state, 21)?;
-    let admin = demo_actor(state, "sx-admin").await?;
-    let applicant = demo_actor(state, "kqtex").await?;
+    let admin = actor(state, "sx-admin").await?;
+    let applicant = actor(state, "kqtex").await?;
     let organization = applicant
         .user
         .organization_id

@@ -237,6 +237,27 @@ pub async fn actions(
     )
 }
 
+/// Whether the actor may confirm values of an application it sees now, by the rule `confirm`
+/// applies: an expert while its own review of it is open under expert review (recorded at the
+/// authority's level), a regional office while it may act on it. The page shows the form by
+/// this; `confirm` checks again under the application's lock.
+pub async fn may_confirm(
+    state: &AppState,
+    actor: &Actor,
+    application: &store::Application,
+) -> AppResult<bool> {
+    if actor.role == Role::Expert {
+        if application.state != State::ExpertReview {
+            return Ok(false);
+        }
+        let mut tx = state.db.begin().await?;
+        let open = store::open_review_of(&mut tx, actor.user.id, application.id).await?;
+        tx.commit().await?;
+        return Ok(open);
+    }
+    Ok(actor.role.is_regional() && !actions(state, actor, application).await?.is_empty())
+}
+
 /// Takes a decision on one application: visible to the actor or 404; then, under the
 /// application's lock, the workflow's rule, the comment rule, the decision's own fields; then
 /// the state change, the event, the audit entry and the notices, in one transaction.

@@ -79,16 +79,10 @@ impl Conditions {
             }
             Scope::Expert(user_id) => {
                 let n = self.next();
-                self.parts.push(format!(
-                    "{table}id IN (SELECT s.application_id FROM expert_assignments s JOIN experts x ON x.id = s.expert_id \
-                     WHERE x.user_id = ${n} AND s.status = 'accepted' \
-                     AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.application_id = s.application_id \
-                                     AND c.expert_id = s.expert_id AND c.status = 'confirmed'))"
-                ));
+                self.parts
+                    .push(format!("{table}id IN ({})", expert_applications(n)));
                 self.args.push(Arg::Int(*user_id));
-                self.parts.push(format!(
-                    "{table}state IN ('expert_review', 'public_notice', 'published', 'not_graded')"
-                ));
+                self.parts.push(format!("{table}{EXPERT_STATES}"));
             }
             Scope::Nothing => return false,
         }
@@ -189,6 +183,23 @@ pub(super) async fn count(db: &Db, sql: &Conditions, query: &str, remembered: bo
     }
     Ok(total)
 }
+
+/// The applications an expert account sees (`Scope::Expert`): those of its accepted
+/// assignments without a confirmed conflict, as a subquery selecting `s.application_id`, the
+/// user bound as `$n`. With [`EXPERT_STATES`], the one rule of what an expert sees.
+pub(super) fn expert_applications(n: usize) -> String {
+    format!(
+        "SELECT s.application_id FROM expert_assignments s JOIN experts x ON x.id = s.expert_id \
+         WHERE x.user_id = ${n} AND s.status = 'accepted' \
+         AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.application_id = s.application_id \
+                         AND c.expert_id = s.expert_id AND c.status = 'confirmed')"
+    )
+}
+
+/// The states in which an expert sees the applications it was admitted to: from the expert
+/// review on.
+pub(super) const EXPERT_STATES: &str =
+    "state IN ('expert_review', 'public_notice', 'published', 'not_graded')";
 
 #[cfg(test)]
 mod tests {

@@ -34,12 +34,11 @@ pub fn routes() -> axum::Router<AppState> {
 const PER_PAGE: i64 = 50;
 
 fn paging(page: Option<&str>) -> AppResult<Page> {
-    let size = PER_PAGE.to_string();
-    crate::services::page(page, Some(size.as_str()))
+    super::paging(page, PER_PAGE)
 }
 
 fn pages(total: i64) -> i64 {
-    ((total + PER_PAGE - 1) / PER_PAGE).max(1)
+    super::page_count(total, PER_PAGE)
 }
 
 /// A region as the selects offer it: indented by level.

@@ -43,7 +43,11 @@ struct NoticeQuery {
     notice: Option<String>,
     done: Option<i64>,
     failed: Option<i64>,
+    page: Option<String>,
 }
+
+/// Rows per page of the decisions board.
+const PER_PAGE: i64 = 50;
 
 async fn board(
     State(state): State<AppState>,
@@ -51,7 +55,8 @@ async fn board(
     Path(id): Path<i64>,
     Query(query): Query<NoticeQuery>,
 ) -> AppResult<Response> {
-    let board = decisions::board(&state, &page.actor, id).await?;
+    let paging = super::paging(query.page.as_deref(), PER_PAGE)?;
+    let board = decisions::board(&state, &page.actor, id, paging).await?;
     let notices = notices::round_notices(&state, &page.actor, id).await?;
     let message = notice_text(query.notice.as_deref()).map(|text| tr(page.lang, text).to_owned());
     page.render(
@@ -64,6 +69,7 @@ async fn board(
             done => query.done,
             failed => query.failed,
             default_days => notices::DEFAULT_DAYS,
+            pages => super::page_count(board.total, PER_PAGE),
         },
     )
 }
@@ -156,14 +162,32 @@ async fn manage(
     Path(id): Path<i64>,
     Query(query): Query<NoticeQuery>,
 ) -> AppResult<Response> {
-    let notice = notices::manage(&state, &page.actor, id).await?;
     let message = notice_text(query.notice.as_deref()).map(|text| tr(page.lang, text).to_owned());
-    page.render(
+    render_manage(&state, &page, id, &query, message, None).await
+}
+
+/// The management page of a notice, with a notice after a form or a refusal beside it.
+async fn render_manage(
+    state: &AppState,
+    page: &PageActor,
+    id: i64,
+    query: &NoticeQuery,
+    message: Option<String>,
+    refused: Option<&AppError>,
+) -> AppResult<Response> {
+    let notice = notices::manage(state, &page.actor, id).await?;
+    let status = refused.map_or(axum::http::StatusCode::OK, |error| {
+        axum::http::StatusCode::from_u16(error.status)
+            .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY)
+    });
+    page.render_with_status(
+        status,
         "notice_manage.html",
         "rounds",
         context! {
             n => serde_value(&notice),
             message => message,
+            error => refused.map(|error| super::message_in(page.lang, &error.message)),
             done => query.done,
             failed => query.failed,
             today => state.today().to_string(),
@@ -203,7 +227,7 @@ async fn publish(
 ) -> AppResult<Response> {
     let pairs = parse_form(&body);
     page.check_csrf(form_value(&pairs, "csrf"))?;
-    let published = notices::publish(
+    let published = match notices::publish(
         &state,
         &page.actor,
         id,
@@ -212,7 +236,21 @@ async fn publish(
             document_date: form_value(&pairs, "document_date").to_owned(),
         },
     )
-    .await?;
+    .await
+    {
+        Ok(published) => published,
+        // The period not over, a date before its end, a missing number: said beside the form.
+        Err(error) if matches!(error.status, 409 | 422) => {
+            let query = NoticeQuery {
+                notice: None,
+                done: None,
+                failed: None,
+                page: None,
+            };
+            return render_manage(&state, &page, id, &query, None, Some(&error)).await;
+        }
+        Err(error) => return Err(error),
+    };
     Ok(Redirect::to(&format!(
         "/public-notices/{id}/manage?notice=published&done={}&failed={}",
         published.published.len(),

@@ -185,6 +185,13 @@ pub fn authority_routes() -> axum::Router<AppState> {
             get(application_experts).post(assign),
         )
         .route("/applications/{id}/conflicts", post(decide_conflict))
+        .route("/applications/{id}/experts/{expert}/remove", post(unassign))
+        .route("/applications/{id}/experts/{expert}/reopen", post(reopen))
+        .route("/applications/{id}/site-visits", post(site_visit))
+        .route(
+            "/applications/{id}/site-visits/{visit}/files",
+            post(site_visit_file).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
 }
 
 async fn render_application(
@@ -194,21 +201,53 @@ async fn render_application(
     code: StatusCode,
     error: Option<String>,
 ) -> AppResult<Response> {
+    render_application_with(state, page, id, code, error, None).await
+}
+
+async fn render_application_with(
+    state: &AppState,
+    page: &PageActor,
+    id: i64,
+    code: StatusCode,
+    error: Option<String>,
+    notice: Option<&'static str>,
+) -> AppResult<Response> {
     let view = experts::of_application(state, &page.actor, id).await?;
     page.render_with_status(
         code,
         "application_experts.html",
         "review",
-        context! { view => serde_value(&view), error => error },
+        context! {
+            view => serde_value(&view),
+            error => error,
+            notice => notice.map(|text| super::tr(page.lang, text)),
+            today => state.today().to_string(),
+            max_upload_mb => state.config.max_upload_bytes / 1024 / 1024,
+        },
     )
+}
+
+/// The notices of the authority's page after a form (`?notice=`).
+fn application_notice(code: Option<&str>) -> Option<&'static str> {
+    match code? {
+        "assigned" => Some("专家已分配"),
+        "removed" => Some("已撤销该专家的分配"),
+        "reopened" => Some("已退回专家重新评审"),
+        "visit" => Some("现场核查已记录"),
+        "visit_file" => Some("核查材料已上传"),
+        "conflict" => Some("利益冲突已认定"),
+        _ => None,
+    }
 }
 
 async fn application_experts(
     State(state): State<AppState>,
     page: PageActor,
     Path(id): Path<i64>,
+    Query(query): Query<SheetQuery>,
 ) -> AppResult<Response> {
-    render_application(&state, &page, id, StatusCode::OK, None).await
+    let notice = application_notice(query.notice.as_deref());
+    render_application_with(&state, &page, id, StatusCode::OK, None, notice).await
 }
 
 async fn assign(
@@ -226,7 +265,9 @@ async fn assign(
         .collect();
     let request = experts::AssignRequest { expert_ids };
     match experts::assign(&state, &page.actor, id, &request).await {
-        Ok(_) => Ok(Redirect::to(&format!("/applications/{id}/experts")).into_response()),
+        Ok(_) => Ok(
+            Redirect::to(&format!("/applications/{id}/experts?notice=assigned")).into_response(),
+        ),
         Err(error) if shown(&error) => {
             let message = message_in(page.lang, &error.message);
             render_application(&state, &page, id, status(&error), Some(message)).await
@@ -250,11 +291,120 @@ async fn decide_conflict(
         reason: form_value(&pairs, "reason").to_owned(),
     };
     match experts::decide_conflict(&state, &page.actor, id, &decision).await {
-        Ok(_) => Ok(Redirect::to(&format!("/applications/{id}/experts")).into_response()),
+        Ok(_) => Ok(
+            Redirect::to(&format!("/applications/{id}/experts?notice=conflict")).into_response(),
+        ),
         Err(error) if shown(&error) => {
             let message = message_in(page.lang, &error.message);
             render_application(&state, &page, id, status(&error), Some(message)).await
         }
+        Err(error) => Err(error),
+    }
+}
+
+/// A form of the authority's page: CSRF first, then the service; a refusal goes back to the
+/// page with its message, a success to the page with its notice.
+async fn authority_form<F, T>(
+    state: &AppState,
+    page: &PageActor,
+    id: i64,
+    pairs: &[(String, String)],
+    notice: &str,
+    command: F,
+) -> AppResult<Response>
+where
+    F: std::future::Future<Output = AppResult<T>>,
+{
+    page.check_csrf(form_value(pairs, "csrf"))?;
+    match command.await {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/applications/{id}/experts?notice={notice}")).into_response(),
+        ),
+        Err(error) if shown(&error) => {
+            let message = message_in(page.lang, &error.message);
+            render_application(state, page, id, status(&error), Some(message)).await
+        }
+        Err(error) => Err(error),
+    }
+}
+
+async fn unassign(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path((id, expert)): Path<(i64, i64)>,
+    body: String,
+) -> AppResult<Response> {
+    let pairs = parse_form(&body);
+    let command = experts::unassign(&state, &page.actor, id, expert);
+    authority_form(&state, &page, id, &pairs, "removed", command).await
+}
+
+async fn reopen(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path((id, expert)): Path<(i64, i64)>,
+    body: String,
+) -> AppResult<Response> {
+    let pairs = parse_form(&body);
+    let reopen = experts::Reopen {
+        reason: form_value(&pairs, "reason").to_owned(),
+    };
+    let command = experts::reopen(&state, &page.actor, id, expert, &reopen);
+    authority_form(&state, &page, id, &pairs, "reopened", command).await
+}
+
+async fn site_visit(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+    body: String,
+) -> AppResult<Response> {
+    let pairs = parse_form(&body);
+    let input = experts::SiteVisitInput {
+        visited_on: form_value(&pairs, "visited_on").to_owned(),
+        members: form_value(&pairs, "members").to_owned(),
+        findings: form_value(&pairs, "findings").to_owned(),
+    };
+    let command = experts::record_site_visit(&state, &page.actor, id, &input);
+    authority_form(&state, &page, id, &pairs, "visit", command).await
+}
+
+/// A file of a site visit: the CSRF token travels in the multipart body, checked before
+/// anything is stored.
+async fn site_visit_file(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path((id, visit)): Path<(i64, i64)>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> AppResult<Response> {
+    let (state, page) = (&state, &page);
+    let refused = |error: AppError| async move {
+        let message = message_in(page.lang, &error.message);
+        render_application(state, page, id, status(&error), Some(message)).await
+    };
+    let Ok(multipart) = multipart else {
+        return refused(AppError::invalid(
+            "请选择要上传的文件 / choose a file to upload",
+        ))
+        .await;
+    };
+    let (upload, csrf) =
+        match crate::http::extract::read_upload(multipart, state.config.max_upload_bytes).await {
+            Ok(read) => read,
+            Err(error) if shown(&error) || error.status == 413 => return refused(error).await,
+            Err(error) => return Err(error),
+        };
+    page.check_csrf(csrf.as_deref().unwrap_or_default())?;
+    let result = match crate::http::extract::require_file(upload) {
+        Ok(upload) => experts::attach_site_visit_file(state, &page.actor, id, visit, upload).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/applications/{id}/experts?notice=visit_file#visits"
+        ))
+        .into_response()),
+        Err(error) if shown(&error) || error.status == 413 => refused(error).await,
         Err(error) => Err(error),
     }
 }

@@ -33,8 +33,7 @@ const PER_PAGE: i64 = 20;
 const REGISTER_CSRF_COOKIE: &str = "pingjia_register_csrf";
 
 fn paging(page: Option<&str>) -> AppResult<crate::services::records::Page> {
-    let size = PER_PAGE.to_string();
-    crate::services::page(page, Some(size.as_str()))
+    super::paging(page, PER_PAGE)
 }
 
 #[derive(Debug, Default, Deserialize)]

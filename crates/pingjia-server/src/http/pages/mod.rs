@@ -16,6 +16,7 @@ mod experts;
 mod form;
 mod inbox;
 mod notices;
+mod pool;
 mod review;
 mod rounds;
 mod spreadsheets;
@@ -161,6 +162,22 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "application_experts.html",
         include_str!("../../../templates/application_experts.html"),
+    ),
+    (
+        "experts.html",
+        include_str!("../../../templates/experts.html"),
+    ),
+    (
+        "expert.html",
+        include_str!("../../../templates/expert.html"),
+    ),
+    (
+        "expert_fields.html",
+        include_str!("../../../templates/expert_fields.html"),
+    ),
+    (
+        "round_experts.html",
+        include_str!("../../../templates/round_experts.html"),
     ),
 ];
 
@@ -351,6 +368,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(decisions::routes())
         .merge(notices::routes())
         .merge(experts::authority_routes())
+        .merge(pool::routes())
         .route(
             "/static/app.css",
             get(|| async {
@@ -701,6 +719,17 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
         .filter(|(_, value)| !value.is_empty())
         .map(|(key, value)| format!("&{key}={}", percent_encode(value)))
         .collect()
+}
+
+/// The page of a list page's query string (`?page=`), at `per_page` rows.
+pub fn paging(number: Option<&str>, per_page: i64) -> AppResult<crate::services::records::Page> {
+    let size = per_page.to_string();
+    crate::services::page(number, Some(size.as_str()))
+}
+
+/// How many pages `total` rows fill at `per_page` a page (at least one).
+pub fn page_count(total: i64, per_page: i64) -> i64 {
+    ((total + per_page - 1) / per_page).max(1)
 }
 
 /// Any serialisable value as a template value.

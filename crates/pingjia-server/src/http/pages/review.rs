@@ -159,7 +159,7 @@ pub(super) async fn application_context(
             }
         })
         .collect();
-    let can_confirm = reviewer && page.actor.role.is_regional() && !allowed.is_empty();
+    let can_confirm = !old_version && review::may_confirm(state, &page.actor, application).await?;
     let fields: Vec<Value> = if can_confirm {
         scheme
             .fields
