@@ -1743,3 +1743,184 @@ async fn the_authoritys_page_shows_conflicts_before_assigning_and_decides_them()
         );
     }
 }
+
+/// The authority's pool and panel pages: the list, a refused and an accepted new expert, a
+/// relation, an import naming its wrong row, the panel's settings and automatic assignment,
+/// removing and reopening on the application's page; another authority gets the 404 page of
+/// a missing expert, an applicant the refusal.
+#[tokio::test]
+async fn the_pool_and_panel_pages_work_through_the_services() {
+    let app = TestApp::new().await;
+    let province = app.sign_in("province").await;
+    let a = app.sign_in("applicant_a").await;
+    let id = in_expert_review(&app, &a, "jiangsu-pool-2021").await;
+    let round = app.round_of("jiangsu-pool-2021").await;
+    expert_account(&app, "e1").await;
+    expert_account(&app, "e2").await;
+
+    let page = app.get(&province, "/experts").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("没有符合条件的专家。"), "{}", page.text());
+
+    // A wrong credit code: the form comes back with the service's reason and what was typed.
+    let refused = post_form(
+        &app,
+        &province,
+        "/experts",
+        &[
+            ("name", "周工"),
+            ("employer_code", "91320583MA1P7K2X01"),
+            ("active", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("统一社会信用代码"), "{}", refused.text());
+    assert!(refused.text().contains("value=\"周工\""));
+    let created = post_form(
+        &app,
+        &province,
+        "/experts",
+        &[
+            ("name", "周工"),
+            ("employer", "某大学"),
+            ("specialties", "network、纺织"),
+            ("username", "e1"),
+            ("active", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    let location = created.headers["location"].to_str().unwrap().to_owned();
+    assert!(location.ends_with("?notice=created"), "{location}");
+    let expert_path = location.trim_end_matches("?notice=created").to_owned();
+    let expert: i64 = expert_path["/experts/".len()..].parse().unwrap();
+    let relation = post_form(
+        &app,
+        &province,
+        &format!("{expert_path}/relations"),
+        &[
+            ("kind", "shareholding"),
+            ("credit_code", &code_b()),
+            ("organization", "乙公司"),
+        ],
+    )
+    .await;
+    assert_eq!(relation.status, StatusCode::SEE_OTHER);
+    let shown = app.get(&province, &expert_path).await.text();
+    assert!(shown.contains("乙公司") && shown.contains("network、纺织"), "{shown}");
+    let list = app.get(&province, "/experts?q=%E5%91%A8").await.text();
+    assert!(list.contains("周工") && list.contains("e1"), "{list}");
+
+    // An import with one wrong row writes nothing and names the row.
+    let csv = format!(
+        "{}\n吴工,某公司,,network,,,,e2\n郑工,某公司,123,network,,,,\n",
+        pingjia_server::services::experts::IMPORT_HEADER.join(",")
+    );
+    let imported = app
+        .post_file(
+            &province,
+            "/experts/import",
+            "experts.csv",
+            csv.as_bytes(),
+            &[("csrf", province.csrf.as_deref().unwrap())],
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(imported.text().contains("第 3 行"), "{}", imported.text());
+    assert!(!app.get(&province, "/experts").await.text().contains("吴工"));
+
+    // The panel: a size out of range is refused beside the form; one expert per application.
+    let refused = post_form(
+        &app,
+        &province,
+        &format!("/rounds/{round}/panel"),
+        &[("size", "0"), ("former_years", "3")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("1 到 15"), "{}", refused.text());
+    let saved = post_form(
+        &app,
+        &province,
+        &format!("/rounds/{round}/panel"),
+        &[("size", "1"), ("former_years", "2")],
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let assigned = post_form(&app, &province, &format!("/rounds/{round}/panel/assign"), &[]).await;
+    assert_eq!(assigned.status, StatusCode::OK);
+    let text = assigned.text();
+    assert!(text.contains("本次分配 1 人次") && text.contains("周工"), "{text}");
+
+    // The application's page removes the assignment; nothing is left to reopen.
+    let removed = post_form(
+        &app,
+        &province,
+        &format!("/applications/{id}/experts/{expert}/remove"),
+        &[],
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    let reopened = post_form(
+        &app,
+        &province,
+        &format!("/applications/{id}/experts/{expert}/reopen"),
+        &[("reason", "复核")],
+    )
+    .await;
+    assert!(
+        matches!(reopened.status.as_u16(), 404 | 409),
+        "{}",
+        reopened.status
+    );
+    let visit = post_form(
+        &app,
+        &province,
+        &format!("/applications/{id}/site-visits"),
+        &[
+            ("visited_on", "2026-05-28"),
+            ("members", "李某、王某"),
+            ("findings", "平台运行正常"),
+        ],
+    )
+    .await;
+    assert_eq!(visit.status, StatusCode::SEE_OTHER);
+    let page = app
+        .get(&province, &format!("/applications/{id}/experts"))
+        .await
+        .text();
+    assert!(page.contains("平台运行正常") && page.contains("已撤销"), "{page}");
+
+    // Another authority: the expert and the round do not exist for it; an applicant is refused.
+    add_user(
+        &app,
+        NewUserRequest {
+            username: "shaoxing".into(),
+            display_name: "绍兴市经信局".into(),
+            password: PASSWORD.into(),
+            role: Role::AuthorityAdmin,
+            credit_code: None,
+            organization_name: None,
+            region_code: Some("3306".into()),
+        },
+    )
+    .await;
+    let other = app.sign_in("shaoxing").await;
+    let foreign = app.get(&other, &expert_path).await;
+    let missing = app.get(&other, "/experts/987654").await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    assert_eq!(foreign.text(), missing.text());
+    assert_eq!(
+        app.get(&other, &format!("/rounds/{round}/panel"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&other, "/experts").await.status,
+        StatusCode::OK,
+        "its own, empty pool"
+    );
+    assert_eq!(app.get(&a, "/experts").await.status, StatusCode::FORBIDDEN);
+}
