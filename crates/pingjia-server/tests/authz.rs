@@ -1051,6 +1051,7 @@ async fn every_expert_relation_every_application_route() {
         .unwrap();
     app.submit(&a, application).await;
     app.set_state(application, "expert_review").await;
+    let round = app.round_of("jiangsu-pool-2021").await;
     let province = app.sign_in("province").await;
     let mut pool = Vec::new();
     for name in ["accepted", "pending", "declined", "unassigned"] {
@@ -1131,6 +1132,13 @@ async fn every_expert_relation_every_application_route() {
             ),
             ("/api/v1/experts".to_owned(), StatusCode::FORBIDDEN),
             ("/api/v1/expert/assignments".to_owned(), StatusCode::OK),
+            (
+                format!("/applications/{application}/experts"),
+                StatusCode::FORBIDDEN,
+            ),
+            ("/experts".to_owned(), StatusCode::FORBIDDEN),
+            (format!("/experts/{}", pool[0]), StatusCode::FORBIDDEN),
+            (format!("/rounds/{round}/panel"), StatusCode::FORBIDDEN),
         ];
         for (path, expected) in checks {
             let response = app.get(&client, &path).await;
@@ -1161,9 +1169,21 @@ async fn every_expert_relation_every_application_route() {
             ));
         }
     }
-    // The experts' own routes are refused to every other role.
+    // The experts' own routes are refused to every other role, the pool's pages to everyone
+    // but the authority.
     for (user, _) in USERS.iter().filter(|(user, _)| *user != "expert") {
         let client = app.sign_in(user).await;
+        if *user != "province" {
+            for path in ["/experts".to_owned(), format!("/rounds/{round}/panel")] {
+                let response = app.get(&client, &path).await;
+                if response.status != StatusCode::FORBIDDEN {
+                    failures.push(format!(
+                        "{user} GET {path}: expected 403, got {}",
+                        response.status
+                    ));
+                }
+            }
+        }
         let response = app.get(&client, "/api/v1/expert/assignments").await;
         if response.status != StatusCode::FORBIDDEN {
             failures.push(format!(

@@ -1760,7 +1760,11 @@ async fn the_pool_and_panel_pages_work_through_the_services() {
 
     let page = app.get(&province, "/experts").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text().contains("没有符合条件的专家。"), "{}", page.text());
+    assert!(
+        page.text().contains("没有符合条件的专家。"),
+        "{}",
+        page.text()
+    );
 
     // A wrong credit code: the form comes back with the service's reason and what was typed.
     let refused = post_form(
@@ -1775,7 +1779,11 @@ async fn the_pool_and_panel_pages_work_through_the_services() {
     )
     .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text().contains("统一社会信用代码"), "{}", refused.text());
+    assert!(
+        refused.text().contains("统一社会信用代码"),
+        "{}",
+        refused.text()
+    );
     assert!(refused.text().contains("value=\"周工\""));
     let created = post_form(
         &app,
@@ -1808,7 +1816,10 @@ async fn the_pool_and_panel_pages_work_through_the_services() {
     .await;
     assert_eq!(relation.status, StatusCode::SEE_OTHER);
     let shown = app.get(&province, &expert_path).await.text();
-    assert!(shown.contains("乙公司") && shown.contains("network、纺织"), "{shown}");
+    assert!(
+        shown.contains("乙公司") && shown.contains("network、纺织"),
+        "{shown}"
+    );
     let list = app.get(&province, "/experts?q=%E5%91%A8").await.text();
     assert!(list.contains("周工") && list.contains("e1"), "{list}");
 
@@ -1848,10 +1859,19 @@ async fn the_pool_and_panel_pages_work_through_the_services() {
     )
     .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
-    let assigned = post_form(&app, &province, &format!("/rounds/{round}/panel/assign"), &[]).await;
+    let assigned = post_form(
+        &app,
+        &province,
+        &format!("/rounds/{round}/panel/assign"),
+        &[],
+    )
+    .await;
     assert_eq!(assigned.status, StatusCode::OK);
     let text = assigned.text();
-    assert!(text.contains("本次分配 1 人次") && text.contains("周工"), "{text}");
+    assert!(
+        text.contains("本次分配 1 人次") && text.contains("周工"),
+        "{text}"
+    );
 
     // The application's page removes the assignment; nothing is left to reopen.
     let removed = post_form(
@@ -1890,7 +1910,10 @@ async fn the_pool_and_panel_pages_work_through_the_services() {
         .get(&province, &format!("/applications/{id}/experts"))
         .await
         .text();
-    assert!(page.contains("平台运行正常") && page.contains("已撤销"), "{page}");
+    assert!(
+        page.contains("平台运行正常") && page.contains("已撤销"),
+        "{page}"
+    );
 
     // Another authority: the expert and the round do not exist for it; an applicant is refused.
     add_user(
