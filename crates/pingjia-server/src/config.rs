@@ -39,6 +39,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The sender of notification e-mails (`pingjia <noreply@example.cn>`).
     pub smtp_from: Option<String>,
+    /// Days before a pool member's term ends when the organisation is reminded to renew
+    /// (`PINGJIA_RENEWAL_REMINDER_DAYS=180,90,30`).
+    pub renewal_reminder_days: Vec<u32>,
 }
 
 impl std::fmt::Debug for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             registration_window_minutes: 60,
             smtp_url: None,
             smtp_from: None,
+            renewal_reminder_days: vec![180, 90, 30],
         }
     }
 }
@@ -126,6 +130,17 @@ impl Config {
                 "SMTP_FROM" => config.smtp_from = Some(value).filter(|v| !v.is_empty()),
                 "MAX_REGISTRATIONS_PER_ADDRESS" => {
                     config.max_registrations_per_address = value.parse()?
+                }
+                "RENEWAL_REMINDER_DAYS" => {
+                    config.renewal_reminder_days = value
+                        .split(',')
+                        .map(|days| days.trim().parse())
+                        .collect::<Result<_, _>>()
+                        .map_err(|_| {
+                            anyhow::anyhow!(
+                                "PINGJIA_RENEWAL_REMINDER_DAYS: 应为以逗号分隔的天数，如 180,90,30 / expected days separated by commas"
+                            )
+                        })?
                 }
                 _ => {}
             }

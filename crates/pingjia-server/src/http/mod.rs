@@ -153,8 +153,9 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
 }
 
 /// The named jobs, run once at start and then every hour, each with today's date passed in:
-/// `deadline_reminders` (`services::review::remind_deadlines`). Every job is idempotent, so
-/// a restart or a second instance sends nothing twice.
+/// `deadline_reminders` (`services::review::remind_deadlines`) and the pool's
+/// (`services::pool::JOBS`: `member_expiry`, `renewal_reminders`). Every job is idempotent,
+/// so a restart, a second instance or `pingjia jobs run` from cron sends nothing twice.
 async fn run_jobs(state: AppState) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
@@ -163,6 +164,13 @@ async fn run_jobs(state: AppState) {
             Ok(0) => {}
             Ok(sent) => tracing::info!(sent, "deadline_reminders"),
             Err(error) => tracing::warn!(?error, "deadline_reminders failed"),
+        }
+        for job in crate::services::pool::JOBS {
+            match crate::services::pool::run(&state, job, state.today()).await {
+                Ok(Some(run)) if run.done > 0 => tracing::info!(done = run.done, "{job}"),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(?error, "{job} failed"),
+            }
         }
     }
 }

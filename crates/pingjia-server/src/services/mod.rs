@@ -18,6 +18,7 @@ pub mod notices;
 pub mod notifications;
 pub mod organizations;
 pub mod panel;
+pub mod pool;
 pub mod recommendations;
 pub mod regions;
 pub mod registration;

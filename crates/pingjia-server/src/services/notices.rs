@@ -1027,7 +1027,7 @@ pub async fn publish(
             Err(error) => return Err(error),
         }
         let chosen = outcome(scheme.method, &entry.result)?;
-        store::insert_published_grade(
+        let grant = store::insert_published_grade(
             &mut tx,
             &store::NewGrade {
                 application_id: application.id,
@@ -1044,6 +1044,25 @@ pub async fn publish(
                 document_number: number,
                 document_date: &document_date.to_string(),
                 published_by: actor.user.id,
+            },
+            now,
+        )
+        .await?;
+        crate::services::pool::grant_in(
+            &mut tx,
+            &crate::services::pool::Granted {
+                organization,
+                scheme_id: &application.scheme_id,
+                provider_type: application.provider_type.as_deref(),
+                type_label: &entry.provider_type,
+                result: chosen.label,
+                stars: chosen.stars,
+                valid_from: &document_date.to_string(),
+                valid_until: valid_until.as_deref(),
+                grant_id: grant,
+                round_id: round.id,
+                document_number: number,
+                actor_id: actor.user.id,
             },
             now,
         )
