@@ -19,6 +19,7 @@ mod notices;
 mod review;
 mod rounds;
 mod spreadsheets;
+mod transparency;
 
 use super::extract::{self as auth, MaybeActor};
 use crate::context::AppState;
@@ -117,6 +118,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "round_facts.html",
         include_str!("../../../templates/round_facts.html"),
+    ),
+    (
+        "transparency.html",
+        include_str!("../../../templates/transparency.html"),
+    ),
+    (
+        "audit_checkpoint.html",
+        include_str!("../../../templates/audit_checkpoint.html"),
     ),
     (
         "notices.html",
@@ -350,6 +359,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(experts::routes())
         .merge(decisions::routes())
         .merge(notices::routes())
+        .merge(transparency::routes())
         .merge(experts::authority_routes())
         .route(
             "/static/app.css",
