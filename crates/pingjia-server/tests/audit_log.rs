@@ -377,6 +377,15 @@ async fn the_public_endpoints_give_the_note_the_key_the_entries_and_proofs_that_
         .get(&anonymous, "/api/v1/public/audit/proof/consistency?from=0")
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A start at the end of the number line: an empty page, not an overflow.
+    let far = app
+        .get(
+            &anonymous,
+            &format!("/api/v1/public/audit/entries?start={}", i64::MAX - 1),
+        )
+        .await;
+    assert_eq!(far.status, StatusCode::OK);
+    assert_eq!(far.json()["entries"], serde_json::json!([]));
 
     // The public pages show it.
     let page = app.get(&anonymous, "/transparency").await;

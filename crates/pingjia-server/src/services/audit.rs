@@ -385,13 +385,13 @@ pub async fn entries(
             "start 不能为负 / start must not be negative",
         ));
     }
-    let end = end.unwrap_or(start + MAX_EXPORT_PAGE);
+    let end = end.unwrap_or(start.saturating_add(MAX_EXPORT_PAGE));
     if end < start {
         return Err(AppError::invalid(
             "end 应不小于 start / end must not be below start",
         ));
     }
-    let end = end.min(start + MAX_EXPORT_PAGE);
+    let end = end.min(start.saturating_add(MAX_EXPORT_PAGE));
     let size = store::audit_count(&state.db).await?;
     let end = end.min(size);
     let rows = store::audit_rows_between(&state.db, start, end).await?;
