@@ -42,6 +42,17 @@ pub struct Config {
     /// Days before a pool member's term ends when the organisation is reminded to renew
     /// (`PINGJIA_RENEWAL_REMINDER_DAYS=180,90,30`).
     pub renewal_reminder_days: Vec<u32>,
+    /// The file holding the audit log's signing key (`PRIVATE+KEY+…`, created at the first
+    /// start with mode 0600); none: `pingjia-audit.key` next to the SQLite file, or in the
+    /// working directory (docs/audit.md).
+    pub audit_key_file: Option<PathBuf>,
+    /// The log's name in its checkpoints and the key's name (C2SP `tlog-checkpoint` origin).
+    pub audit_origin: String,
+    /// Start even when the audit log does not match its last checkpoint, with a loud error in
+    /// the log (the default is to refuse to start).
+    pub audit_warn_only: bool,
+    /// How often the server signs a checkpoint of new entries, in seconds.
+    pub audit_checkpoint_seconds: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -54,6 +65,8 @@ impl std::fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact))
             .field("smtp_from", &self.smtp_from)
+            .field("audit_key_file", &self.audit_key_file)
+            .field("audit_origin", &self.audit_origin)
             .finish_non_exhaustive()
     }
 }
@@ -77,6 +90,10 @@ impl Default for Config {
             smtp_url: None,
             smtp_from: None,
             renewal_reminder_days: vec![180, 90, 30],
+            audit_key_file: None,
+            audit_origin: "pingjia.example/audit".into(),
+            audit_warn_only: false,
+            audit_checkpoint_seconds: 60,
         }
     }
 }
@@ -96,6 +113,24 @@ pub fn redact(url: &str) -> String {
 }
 
 impl Config {
+    /// Where the audit log's signing key is kept: the configured file, else
+    /// `pingjia-audit.key` next to the SQLite database file, else in the working directory.
+    pub fn audit_key_path(&self) -> PathBuf {
+        if let Some(path) = &self.audit_key_file {
+            return path.clone();
+        }
+        let sqlite_file = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or(rest))
+            .filter(|file| !file.is_empty() && *file != ":memory:");
+        match sqlite_file.and_then(|file| Path::new(file).parent()) {
+            Some(directory) => directory.join("pingjia-audit.key"),
+            None => PathBuf::from("pingjia-audit.key"),
+        }
+    }
+
     /// Defaults, then `file` if given (or `./pingjia.toml` if present), then the environment.
     pub fn load(
         file: Option<&Path>,
@@ -128,6 +163,14 @@ impl Config {
                 }
                 "SMTP_URL" => config.smtp_url = Some(value).filter(|v| !v.is_empty()),
                 "SMTP_FROM" => config.smtp_from = Some(value).filter(|v| !v.is_empty()),
+                "AUDIT_KEY_FILE" => {
+                    config.audit_key_file =
+                        Some(PathBuf::from(value)).filter(|p| !p.as_os_str().is_empty())
+                }
+                "AUDIT_ORIGIN" => config.audit_origin = value,
+                "AUDIT_WARN_ONLY" => {
+                    config.audit_warn_only = matches!(value.as_str(), "1" | "true" | "yes")
+                }
                 "MAX_REGISTRATIONS_PER_ADDRESS" => {
                     config.max_registrations_per_address = value.parse()?
                 }

@@ -1,8 +1,10 @@
 //! The `pingjia` command: schemes, templates, validation and evaluation of declarations.
 //!
 //! Exit codes: 0 success · 1 unexpected error (file unreadable, …) · 2 command-line usage ·
-//! 3 a declaration is invalid · 4 a scheme file is invalid · 5 unknown scheme or type id.
+//! 3 a declaration is invalid · 4 a scheme file is invalid · 5 unknown scheme or type id ·
+//! 6 the audit log does not verify (`audit`).
 
+mod audit;
 mod evaluate;
 mod schemes;
 mod serve;
@@ -60,6 +62,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// 账号管理 / administer accounts
     Admin(serve::AdminArgs),
+    /// 审计日志：离线核验、签署检查点、导出 / the audit log: verify offline, checkpoint, export
+    Audit(audit::AuditArgs),
 }
 
 /// Options that set the round context, shared by commands that evaluate.
@@ -131,6 +135,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Evaluate(args) => evaluate::run(&catalog, args),
         Command::Serve(args) => serve::serve(args),
         Command::Admin(args) => serve::admin(args),
+        Command::Audit(args) => audit::run(args),
     }
 }
 

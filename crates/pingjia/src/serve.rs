@@ -37,7 +37,7 @@ enum AdminCommand {
     Create { username: String },
 }
 
-fn config(
+pub(crate) fn config(
     file: Option<&std::path::Path>,
     database_url: Option<String>,
     listen: Option<String>,
@@ -58,7 +58,7 @@ fn config(
     Ok(config)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -78,6 +78,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         pingjia_server::services::regions::seed(&db).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
         let listen = config.listen;
         let state = AppState::new(db, config, pingjia_server::context::system_clock()).map_err(|e| Failure::new(1, format!("{e:#}")))?;
+        check_audit_log(&state).await?;
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| Failure::new(1, format!("无法监听 / cannot listen on {listen}: {e}")))?;
         println!("pingjia 已启动 / running at http://{listen}/  （数据库 {}）", pingjia_server::config::redact(&state.config.database_url));
         if let Some(password) = pingjia_server::services::accounts::bootstrap_admin(&state).await.map_err(|e| Failure::new(1, e.message))? {
@@ -95,6 +96,45 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         }
         pingjia_server::serve(state, listener).await.map_err(|e| Failure::new(1, format!("{e:#}")))
     })
+}
+
+/// The audit log against its last signed checkpoint, before the server listens: a log that no
+/// longer matches stops the start (`audit_warn_only`: an error in the log instead). Creates the
+/// signing key at the first start.
+async fn check_audit_log(state: &AppState) -> Result<(), Failure> {
+    let key = pingjia_server::services::audit::verifier_key(state)
+        .map_err(|e| Failure::new(1, e.message))?;
+    match pingjia_server::services::audit::check(state)
+        .await
+        .map_err(|e| Failure::new(1, e.message))?
+    {
+        Ok(status) => {
+            if status.backfilled > 0 {
+                println!(
+                    "审计日志：已为 {} 条旧条目补算叶哈希 / audit log: sealed {} earlier entries",
+                    status.backfilled, status.backfilled
+                );
+            }
+            println!(
+                "审计日志 {} 条，与检查点一致；公钥 / audit log of {} entries matches its checkpoint; key {key}",
+                status.size, status.size
+            );
+            Ok(())
+        }
+        Err(problem) if state.config.audit_warn_only => {
+            tracing::error!(%problem, "AUDIT LOG TAMPERED (audit_warn_only: starting anyway)");
+            eprintln!(
+                "！！！审计日志与签名检查点不符 / THE AUDIT LOG DOES NOT MATCH ITS SIGNED CHECKPOINT: {problem}"
+            );
+            Ok(())
+        }
+        Err(problem) => Err(Failure::new(
+            1,
+            format!(
+                "拒绝启动 / refusing to start: {problem}\n（核查后如需继续运行，设 audit_warn_only = true / after investigating, set audit_warn_only = true to run anyway）"
+            ),
+        )),
+    }
 }
 
 pub fn admin(args: AdminArgs) -> Result<(), Failure> {

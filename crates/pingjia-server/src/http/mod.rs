@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod api_accounts;
+pub mod api_audit;
 pub mod api_decisions;
 pub mod api_experts;
 pub mod api_review;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(api_accounts::routes())
         .merge(api_experts::routes())
         .merge(api_decisions::routes())
+        .merge(api_audit::routes())
         .merge(pages::routes())
         .with_state(state)
         .merge(swagger)
@@ -143,6 +145,7 @@ async fn api_errors(
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     pages::Templates::new()?;
     tokio::spawn(run_jobs(state.clone()));
+    tokio::spawn(run_checkpoints(state.clone()));
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -172,6 +175,17 @@ async fn run_jobs(state: AppState) {
                 Err(error) => tracing::warn!(?error, "{job} failed"),
             }
         }
+    }
+}
+
+/// The job `audit_checkpoint` (`services::audit::checkpoint_job`): a signed checkpoint of the
+/// audit log's new entries every `audit_checkpoint_seconds`.
+async fn run_checkpoints(state: AppState) {
+    let seconds = state.config.audit_checkpoint_seconds.max(1);
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(seconds));
+    loop {
+        every.tick().await;
+        crate::services::audit::checkpoint_job(&state).await;
     }
 }
 

@@ -8,6 +8,7 @@ pub mod actor;
 pub mod admin;
 pub mod applications;
 pub mod assessment;
+pub mod audit;
 pub mod credit_code;
 pub mod decisions;
 pub mod declaration_files;

@@ -1178,4 +1178,47 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "评审已结束，申报不能再修改。",
         "The review is over; the application can no longer be changed.",
     ),
+    // the audit log (pages::transparency, audit_checkpoint.html)
+    (
+        "审计日志最新签名检查点：共 {} 条，根哈希 {}…",
+        "The audit log's latest signed checkpoint: {} entries, root hash {}…",
+    ),
+    (
+        "审计日志尚无签名检查点。",
+        "The audit log has no signed checkpoint yet.",
+    ),
+    ("审计日志公开验证", "Verify the audit log"),
+    (
+        "本系统的每一项操作都记入审计日志。日志构成默克尔树（RFC 9162），系统定期以 Ed25519 密钥签署检查点（条目数与根哈希）。任何人都可以下载日志条目和检查点，在不接触数据库的情况下核验日志未被篡改、删除或重排。",
+        "Every action in this system is recorded in the audit log. The log is a Merkle tree (RFC 9162) whose checkpoints (number of entries and root hash) the system signs regularly with an Ed25519 key. Anyone can download the entries and a checkpoint and check, without access to the database, that nothing was changed, removed or reordered.",
+    ),
+    ("公钥", "Public key"),
+    ("最新检查点", "Latest checkpoint"),
+    ("共 {} 条，签署于 {}", "{} entries, signed {}"),
+    ("如何验证", "How to verify"),
+    (
+        "下载公钥和最新检查点。",
+        "Download the public key and the latest checkpoint.",
+    ),
+    (
+        "分页下载全部条目（每页最多 1000 条）：",
+        "Download all entries, page by page (at most 1000 per page):",
+    ),
+    ("运行", "Run"),
+    (
+        "；再加 --old-checkpoint 可核验两个检查点之间只追加、未改动。",
+        "; add --old-checkpoint to check that between two checkpoints entries were only appended, never changed.",
+    ),
+    (
+        "某一决定的包含证明：",
+        "An inclusion proof for one decision:",
+    ),
+    (
+        "；两个检查点之间的一致性证明：",
+        "; a consistency proof between two checkpoints:",
+    ),
+    (
+        "依《个人信息保护法》，除批次发布、公示和公布以外，条目的详情只以加盐承诺值公开；叶哈希承诺的是该承诺值，因此不含个人信息也能完整核验。",
+        "Under the Personal Information Protection Law, the details of entries other than the publication of a round, a public notice and its result are published only as salted commitments; the leaf hash commits to the commitment, so the log verifies fully without any personal data.",
+    ),
 ];

@@ -20,6 +20,7 @@ mod pool;
 mod review;
 mod rounds;
 mod spreadsheets;
+mod transparency;
 
 use super::extract::{self as auth, MaybeActor};
 use crate::context::AppState;
@@ -118,6 +119,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "round_facts.html",
         include_str!("../../../templates/round_facts.html"),
+    ),
+    (
+        "transparency.html",
+        include_str!("../../../templates/transparency.html"),
+    ),
+    (
+        "audit_checkpoint.html",
+        include_str!("../../../templates/audit_checkpoint.html"),
     ),
     (
         "notices.html",
@@ -367,6 +376,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(experts::routes())
         .merge(decisions::routes())
         .merge(notices::routes())
+        .merge(transparency::routes())
         .merge(experts::authority_routes())
         .merge(pool::routes())
         .route(

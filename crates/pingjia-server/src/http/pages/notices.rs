@@ -39,7 +39,7 @@ async fn base(
     headers: &HeaderMap,
 ) -> AppResult<Value> {
     let lang = super::language(headers);
-    Ok(match actor {
+    let layout = match actor {
         Some(actor) => {
             let unread = crate::services::notifications::unread(state, &actor).await?;
             PageActor {
@@ -50,7 +50,9 @@ async fn base(
             .base("public_notices")
         }
         None => context! { lang => lang },
-    })
+    };
+    let audit_checkpoint = super::transparency::summary(state).await?;
+    Ok(context! { audit_checkpoint => audit_checkpoint, ..layout })
 }
 
 fn pages(total: i64, size: i64) -> i64 {
