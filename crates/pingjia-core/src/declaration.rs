@@ -4,9 +4,7 @@
 //! Reading never panics: every problem becomes an [`InputError`] naming the field, what was
 //! given and what is expected, in Chinese and English.
 
-use crate::scheme::{
-    Field, FieldKind, OrgKind, RecordSpec, Scheme, Section, Test, same_label,
-};
+use crate::scheme::{Field, FieldKind, OrgKind, RecordSpec, Scheme, Section, Test, same_label};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
@@ -563,28 +561,32 @@ fn read_value_inner(
         },
         FieldKind::Ordinal(scale_index) => {
             let scale = &scheme.scales[*scale_index];
-            let labels: Vec<String> = scale
-                .levels
-                .iter()
-                .map(|l| {
-                    if l.aliases.is_empty() {
-                        l.label.clone()
-                    } else {
-                        format!("{}（可简写 {}）", l.label, l.aliases.join("/"))
-                    }
-                })
-                .collect();
             match raw.as_str().and_then(|text| scale.find(text)) {
                 Some(level) => Some(Value::Level(level)),
-                None => fail(
-                    format!("以下之一（由低到高）：{}，或“无”", labels.join(" < ")),
-                    format!("one of (low to high): {}, or 无", labels.join(" < ")),
-                ),
+                None => {
+                    // Written out only for the error: for every value it was most of reading.
+                    let labels: Vec<String> = scale
+                        .levels
+                        .iter()
+                        .map(|l| {
+                            if l.aliases.is_empty() {
+                                l.label.clone()
+                            } else {
+                                format!("{}（可简写 {}）", l.label, l.aliases.join("/"))
+                            }
+                        })
+                        .collect();
+                    fail(
+                        format!("以下之一（由低到高）：{}，或“无”", labels.join(" < ")),
+                        format!("one of (low to high): {}, or 无", labels.join(" < ")),
+                    )
+                }
             }
         }
         FieldKind::Items(items) => {
-            let list = items.join("、");
+            let list = || items.join("、");
             let Some(array) = raw.as_array() else {
+                let list = list();
                 return fail(
                     format!("已实现子域的列表，可选：{list}"),
                     format!("a list of implemented items from: {list}"),
@@ -593,10 +595,10 @@ fn read_value_inner(
             let mut bits = 0u64;
             for entry in array {
                 let text = entry.as_str().unwrap_or_default();
-                match items.iter().position(|item| same_label(item, text))
-                {
+                match items.iter().position(|item| same_label(item, text)) {
                     Some(index) => bits |= 1 << index,
                     None => {
+                        let list = list();
                         errors.push(problem(
                             path,
                             &short(entry),
@@ -631,20 +633,21 @@ fn read_value_inner(
             ),
         },
         FieldKind::Choice(options) => {
-            let list = options.join("、");
             match raw.as_str().map(str::trim) {
-                Some(text) if !text.is_empty() => Some(
-                    match options.iter().position(|o| same_label(o, text))
-                    {
+                Some(text) if !text.is_empty() => {
+                    Some(match options.iter().position(|o| same_label(o, text)) {
                         Some(index) => Value::Choice(index as u16),
                         // Not a typing error but a fact: the criterion reports it as not met.
                         None => Value::Unlisted(text.to_owned()),
-                    },
-                ),
-                _ => fail(
-                    format!("文本，如以下之一：{list}"),
-                    format!("text, such as one of: {list}"),
-                ),
+                    })
+                }
+                _ => {
+                    let list = options.join("、");
+                    fail(
+                        format!("文本，如以下之一：{list}"),
+                        format!("text, such as one of: {list}"),
+                    )
+                }
             }
         }
         FieldKind::Records(spec) => read_records(raw, spec, scheme, path, errors),

@@ -817,11 +817,7 @@ fn grade_stars(evaluation: &mut Evaluation<'_>, with_gaps: bool) {
 
     let mut reached: Option<(usize, Option<usize>)> = None;
     for slot in (0..slots).rev() {
-        if let Some(path) = candidates
-            .iter()
-            .copied()
-            .find(|path| clear(slot, *path))
-        {
+        if let Some(path) = candidates.iter().copied().find(|path| clear(slot, *path)) {
             reached = Some((slot, path));
             break;
         }

@@ -326,7 +326,7 @@ impl<'a> Reader<'a> {
         &self,
         tree: Option<&Json>,
         section: &str,
-        shared: Option<(&[Option<Value>], &[Option<usize>])>,
+        shared: Option<Shared<'_>>,
         unread: &mut Vec<String>,
     ) -> Vec<Option<Value>> {
         let scheme = self.scheme;
@@ -355,7 +355,14 @@ impl<'a> Reader<'a> {
                 }
                 continue;
             }
-            let value = read_value_at(raw, &scheme.fields[index], scheme, section, key, &mut errors);
+            let value = read_value_at(
+                raw,
+                &scheme.fields[index],
+                scheme,
+                section,
+                key,
+                &mut errors,
+            );
             if errors.is_empty() {
                 values[index] = value;
             } else {
@@ -399,6 +406,9 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The other scheme's values of one section, and this scheme's fields → the other's.
+type Shared<'s> = (&'s [Option<Value>], &'s [Option<usize>]);
+
 /// Re-grades stored declarations from one scheme version to another.
 #[derive(Debug, Clone)]
 pub struct Regrader<'a> {
@@ -440,19 +450,14 @@ impl<'a> Regrader<'a> {
     pub fn member<K>(&self, stored: Stored<'_, K>) -> Movement<K> {
         let (before_read, after_read) = self.readings(stored.body, stored.provider_type);
         let graded = |side: Side<'_>, reading: &Reading| {
-            reading
-                .declaration
-                .as_ref()
-                .map_or(Grade::Outside, |d| Grade::of(&grade(side.scheme, d, side.round)))
+            reading.declaration.as_ref().map_or(Grade::Outside, |d| {
+                Grade::of(&grade(side.scheme, d, side.round))
+            })
         };
         let before = graded(self.old, &before_read);
         let after = graded(self.new, &after_read);
         let direction = Direction::between(before, after);
-        let criteria = match (
-            direction,
-            &before_read.declaration,
-            &after_read.declaration,
-        ) {
+        let criteria = match (direction, &before_read.declaration, &after_read.declaration) {
             (Direction::Up | Direction::Down, Some(old), Some(new)) => changes(
                 &evaluate(self.old.scheme, old, self.old.round),
                 &evaluate(self.new.scheme, new, self.new.round),
@@ -495,7 +500,7 @@ impl<'a> Regrader<'a> {
             add(movement.before, false);
             add(movement.after, true);
         }
-        counts.sort_by(|a, b| b.grade.cmp(&a.grade));
+        counts.sort_by_key(|count| std::cmp::Reverse(count.grade));
         Regrading { members, counts }
     }
 }
@@ -511,8 +516,7 @@ fn shared_fields(old: &Scheme, new: &Scheme) -> Vec<Option<usize>> {
         (FieldKind::Ordinal(x), FieldKind::Ordinal(y)) => {
             let (x, y) = (&old.scales[*x].levels, &new.scales[*y].levels);
             x.len() == y.len()
-                && x
-                    .iter()
+                && x.iter()
                     .zip(y)
                     .all(|(p, q)| p.label == q.label && p.aliases == q.aliases)
         }
@@ -561,9 +565,8 @@ pub fn changes(before: &Evaluation<'_>, after: &Evaluation<'_>) -> Vec<Criterion
                     status == Some(Status::Exempt)
                         && f.is_some_and(|f| f.remark == Some(Remark::ExemptViaSubclass))
                 };
-                let masked = a.is_some()
-                    && b.is_some()
-                    && (shown_exempt(was, b) || shown_exempt(now, a));
+                let masked =
+                    a.is_some() && b.is_some() && (shown_exempt(was, b) || shown_exempt(now, a));
                 (a != b && !masked).then(|| SlotChange {
                     slot,
                     stars: stars(slot),

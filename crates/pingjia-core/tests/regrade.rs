@@ -60,7 +60,8 @@ fn the_same_scheme_moves_nobody() {
         round: &round,
     };
     let bodies = batch();
-    let regrading = Regrader::new(side, side).run(bodies.iter().enumerate().map(|(i, b)| member(i, b)));
+    let regrading =
+        Regrader::new(side, side).run(bodies.iter().enumerate().map(|(i, b)| member(i, b)));
     assert_eq!(regrading.members.len(), 11);
     assert_eq!(regrading.count(Direction::Same), 11);
     assert!(regrading.members.iter().all(|m| m.criteria.is_empty()));
@@ -253,15 +254,11 @@ fn a_member_whose_provider_type_is_gone_is_out() {
     assert_eq!(movement.after, Grade::Outside);
     assert!(matches!(movement.before, Grade::Stars { .. }));
     assert!(movement.criteria.is_empty());
-    assert!(
-        regrading
-            .counts
-            .contains(&GradeCount {
-                grade: Grade::Outside,
-                before: 0,
-                after: 1
-            })
-    );
+    assert!(regrading.counts.contains(&GradeCount {
+        grade: Grade::Outside,
+        before: 0,
+        after: 1
+    }));
     // And back: in.
     let back = Regrader::new(
         Side {

@@ -152,7 +152,10 @@ pub fn run(catalog: &Catalog, args: EvaluateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-pub(crate) fn build_round(scheme: &pingjia_core::Scheme, args: &RoundArgs) -> Result<Round, Failure> {
+pub(crate) fn build_round(
+    scheme: &pingjia_core::Scheme,
+    args: &RoundArgs,
+) -> Result<Round, Failure> {
     let usage = |message: String| Failure::new(2, message);
     let mut round = Round::from_scheme(scheme);
     if let Some(cutoff) = &args.cutoff {

@@ -77,16 +77,18 @@ pub fn run(catalog: &Catalog, args: RegradeArgs) -> Result<(), Failure> {
             round: &new_round,
         },
     );
-    let regrading = regrader.run(trees.iter().map(|(source, tree)| Stored {
-        member: Member {
-            source: source.name.clone(),
-            organization: tree
-                .pointer("/organization/name")
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned),
-        },
-        provider_type: default_type,
-        body: tree,
+    let regrading = regrader.run(trees.iter().map(|(source, tree)| {
+        Stored {
+            member: Member {
+                source: source.name.clone(),
+                organization: tree
+                    .pointer("/organization/name")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned),
+            },
+            provider_type: default_type,
+            body: tree,
+        }
     }));
 
     let stdout = std::io::stdout();
@@ -190,14 +192,7 @@ fn text(regrading: &Regrading<Member>, old: &str, new: &str) -> String {
         Direction::Same,
     ]
     .iter()
-    .map(|d| {
-        format!(
-            "{} {} {}",
-            d.label_zh(),
-            d.label_en(),
-            regrading.count(*d)
-        )
-    })
+    .map(|d| format!("{} {} {}", d.label_zh(), d.label_en(), regrading.count(*d)))
     .collect();
     text.push_str(&tally.join(" · "));
     text.push('\n');

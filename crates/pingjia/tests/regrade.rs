@@ -84,11 +84,11 @@ fn a_raised_threshold_lists_who_moves_down_and_why() {
         .iter()
         .map(|m| m["member"]["source"].as_str().unwrap())
         .collect();
+    assert_eq!(sources, [format!("{BATCH}:2"), format!("{BATCH}:8")]);
     assert_eq!(
-        sources,
-        [format!("{BATCH}:2"), format!("{BATCH}:8")]
+        moved[0]["member"]["organization"],
+        "淮安联创网络技术有限公司"
     );
-    assert_eq!(moved[0]["member"]["organization"], "淮安联创网络技术有限公司");
     for movement in moved {
         assert_eq!(movement["direction"], "down");
         assert_eq!(
@@ -131,7 +131,10 @@ fn text_and_csv_say_the_same() {
     let output = regrade(&dir, "text");
     assert!(output.status.success());
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.contains("jiangsu-pool-2021 → jiangsu-pool-2022"), "{text}");
+    assert!(
+        text.contains("jiangsu-pool-2021 → jiangsu-pool-2022"),
+        "{text}"
+    );
     assert!(text.contains("下降 down 2"), "{text}");
     assert!(text.contains("淮安联创网络技术有限公司"), "{text}");
     assert!(text.contains("3星：满足 → 不满足"), "{text}");

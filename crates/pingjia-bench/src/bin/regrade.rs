@@ -122,13 +122,24 @@ fn main() {
             let tree = parse_tree(line, Format::Json).expect("generated JSON parses");
             let full = read_declaration(&tree, scheme, targets[*t].2).expect("reads");
             let fast = readers[*t].read(&tree, type_ids[*t]);
-            assert!(fast.unread.is_empty(), "declaration {k}: unread {:?}", fast.unread);
+            assert!(
+                fast.unread.is_empty(),
+                "declaration {k}: unread {:?}",
+                fast.unread
+            );
             let fast = fast.declaration.expect("the type is in its scheme");
-            assert!(fast == full, "declaration {k} ({}): the compiled reader differs\n{line}", targets[*t].0);
+            assert!(
+                fast == full,
+                "declaration {k} ({}): the compiled reader differs\n{line}",
+                targets[*t].0
+            );
             // Reading the new version through the shared fields equals reading it afresh.
             let (_, after) = regraders[*t].readings(&tree, type_ids[*t]);
             let afresh = Reader::new(new_side(*t).0).read(&tree, type_ids[*t]);
-            assert!(after == afresh, "declaration {k}: shared reading differs\n{line}");
+            assert!(
+                after == afresh,
+                "declaration {k}: shared reading differs\n{line}"
+            );
             let outcome = evaluate(scheme, &full, &rounds[*t]).outcome;
             assert!(
                 grade(scheme, &fast, &rounds[*t]) == outcome,
@@ -265,17 +276,18 @@ fn main() {
                     .expect("reads under the new version");
                 let before = evaluate(old, &before, old_round);
                 let after = evaluate(new, &after, new_round);
-                let direction = Direction::between(
-                    Grade::of(&before.outcome),
-                    Grade::of(&after.outcome),
-                );
+                let direction =
+                    Direction::between(Grade::of(&before.outcome), Grade::of(&after.outcome));
                 if direction != Direction::Same {
                     black_box(pingjia_core::regrade::changes(&before, &after));
                 }
                 peer_moved[direction as usize] += 1;
             }
         });
-        assert_eq!(moved, peer_moved, "the fast and the full path move the same members");
+        assert_eq!(
+            moved, peer_moved,
+            "the fast and the full path move the same members"
+        );
         drop(trees);
 
         for (slot, (wall, cpu)) in best
@@ -374,7 +386,11 @@ fn jiangsu_variant() -> Scheme {
         .find(|(name, _)| name.starts_with(pingjia_bench::JIANGSU))
         .expect("the Jiangsu file is embedded");
     let text = text
-        .replacen("id = \"jiangsu-pool-2021\"", "id = \"jiangsu-pool-2022\"", 1)
+        .replacen(
+            "id = \"jiangsu-pool-2021\"",
+            "id = \"jiangsu-pool-2022\"",
+            1,
+        )
         .replace("levels = [\"200万\"", "levels = [\"300万\"")
         .replace("levels = [\"1000万\"", "levels = [\"1200万\"");
     pingjia_core::parse_scheme(name, &text).expect("the variant loads")

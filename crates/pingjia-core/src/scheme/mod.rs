@@ -501,12 +501,14 @@ pub fn same_label(a: &str, b: &str) -> bool {
 }
 
 fn normalized(text: &str) -> impl Iterator<Item = char> + '_ {
-    text.chars().filter(|c| !c.is_whitespace()).map(|c| match c {
-        '（' => '(',
-        '）' => ')',
-        '，' => ',',
-        '：' => ':',
-        '／' => '/',
-        other => other,
-    })
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            '，' => ',',
+            '：' => ':',
+            '／' => '/',
+            other => other,
+        })
 }
