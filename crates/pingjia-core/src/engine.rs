@@ -263,6 +263,21 @@ pub fn evaluate<'a>(
     declaration: &'a Declaration,
     round: &'a Round,
 ) -> Evaluation<'a> {
+    evaluate_with(scheme, declaration, round, true)
+}
+
+/// The outcome alone: the same as `evaluate(…).outcome`, without the gap analysis (what each
+/// higher level lacks), for grading many declarations where few need the explanation.
+pub fn grade(scheme: &Scheme, declaration: &Declaration, round: &Round) -> Outcome {
+    evaluate_with(scheme, declaration, round, false).outcome
+}
+
+fn evaluate_with<'a>(
+    scheme: &'a Scheme,
+    declaration: &'a Declaration,
+    round: &'a Round,
+    with_gaps: bool,
+) -> Evaluation<'a> {
     let mut diagnostics = Vec::new();
     let org_kind = declaration.organization.kind.unwrap_or_else(|| {
         diagnostics.push(Diagnostic {
@@ -280,13 +295,22 @@ pub fn evaluate<'a>(
         org_kind,
     };
     let slots = scheme.slots();
-    let findings: Vec<Finding<'a>> = scheme
+    // Sized first: the filter gives no size hint, and growing the vector by reallocation was
+    // a quarter of the evaluation (docs/benchmarks.md).
+    let applying = scheme
         .criteria
         .iter()
-        .enumerate()
-        .filter(|(_, c)| scheme.applies_to(c, provider_type))
-        .map(|(index, criterion)| context.finding(index, criterion, slots))
-        .collect();
+        .filter(|c| scheme.applies_to(c, provider_type))
+        .count();
+    let mut findings: Vec<Finding<'a>> = Vec::with_capacity(applying);
+    findings.extend(
+        scheme
+            .criteria
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| scheme.applies_to(c, provider_type))
+            .map(|(index, criterion)| context.finding(index, criterion, slots)),
+    );
     let waiting_on_cutoff = findings.iter().any(|f| {
         uses_cutoff(&f.criterion.test)
             && (0..f.slots as usize).any(|slot| f.status(slot) == Status::MissingParameter)
@@ -310,7 +334,7 @@ pub fn evaluate<'a>(
         diagnostics,
     };
     match scheme.method {
-        Method::Stars => grade_stars(&mut evaluation),
+        Method::Stars => grade_stars(&mut evaluation, with_gaps),
         Method::Rubric => score_rubric(&mut evaluation),
         Method::Capability => assess_capability(&mut evaluation),
     }
@@ -707,7 +731,7 @@ fn aggregate(sorted: &[Decimal], aggregation: Aggregation) -> Option<Decimal> {
     Some(sum / Decimal::from(used.len()))
 }
 
-fn grade_stars(evaluation: &mut Evaluation<'_>) {
+fn grade_stars(evaluation: &mut Evaluation<'_>, with_gaps: bool) {
     let scheme = evaluation.scheme;
     let slots = scheme.levels.len();
     let Some(type_index) = evaluation.provider_type else {
@@ -750,28 +774,34 @@ fn grade_stars(evaluation: &mut Evaluation<'_>) {
         .filter(|f| f.criterion.section == Section::Gate)
         .all(|f| f.status(0).holds());
 
-    // The rows standing in the way of `slot` when the professional requirement is met through
-    // `path` (None: all subclasses).
+    // Whether a row stands in the way of `slot` when the professional requirement is met
+    // through `path` (None: all subclasses).
+    let blocks = |finding: &Finding<'_>, slot: usize, path: Option<usize>| -> bool {
+        let criterion = finding.criterion;
+        let relevant = match criterion.section {
+            Section::Gate | Section::Basic | Section::Service => true,
+            Section::Professional => path.is_none() || criterion.subclass == path,
+            _ => false,
+        };
+        if !relevant || finding.status(slot).holds() {
+            return false;
+        }
+        let exempt_via_path = criterion
+            .exempt_via_subclasses
+            .as_ref()
+            .is_some_and(|(_, subclasses)| path.is_some_and(|p| subclasses.contains(&p)));
+        !exempt_via_path
+    };
+    // Whether nothing stands in the way (no list built: the search asks this many times).
+    let clear = |slot: usize, path: Option<usize>| -> bool {
+        !findings.iter().any(|finding| blocks(finding, slot, path))
+    };
+    // The rows standing in the way, for the gap analysis.
     let blockers = |slot: usize, path: Option<usize>| -> Vec<(usize, usize)> {
         findings
             .iter()
             .enumerate()
-            .filter(|(_, finding)| {
-                let criterion = finding.criterion;
-                let relevant = match criterion.section {
-                    Section::Gate | Section::Basic | Section::Service => true,
-                    Section::Professional => path.is_none() || criterion.subclass == path,
-                    _ => false,
-                };
-                if !relevant || finding.status(slot).holds() {
-                    return false;
-                }
-                let exempt_via_path = criterion
-                    .exempt_via_subclasses
-                    .as_ref()
-                    .is_some_and(|(_, subclasses)| path.is_some_and(|p| subclasses.contains(&p)));
-                !exempt_via_path
-            })
+            .filter(|(_, finding)| blocks(finding, slot, path))
             .map(|(index, finding)| {
                 (
                     index,
@@ -787,11 +817,7 @@ fn grade_stars(evaluation: &mut Evaluation<'_>) {
 
     let mut reached: Option<(usize, Option<usize>)> = None;
     for slot in (0..slots).rev() {
-        if let Some(path) = candidates
-            .iter()
-            .copied()
-            .find(|path| blockers(slot, *path).is_empty())
-        {
+        if let Some(path) = candidates.iter().copied().find(|path| clear(slot, *path)) {
             reached = Some((slot, path));
             break;
         }
@@ -804,7 +830,11 @@ fn grade_stars(evaluation: &mut Evaluation<'_>) {
         reached = Some((0, None));
     }
 
-    let first_gap = reached.map_or(0, |(slot, _)| slot + 1);
+    let first_gap = if with_gaps {
+        reached.map_or(0, |(slot, _)| slot + 1)
+    } else {
+        slots
+    };
     let mut gaps = Vec::new();
     for slot in first_gap..slots {
         let best = candidates
@@ -838,7 +868,7 @@ fn grade_stars(evaluation: &mut Evaluation<'_>) {
             .iter()
             .flatten()
             .copied()
-            .filter(|p| blockers(slot, Some(*p)).is_empty())
+            .filter(|p| clear(slot, Some(*p)))
             .collect(),
         _ => Vec::new(),
     };

@@ -11,6 +11,7 @@ pub mod declaration;
 pub mod engine;
 pub mod merkle;
 pub mod panel;
+pub mod regrade;
 pub mod report;
 pub mod scheme;
 pub mod units;
@@ -18,6 +19,6 @@ pub mod workflow;
 
 pub use catalog::{Catalog, Target};
 pub use declaration::{Declaration, Format, InputError, InputErrors, read_declaration};
-pub use engine::{Evaluation, Outcome, Round, Status, evaluate};
+pub use engine::{Evaluation, Outcome, Round, Status, evaluate, grade};
 pub use report::{Report, report};
 pub use scheme::{Scheme, SchemeError, SchemeErrors, parse_scheme};

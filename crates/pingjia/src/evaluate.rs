@@ -30,10 +30,10 @@ pub struct EvaluateArgs {
 }
 
 /// A named declaration source: one file, or one line of a `.jsonl` batch.
-struct Source {
-    name: String,
-    text: String,
-    format: Format,
+pub(crate) struct Source {
+    pub(crate) name: String,
+    pub(crate) text: String,
+    pub(crate) format: Format,
 }
 
 pub fn check(catalog: &Catalog, file: &Path, scheme: Option<&str>) -> Result<(), Failure> {
@@ -152,7 +152,10 @@ pub fn run(catalog: &Catalog, args: EvaluateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn build_round(scheme: &pingjia_core::Scheme, args: &RoundArgs) -> Result<Round, Failure> {
+pub(crate) fn build_round(
+    scheme: &pingjia_core::Scheme,
+    args: &RoundArgs,
+) -> Result<Round, Failure> {
     let usage = |message: String| Failure::new(2, message);
     let mut round = Round::from_scheme(scheme);
     if let Some(cutoff) = &args.cutoff {
@@ -246,7 +249,7 @@ fn single_source(path: &Path) -> Result<Source, Failure> {
     })
 }
 
-fn batch_sources(path: &Path) -> Result<Vec<Source>, Failure> {
+pub(crate) fn batch_sources(path: &Path) -> Result<Vec<Source>, Failure> {
     if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(|e| {

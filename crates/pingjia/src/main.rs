@@ -6,6 +6,7 @@
 
 mod audit;
 mod evaluate;
+mod regrade;
 mod schemes;
 mod serve;
 mod template;
@@ -58,6 +59,8 @@ enum Command {
     },
     /// 评估申报：定级、逐项结果与差距分析 / grade a declaration, a directory or a .jsonl batch
     Evaluate(evaluate::EvaluateArgs),
+    /// 按新版方案重新定级，列出升降与原因指标 / re-grade a pool under another scheme version
+    Regrade(regrade::RegradeArgs),
     /// 启动网页应用（默认 ./pingjia.db，127.0.0.1:8080）/ run the web application
     Serve(serve::ServeArgs),
     /// 账号管理 / administer accounts
@@ -133,6 +136,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Template { id, json } => template::run(&catalog, &id, json),
         Command::Check { file, scheme } => evaluate::check(&catalog, &file, scheme.as_deref()),
         Command::Evaluate(args) => evaluate::run(&catalog, args),
+        Command::Regrade(args) => regrade::run(&catalog, args),
         Command::Serve(args) => serve::serve(args),
         Command::Admin(args) => serve::admin(args),
         Command::Audit(args) => audit::run(args),

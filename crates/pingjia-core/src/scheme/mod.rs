@@ -183,18 +183,14 @@ pub struct ScaleLevel {
 impl Scale {
     /// Finds a level by label or alias; `无` (or an empty string) means below the scale.
     pub fn find(&self, text: &str) -> Option<Option<u16>> {
-        let wanted = normalize_label(text);
-        if wanted.is_empty() || wanted == "无" || wanted == "-" {
+        if ["", "无", "-"].iter().any(|empty| same_label(empty, text)) {
             return Some(None);
         }
         self.levels
             .iter()
             .position(|level| {
-                normalize_label(&level.label) == wanted
-                    || level
-                        .aliases
-                        .iter()
-                        .any(|alias| normalize_label(alias) == wanted)
+                same_label(&level.label, text)
+                    || level.aliases.iter().any(|alias| same_label(alias, text))
             })
             .map(|index| Some(index as u16))
     }
@@ -496,6 +492,15 @@ impl Scheme {
 
 /// Compares labels ignoring spaces, line breaks and full/half-width punctuation differences.
 pub fn normalize_label(text: &str) -> String {
+    normalized(text).collect()
+}
+
+/// Whether two labels are equal once normalised ([`normalize_label`]), without allocating.
+pub fn same_label(a: &str, b: &str) -> bool {
+    normalized(a).eq(normalized(b))
+}
+
+fn normalized(text: &str) -> impl Iterator<Item = char> + '_ {
     text.chars()
         .filter(|c| !c.is_whitespace())
         .map(|c| match c {
@@ -506,5 +511,4 @@ pub fn normalize_label(text: &str) -> String {
             '／' => '/',
             other => other,
         })
-        .collect()
 }
