@@ -6,6 +6,7 @@
 
 mod audit;
 mod evaluate;
+mod jobs;
 mod regrade;
 mod schemes;
 mod serve;
@@ -67,6 +68,8 @@ enum Command {
     Admin(serve::AdminArgs),
     /// 审计日志：离线核验、签署检查点、导出 / the audit log: verify offline, checkpoint, export
     Audit(audit::AuditArgs),
+    /// 定时任务：提醒、资源池到期 / run the named jobs once (cron, several instances)
+    Jobs(jobs::JobsArgs),
 }
 
 /// Options that set the round context, shared by commands that evaluate.
@@ -140,6 +143,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve(args) => serve::serve(args),
         Command::Admin(args) => serve::admin(args),
         Command::Audit(args) => audit::run(args),
+        Command::Jobs(args) => jobs::run(args),
     }
 }
 

@@ -321,3 +321,48 @@ fn examples_check_and_reach_the_grades_they_claim() {
     }
     assert!(checked >= 11, "only {checked} examples");
 }
+
+#[test]
+fn jobs_run_once_by_name_on_a_given_day() {
+    let listed = pingjia(&["jobs", "list"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert_eq!(
+        stdout(&listed),
+        "deadline_reminders\nmember_expiry\nrenewal_reminders\n"
+    );
+    let dir = std::env::temp_dir().join(format!("pingjia-jobs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("jobs.db").display());
+    let ran = pingjia(&[
+        "jobs",
+        "run",
+        "member_expiry",
+        "renewal_reminders",
+        "--today",
+        "2029-06-05",
+        "--database-url",
+        &url,
+    ]);
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    assert_eq!(
+        stdout(&ran),
+        "member_expiry\t2029-06-05\t0\nrenewal_reminders\t2029-06-05\t0\n"
+    );
+    let unknown = pingjia(&["jobs", "run", "cleanup", "--database-url", &url]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("未知任务「cleanup」"),
+        "{}",
+        stderr(&unknown)
+    );
+    let bad_day = pingjia(&[
+        "jobs",
+        "run",
+        "--today",
+        "2029-13-01",
+        "--database-url",
+        &url,
+    ]);
+    assert_eq!(bad_day.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
