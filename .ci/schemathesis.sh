@@ -36,7 +36,7 @@ fuzz() {
     "$VENV/bin/schemathesis" run "$BASE/api/openapi.json" \
         -H "Authorization: Bearer $TOKEN" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance \
-        --max-examples 40 --seed 20261203 --workers 2 \
+        --max-examples 20 --seed 20261203 --workers 2 \
         --exclude-path /api/v1/session --exclude-path /api/v1/me/password \
         --exclude-path '/api/v1/me/tokens/{id}'
 }

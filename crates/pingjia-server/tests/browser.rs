@@ -943,6 +943,9 @@ async fn the_expert_and_decision_pages_at_desktop_and_phone_width() {
     browser.open("/published").await;
     browser.page_heading().await;
     browser.shots("published", None).await;
+    browser.open("/transparency").await;
+    browser.page_heading().await;
+    browser.shots("transparency", None).await;
     browser.client.clone().close().await.unwrap();
 }
 
