@@ -176,10 +176,7 @@ async fn render_manage(
     refused: Option<&AppError>,
 ) -> AppResult<Response> {
     let notice = notices::manage(state, &page.actor, id).await?;
-    let status = refused.map_or(axum::http::StatusCode::OK, |error| {
-        axum::http::StatusCode::from_u16(error.status)
-            .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY)
-    });
+    let status = refused.map_or(axum::http::StatusCode::OK, super::refusal_status);
     page.render_with_status(
         status,
         "notice_manage.html",
@@ -240,7 +237,7 @@ async fn publish(
     {
         Ok(published) => published,
         // The period not over, a date before its end, a missing number: said beside the form.
-        Err(error) if matches!(error.status, 409 | 422) => {
+        Err(error) if super::refused_at_form(&error) => {
             let query = NoticeQuery {
                 notice: None,
                 done: None,

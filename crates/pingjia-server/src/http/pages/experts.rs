@@ -22,14 +22,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/expert/{id}/submit", post(submit))
 }
 
-/// A refusal the page shows beside the form (a 404 stays a 404).
-fn shown(error: &AppError) -> bool {
-    (400..500).contains(&error.status) && error.status != 404
-}
-
-fn status(error: &AppError) -> StatusCode {
-    StatusCode::from_u16(error.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
-}
+use super::{refusal_status as status, refused_at_form as shown};
 
 async fn render_tasks(
     state: &AppState,

@@ -731,6 +731,18 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
         .collect()
 }
 
+/// Whether a command's refusal goes back to its form, said beside it: a state that does not
+/// allow it (409) or input that is wrong (422). Anything else (not found, not allowed) is the
+/// error page.
+pub fn refused_at_form(error: &AppError) -> bool {
+    matches!(error.status, 409 | 422)
+}
+
+/// The status a page refused beside its form answers with: the refusal's own.
+pub fn refusal_status(error: &AppError) -> StatusCode {
+    StatusCode::from_u16(error.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+}
+
 /// The page of a list page's query string (`?page=`), at `per_page` rows.
 pub fn paging(number: Option<&str>, per_page: i64) -> AppResult<crate::services::records::Page> {
     let size = per_page.to_string();

@@ -57,14 +57,7 @@ fn notice_of(lang: &str, code: Option<&str>) -> Option<String> {
         .map(|(_, text)| tr(lang, text).to_owned())
 }
 
-/// A refusal the page shows beside the form (a 404 stays a 404, a 403 the error page).
-fn shown(error: &AppError) -> bool {
-    matches!(error.status, 409 | 422)
-}
-
-fn status(error: &AppError) -> StatusCode {
-    StatusCode::from_u16(error.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
-}
+use super::{refusal_status as status, refused_at_form as shown};
 
 // --- the pool ---------------------------------------------------------------------------------
 
