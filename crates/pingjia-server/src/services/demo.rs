@@ -449,15 +449,8 @@ pub async fn actor(state: &AppState, username: &str) -> anyhow::Result<Actor> {
     })
 }
 
-/// 绍兴市's expert panel: four experts (赵工 worked at 柯桥纺织 until a year ago: a potential
-/// conflict shown to the authority), 柯桥区 recommends 柯桥纺织's application, three experts
-/// are assigned, declare no conflict, score the rubric and submit.
-async fn experts(state: &AppState) -> anyhow::Result<()> {
-    use crate::services::experts::{
-        self, Declaration, ExpertInput, ItemScore, RelationInput, ReviewInput,
-    };
-    let failed = |e: crate::error::AppError| anyhow::anyhow!("{}", e.message);
-    let admin = actor(state, "sx-admin").await?;
+/// 柯桥纺织's organisation and its one application.
+async fn kqtex_application(state: &AppState) -> anyhow::Result<(i64, store::ApplicationSummary)> {
     let applicant = actor(state, "kqtex").await?;
     let organization = applicant
         .user
@@ -471,8 +464,23 @@ async fn experts(state: &AppState) -> anyhow::Result<()> {
     )
     .await?;
     let application = applications
-        .first()
+        .into_iter()
+        .next()
         .ok_or_else(|| anyhow::anyhow!("demo application of kqtex"))?;
+    Ok((organization, application))
+}
+
+/// 绍兴市's expert panel: four experts (赵工 worked at 柯桥纺织 until a year ago: a potential
+/// conflict shown to the authority), 柯桥区 recommends 柯桥纺织's application, three experts
+/// are assigned, declare no conflict, score the rubric and submit.
+async fn experts(state: &AppState) -> anyhow::Result<()> {
+    use crate::services::experts::{
+        self, Declaration, ExpertInput, ItemScore, RelationInput, ReviewInput,
+    };
+    let failed = |e: crate::error::AppError| anyhow::anyhow!("{}", e.message);
+    let admin = actor(state, "sx-admin").await?;
+    let (organization, application) = kqtex_application(state).await?;
+    let application = &application;
     let county = actor(state, "kq-reviewer").await?;
     crate::services::review::decide(
         state,
@@ -926,21 +934,8 @@ async fn shaoxing_publication(state: &AppState) -> anyhow::Result<()> {
     let failed = |e: crate::error::AppError| anyhow::anyhow!("{}", e.message);
     let earlier = days_before(state, 21)?;
     let admin = actor(state, "sx-admin").await?;
-    let applicant = actor(state, "kqtex").await?;
-    let organization = applicant
-        .user
-        .organization_id
-        .ok_or_else(|| anyhow::anyhow!("demo organisation"))?;
-    let (applications, _) = store::applications(
-        &state.db,
-        &store::Scope::Organization(organization),
-        &store::ApplicationFilter::default(),
-        store::Page::new(None, None),
-    )
-    .await?;
-    let application = applications
-        .first()
-        .ok_or_else(|| anyhow::anyhow!("demo application of kqtex"))?;
+    let (organization, application) = kqtex_application(state).await?;
+    let application = &application;
     let round_id = store::application(
         &state.db,
         &store::Scope::Organization(organization),
