@@ -5,7 +5,7 @@
 //! Three layers that point one way, over a floor:
 //! [`http`] (router, extractors, API, pages) → [`services`] (one module per capability: every
 //! rule, every command) → [`storage`] (the database, one file per aggregate, the audit log);
-//! [`context`], [`config`] and [`error`] below all three. `tests/tidy.rs` enforces the
+//! [`context`], [`config`] and [`error`] below all three. `tests/server/tidy.rs` enforces the
 //! directions.
 //!
 //! Architecture invariant: grading happens only in `pingjia-core`; this crate stores, checks

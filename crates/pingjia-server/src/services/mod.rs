@@ -1,7 +1,7 @@
 //! The services: one module per capability, holding every rule and every command of the
 //! application. They take parsed values (an upload's bytes, not a multipart stream) and an
 //! [`actor::Actor`], check role, region, ownership and state, and call storage. They never
-//! name the HTTP layer or the templates (`tests/tidy.rs`).
+//! name the HTTP layer or the templates (`tests/server/tidy.rs`).
 
 pub mod accounts;
 pub mod actor;

@@ -86,7 +86,7 @@ pub async fn open_application_of(
 pub async fn application(db: &Db, scope: &Scope, id: i64) -> Result<Option<Application>> {
     // An expert's lookup starts from its own assignment of that id (one probe of the
     // assignments' index), and reads the application only when admitted: an application it
-    // may not see costs what a missing id costs (`tests/experts.rs` measures both).
+    // may not see costs what a missing id costs (`tests/server/experts.rs` measures both).
     if let Scope::Expert(user_id) = scope {
         let text = format!(
             "SELECT {APPLICATION_COLUMNS} FROM applications \

@@ -1,7 +1,7 @@
 //! The 申报书 workbook through the API and the pages: who may download which version, and an
 //! offline-filled workbook imported into the draft with the form's own checks.
 
-mod support;
+use crate::support;
 
 use axum::http::{StatusCode, header};
 use calamine::{Data, Reader as _, Xlsx};
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::io::Cursor;
 use support::{Client, TestApp};
 
-/// The hand-checked comprehensive-platform declaration of `tests/api.rs` (三星).
+/// The hand-checked comprehensive-platform declaration of `tests/server/api.rs` (三星).
 fn three_star_values() -> Value {
     json!({
         "jiangsu_registered_on": "2016-03-18", "independent_legal_person": "是", "good_credit": "是",

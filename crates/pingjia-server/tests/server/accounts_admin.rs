@@ -3,7 +3,7 @@
 //! administrators, the audit-log viewer, the inbox, and e-mail through an SMTP listener that
 //! the test starts itself.
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use pingjia_server::services::accounts::NewUserRequest;

@@ -1,7 +1,7 @@
 //! Authorization, table-driven: every role × every endpoint × own / other / draft object.
 //! Deny by default: an object the caller may not see answers exactly like a missing one.
 
-mod support;
+use crate::support;
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;

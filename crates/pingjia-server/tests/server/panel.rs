@@ -1,7 +1,7 @@
 //! The analytics of a round's expert panel: only submitted reviews count, the figures are
 //! computed by hand below, and nobody but the round's authority learns anything.
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use pingjia_server::services::accounts::NewUserRequest;

@@ -3,7 +3,7 @@
 //! decision waits for the expert review, decisions one by one or for a selection, a quota that
 //! warns and never cuts, and the 404 of a missing id for everyone but the round's authority.
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use pingjia_server::services::accounts::NewUserRequest;

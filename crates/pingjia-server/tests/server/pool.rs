@@ -3,7 +3,7 @@
 //! however often they run. Dates are computed by hand from 003 三、2 (3 years from the
 //! document's date, the last day being the day before the anniversary).
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use chrono::NaiveDate;

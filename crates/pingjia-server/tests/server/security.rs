@@ -2,7 +2,7 @@
 //! one-time passwords, tokens, and what a forbidden object gives away. Each test here failed on
 //! the code before its fix.
 
-mod support;
+use crate::support;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};

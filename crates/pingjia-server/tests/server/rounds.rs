@@ -2,7 +2,7 @@
 //! only what cannot change a grade afterwards; other offices and other roles find nothing; the
 //! public 申报通知 shows published rounds only. The test clock stands at 2026-05-29 (China).
 
-mod support;
+use crate::support;
 
 use axum::http::{Method, Request, StatusCode, header};
 use pingjia_server::services::accounts::NewUserRequest;

@@ -2,7 +2,7 @@
 //! review, scores and submission, and what an expert who may not see an application learns
 //! of it (nothing). The server clock starts at 2026-05-29 (China time).
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use pingjia_server::services::accounts::NewUserRequest;

@@ -6,7 +6,7 @@
 //! proofs, commitments in place of personal data, and rows from before the tree. Runs on
 //! SQLite and, with `PINGJIA_TEST_DATABASE_URL`, on PostgreSQL.
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use pingjia_core::checkpoint::{Checkpoint, Signer};

@@ -2,7 +2,7 @@
 //! `PINGJIA_TEST_DATABASE_URL` is set: sign-in and throttling, CSRF, tokens, declarations with
 //! live assessment and immutable versions, evidence, organisations, users, the audit chain.
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use serde_json::json;

@@ -5,7 +5,7 @@
 //! rejection, confirmed values (a higher level wins, the grade follows at once), the timeline
 //! and the submission window of a round.
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use pingjia_core::declaration::{Format, parse_tree};
@@ -18,7 +18,7 @@ use support::{Client, TestApp, add_user, credit_code};
 /// (员工 72 ≥ 50 for 四星, < 100 for 五星; 四（三） of 003).
 fn network_declaration() -> Value {
     let mut body = parse_tree(
-        include_str!("../../../examples/jiangsu/network.toml"),
+        include_str!("../../../../examples/jiangsu/network.toml"),
         Format::Toml,
     )
     .unwrap();
@@ -767,7 +767,7 @@ async fn direct_grading_stands_on_the_reviewers_confirmation_of_the_recognition(
         .new_application(&applicant, "comprehensive_platform")
         .await;
     let mut body = parse_tree(
-        include_str!("../../../examples/jiangsu/comprehensive_platform_key_platform.toml"),
+        include_str!("../../../../examples/jiangsu/comprehensive_platform_key_platform.toml"),
         Format::Toml,
     )
     .unwrap();

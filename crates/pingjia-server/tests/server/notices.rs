@@ -3,7 +3,7 @@
 //! clock: the seeded clock reads 2026-05-29 (China time), so a notice opened then runs 7 natural
 //! days, 2026-05-29 to 2026-06-04, and ends on 2026-06-05.
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use pingjia_server::services::accounts::NewUserRequest;

@@ -967,7 +967,7 @@ async fn experts_decision_notice_objection_and_publication() {
         .await
         .unwrap();
     let mut body = pingjia_core::declaration::parse_tree(
-        include_str!("../../../examples/shaoxing/eligible_platform.toml"),
+        include_str!("../../../../examples/shaoxing/eligible_platform.toml"),
         pingjia_core::declaration::Format::Toml,
     )
     .unwrap();

@@ -3,7 +3,7 @@
 //! 500, never a change without its audit entry, and never a lost file. Run on SQLite and, with
 //! `PINGJIA_TEST_DATABASE_URL`, on PostgreSQL.
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use serde_json::json;
