@@ -714,3 +714,42 @@ async fn the_signed_out_navigation_leads_to_the_directory_and_transparency() {
         "{html}"
     );
 }
+
+#[test]
+fn the_open_data_is_in_the_openapi_document_with_every_status() {
+    use utoipa::OpenApi as _;
+    let document = serde_json::to_value(pingjia_server::http::api::ApiDoc::openapi()).unwrap();
+    for (path, statuses) in [
+        (
+            "/api/v1/public/directory",
+            &["200", "304", "422", "500"][..],
+        ),
+        (
+            "/api/v1/public/directory.csv",
+            &["200", "304", "422", "500"],
+        ),
+        (
+            "/api/v1/public/directory.xlsx",
+            &["200", "304", "422", "500"],
+        ),
+        (
+            "/api/v1/public/directory/stats",
+            &["200", "304", "422", "500"],
+        ),
+        (
+            "/api/v1/public/directory/{id}",
+            &["200", "304", "404", "500"],
+        ),
+    ] {
+        let responses = document["paths"][path]["get"]["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{path} missing from the OpenAPI document"));
+        for status in statuses {
+            assert!(responses.contains_key(*status), "{path}: no {status}");
+        }
+        assert_eq!(
+            document["paths"][path]["get"]["tags"][0], "directory",
+            "{path}"
+        );
+    }
+}
