@@ -13,6 +13,7 @@ pub mod credit_code;
 pub mod decisions;
 pub mod declaration_files;
 pub mod demo;
+pub mod directory;
 pub mod evidence;
 pub mod experts;
 pub mod notices;

@@ -87,10 +87,10 @@ pub async fn member_for_update(
 /// Writes a grant over the member (new, or replacing the grade and term in force); its id.
 pub async fn save_grant(tx: &mut Tx, grant: &Grant<'_>, now: i64) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO pool_members (organization_id, scheme_id, provider_type, type_label, region_id, organization, credit_code, result, stars, valid_from, valid_until, status, grant_id, round_id, document_number, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15) \
+        "INSERT INTO pool_members (organization_id, scheme_id, provider_type, type_label, region_id, organization, credit_code, result, stars, valid_from, valid_until, status, grant_id, round_id, document_number, updated_at, region_path) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, (SELECT path FROM regions WHERE id = $5)) \
          ON CONFLICT (organization_id, scheme_id, provider_type) DO UPDATE SET \
-           type_label = excluded.type_label, region_id = excluded.region_id, organization = excluded.organization, \
+           type_label = excluded.type_label, region_id = excluded.region_id, region_path = excluded.region_path, organization = excluded.organization, \
            credit_code = excluded.credit_code, result = excluded.result, stars = excluded.stars, \
            valid_from = excluded.valid_from, valid_until = excluded.valid_until, status = 'active', \
            grant_id = excluded.grant_id, round_id = excluded.round_id, document_number = excluded.document_number, \

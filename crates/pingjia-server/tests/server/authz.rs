@@ -1403,3 +1403,115 @@ async fn every_role_every_decision_and_notice_route() {
         failures.join("\n")
     );
 }
+
+/// The public directory and its open data: every role and a signed-out visitor get the same
+/// answers (the same bytes for the open data); a member that does not exist is the 404 of any
+/// missing object for everyone. 甲公司 is published (a member of the pool).
+#[tokio::test]
+async fn every_role_every_directory_route() {
+    let app = TestApp::new().await;
+    let round = app.round_of("jiangsu-pool-2021").await;
+    let a = app.in_expert_review("applicant_a").await;
+    app.complete_expert_review(a).await;
+    let province = app.sign_in("province").await;
+    let decided = app
+        .post(
+            &province,
+            &format!("/api/v1/applications/{a}/decision"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
+    let notice = app
+        .post(
+            &province,
+            &format!("/api/v1/rounds/{round}/notices"),
+            json!({}),
+        )
+        .await
+        .json()["notice_id"]
+        .as_i64()
+        .unwrap();
+    app.advance(8 * 86_400);
+    let province = app.sign_in("province").await;
+    let published = app
+        .post(
+            &province,
+            &format!("/api/v1/notices/{notice}/publication"),
+            json!({ "document_number": "苏工信〔2026〕88号", "document_date": "2026-06-05" }),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text());
+    let member = app
+        .get(&Client::anonymous(), "/api/v1/public/directory")
+        .await
+        .json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let open_data: Vec<(String, StatusCode)> = vec![
+        ("/api/v1/public/directory".into(), StatusCode::OK),
+        (
+            "/api/v1/public/directory?region=3205&sort=stars".into(),
+            StatusCode::OK,
+        ),
+        (format!("/api/v1/public/directory/{member}"), StatusCode::OK),
+        (
+            "/api/v1/public/directory/999999".into(),
+            StatusCode::NOT_FOUND,
+        ),
+        ("/api/v1/public/directory.csv".into(), StatusCode::OK),
+        ("/api/v1/public/directory.xlsx".into(), StatusCode::OK),
+        ("/api/v1/public/directory/stats".into(), StatusCode::OK),
+        (
+            "/api/v1/public/directory?stars=9".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    let pages: Vec<(String, StatusCode)> = vec![
+        ("/directory".into(), StatusCode::OK),
+        ("/directory?region=3205".into(), StatusCode::OK),
+        (format!("/directory/{member}"), StatusCode::OK),
+        ("/directory/999999".into(), StatusCode::NOT_FOUND),
+        ("/directory/stats".into(), StatusCode::OK),
+        ("/directory/stats?region=3205".into(), StatusCode::OK),
+    ];
+    let reference: Vec<Vec<u8>> = {
+        let mut bodies = Vec::new();
+        for (path, _) in &open_data {
+            bodies.push(app.get(&Client::anonymous(), path).await.body);
+        }
+        bodies
+    };
+    let mut clients: Vec<(String, Client)> = Vec::new();
+    for (user, _) in USERS {
+        clients.push(((*user).to_owned(), app.sign_in(user).await));
+    }
+    clients.push(("anonymous".to_owned(), Client::anonymous()));
+    let mut failures = Vec::new();
+    for (user, client) in &clients {
+        for ((path, expected), body) in open_data.iter().zip(&reference) {
+            let response = app.get(client, path).await;
+            if response.status != *expected || &response.body != body {
+                failures.push(format!(
+                    "{user} GET {path}: expected {expected} and the signed-out body, got {}",
+                    response.status
+                ));
+            }
+        }
+        for (path, expected) in &pages {
+            let response = app.get(client, path).await;
+            if response.status != *expected {
+                failures.push(format!(
+                    "{user} GET {path}: expected {expected}, got {}",
+                    response.status
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} directory authorization mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -12,6 +12,7 @@ mod authz;
 mod browser;
 mod concurrency;
 mod decisions;
+mod directory;
 mod experts;
 mod notices;
 mod pages;

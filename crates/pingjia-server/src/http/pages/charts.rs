@@ -183,6 +183,88 @@ pub fn spreads(title: &str, description: &str, rows: &[Spread]) -> String {
     svg
 }
 
+/// One row of stacked bars: a label and one value per series (counts, not negative).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    pub label: String,
+    pub values: Vec<f64>,
+}
+
+/// Horizontal stacked bars from zero: each row's segments in the series' colours, its total at
+/// the right; a legend of the series (name and colour) below. The scale runs from 0 to the
+/// largest row total (at least 1).
+pub fn stacked(
+    title: &str,
+    description: &str,
+    rows: &[Stack],
+    series: &[(String, &str)],
+) -> String {
+    const LEGEND: f64 = 22.0;
+    let height = ROW * rows.len().max(1) as f64 + LEGEND + 8.0;
+    let plot = WIDTH - LABEL - VALUE;
+    let extent = rows
+        .iter()
+        .map(|r| r.values.iter().sum::<f64>())
+        .fold(1.0, f64::max);
+    let mut svg = open(height, title, description);
+    let _ = write!(
+        svg,
+        "<line x1=\"{LABEL}\" y1=\"0\" x2=\"{LABEL}\" y2=\"{}\" stroke=\"#888\" stroke-width=\"1\"/>",
+        ROW * rows.len().max(1) as f64
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let y = ROW * i as f64;
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" font-size=\"13\" text-anchor=\"end\">{}</text>",
+            LABEL - 8.0,
+            y + 17.0,
+            escape(&row.label)
+        );
+        let mut x = LABEL;
+        for (index, value) in row.values.iter().enumerate() {
+            let width = value.max(0.0) / extent * plot;
+            if width > 0.0 {
+                let fill = series.get(index).map_or("#888", |(_, colour)| *colour);
+                let name = series.get(index).map_or("", |(name, _)| name.as_str());
+                let _ = write!(
+                    svg,
+                    "<rect x=\"{x:.1}\" y=\"{}\" width=\"{width:.1}\" height=\"{}\" fill=\"{}\"><title>{}: {}</title></rect>",
+                    y + 5.0,
+                    ROW - 10.0,
+                    escape(fill),
+                    escape(name),
+                    number(*value)
+                );
+            }
+            x += width;
+        }
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"13\">{}</text>",
+            x + 6.0,
+            y + 17.0,
+            number(row.values.iter().sum())
+        );
+    }
+    let legend_y = ROW * rows.len().max(1) as f64 + 6.0;
+    let mut x = LABEL;
+    for (name, colour) in series {
+        let _ = write!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"{legend_y}\" width=\"12\" height=\"12\" fill=\"{}\"/>\
+             <text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{}</text>",
+            escape(colour),
+            x + 16.0,
+            legend_y + 11.0,
+            escape(name)
+        );
+        x += 16.0 + 7.0 * crate::services::spreadsheets::display_width(name) as f64 + 14.0;
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +323,44 @@ mod tests {
         assert!(svg.contains("cx=\"380.0\""), "{svg}");
         assert!(svg.contains("cx=\"475.0\""), "{svg}");
         assert!(svg.contains("10–15 / 20"), "{svg}");
+    }
+    #[test]
+    fn stacked_bars_share_one_scale_and_escape_their_labels() {
+        // Largest total 4 over a plot of 380 from x = 190: 3 → 285, then 1 → 95 more.
+        let svg = stacked(
+            "t",
+            "d",
+            &[
+                Stack {
+                    label: "苏州市<b>".into(),
+                    values: vec![3.0, 1.0],
+                },
+                Stack {
+                    label: "南京市".into(),
+                    values: vec![0.0, 2.0],
+                },
+            ],
+            &[("五星".into(), "#111111"), ("认定\"".into(), "#222222")],
+        );
+        assert!(
+            svg.contains("<rect x=\"190.0\" y=\"5\" width=\"285.0\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("<rect x=\"475.0\" y=\"5\" width=\"95.0\""),
+            "{svg}"
+        );
+        // 南京市: no segment for 0, then 2 → 190 wide from the axis.
+        assert!(
+            svg.contains("<rect x=\"190.0\" y=\"31\" width=\"190.0\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(">4</text>") && svg.contains(">2</text>"),
+            "{svg}"
+        );
+        assert!(svg.contains("苏州市&lt;b&gt;"), "{svg}");
+        assert!(svg.contains("认定&quot;"), "{svg}");
+        assert!(!svg.contains("style="), "{svg}");
     }
 }

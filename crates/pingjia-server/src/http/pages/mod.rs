@@ -11,6 +11,7 @@ mod admin;
 mod applications;
 mod charts;
 mod decisions;
+mod directory;
 mod english;
 mod experts;
 mod form;
@@ -187,6 +188,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "round_experts.html",
         include_str!("../../../templates/round_experts.html"),
+    ),
+    (
+        "directory.html",
+        include_str!("../../../templates/directory.html"),
+    ),
+    (
+        "directory_member.html",
+        include_str!("../../../templates/directory_member.html"),
+    ),
+    (
+        "directory_stats.html",
+        include_str!("../../../templates/directory_stats.html"),
     ),
 ];
 
@@ -379,6 +392,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(transparency::routes())
         .merge(experts::authority_routes())
         .merge(pool::routes())
+        .merge(directory::routes())
         .route(
             "/static/app.css",
             get(|| async {
