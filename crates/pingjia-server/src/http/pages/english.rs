@@ -6,6 +6,14 @@
 /// Strings produced by code (labels, notices, messages) rather than written in a template.
 #[cfg(test)]
 pub const DYNAMIC: &[&str] = &[
+    // the impact analysis (pages::regrade): chart texts and the directions' labels
+    "各等级成员数",
+    "每个等级两条横条：灰色为原方案版本下的成员数，蓝色为新方案版本下的成员数",
+    "上升",
+    "下降",
+    "移出",
+    "纳入",
+    "不变",
     // the expert pool and panel pages (pages::pool) and the authority's experts page
     "专家已加入专家库",
     "关联关系已添加",
@@ -1221,4 +1229,54 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "依《个人信息保护法》，除批次发布、公示和公布以外，条目的详情只以加盐承诺值公开；叶哈希承诺的是该承诺值，因此不含个人信息也能完整核验。",
         "Under the Personal Information Protection Law, the details of entries other than the publication of a round, a public notice and its result are published only as salted commitments; the leaf hash commits to the commitment, so the log verifies fully without any personal data.",
     ),
+    // the impact analysis (pages::regrade)
+    ("影响分析", "Impact analysis"),
+    (
+        "按另一版本的评价方案重新评定本辖区资源池在库成员的已核定申报（申报值、各级核定值和已提交的专家评分），列出等级上升、下降、移出和纳入的成员及其原因。分析不改变任何成员的等级。",
+        "Re-grades the decided declarations of the active pool members in your region (declared values, the confirmed values in force and the submitted expert scores) under another version of the scheme, and lists who moves up, down, out or in, and why. The analysis changes no member's grade.",
+    ),
+    ("选择方案版本", "Choose the scheme versions"),
+    ("原方案版本", "Old version"),
+    ("新方案版本", "New version"),
+    ("变动方向", "Direction"),
+    ("全部变动", "Every movement"),
+    ("上升", "Up"),
+    ("下降", "Down"),
+    ("移出", "Out"),
+    ("纳入", "In"),
+    ("不变", "Unchanged"),
+    ("分析", "Analyse"),
+    (
+        "只能比较同一标准的不同版本；成员按其定级批次的截止日期和参数重新评定。",
+        "Only versions of one standard can be compared; each member is re-graded with the cut-off date and parameters of the round that graded it.",
+    ),
+    ("各等级成员数", "Members per grade"),
+    (
+        "每个等级两条横条：灰色为原方案版本下的成员数，蓝色为新方案版本下的成员数",
+        "Two bars per grade: grey, the members under the old version; blue, under the new version",
+    ),
+    ("在库成员", "Active members"),
+    ("变动", "Movement"),
+    ("等级", "Grade"),
+    ("增减", "Change"),
+    ("下载全部结果（CSV）", "Download the whole result (CSV)"),
+    (
+        "本辖区没有按原方案版本定级的在库成员。",
+        "No active member in your region was graded under the old version.",
+    ),
+    ("变动的成员", "Members who move"),
+    ("原等级", "Old grade"),
+    ("新等级", "New grade"),
+    ("原因", "Why"),
+    (
+        "新方案版本没有该服务商类型",
+        "The new version has no such provider type",
+    ),
+    (
+        "原方案版本没有该服务商类型",
+        "The old version has no such provider type",
+    ),
+    ("{}星", "{} stars"),
+    ("新方案版本未读取", "Not read by the new version"),
+    ("没有成员的等级发生变动。", "No member's grade moves."),
 ];

@@ -17,6 +17,7 @@ mod form;
 mod inbox;
 mod notices;
 mod pool;
+mod regrade;
 mod review;
 mod rounds;
 mod spreadsheets;
@@ -115,6 +116,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "round_panel.html",
         include_str!("../../../templates/round_panel.html"),
+    ),
+    (
+        "regrade.html",
+        include_str!("../../../templates/regrade.html"),
     ),
     (
         "round_facts.html",
@@ -379,6 +384,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(transparency::routes())
         .merge(experts::authority_routes())
         .merge(pool::routes())
+        .merge(regrade::routes())
         .route(
             "/static/app.css",
             get(|| async {
