@@ -300,14 +300,30 @@ async fn analyse(state: &AppState, actor: &Actor, from: &str, to: &str) -> AppRe
     let rows = store::member_declarations(&state.db, &old.id, &region.path).await?;
 
     // Each member's body as graded: the declared values, the confirmed ones in force, the
-    // submitted expert scores.
+    // submitted expert scores (each read for every member at once).
+    let mut confirmations: BTreeMap<i64, Vec<store::ConfirmedValue>> = BTreeMap::new();
+    for row in store::member_confirmations(&state.db, &old.id, &region.path).await? {
+        confirmations
+            .entry(row.application_id)
+            .or_default()
+            .push(row.value);
+    }
+    let mut scores: BTreeMap<i64, Vec<store::Score>> = BTreeMap::new();
+    for row in store::member_scores(&state.db, &old.id, &region.path).await? {
+        scores
+            .entry(row.application_id)
+            .or_default()
+            .push(row.score);
+    }
     let mut bodies: Vec<Json> = Vec::with_capacity(rows.len());
     for row in &rows {
         let body: Json = serde_json::from_str(&row.body).map_err(AppError::internal)?;
         let confirmed = applications::confirmed_map(
-            &store::confirmed_values(&state.db, row.application_id, row.version).await?,
+            confirmations
+                .get(&row.application_id)
+                .map_or(&[][..], Vec::as_slice),
         );
-        let sheets = applications::submitted_sheets(state, row.application_id).await?;
+        let sheets = applications::sheets_of(scores.get(&row.application_id).into_iter().flatten());
         bodies.push(applications::with_expert_scores(
             applications::with_confirmed(&body, &confirmed),
             sheets,

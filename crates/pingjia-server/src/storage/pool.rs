@@ -253,3 +253,69 @@ pub async fn member_declarations(
     .fetch_all(&db.pool)
     .await
 }
+
+/// The members' filter of [`member_declarations`], for the queries that follow it.
+const MEMBERS_IN: &str = "JOIN published_grades p ON p.application_id = {app} \
+     JOIN pool_members m ON m.grant_id = p.id \
+     JOIN regions r ON r.id = m.region_id \
+     WHERE m.status = 'active' AND m.scheme_id = $1 AND r.path >= $2 AND r.path < $3";
+
+/// A confirmation of one member's decided version.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberConfirmation {
+    pub application_id: i64,
+    #[sqlx(flatten)]
+    pub value: ConfirmedValue,
+}
+
+/// Every confirmation of the decided versions of [`member_declarations`]' members, oldest first.
+pub async fn member_confirmations(
+    db: &Db,
+    scheme_id: &str,
+    path: &str,
+) -> Result<Vec<MemberConfirmation>> {
+    let (from, to) = path_range(path);
+    let text = format!(
+        "SELECT c.application_id, c.id, c.field_id, c.value, c.declared, c.note, c.level, c.actor_role, \
+                g.name AS actor_region_name, c.at \
+         FROM confirmed_values c JOIN users u ON u.id = c.actor_id LEFT JOIN regions g ON g.id = u.region_id \
+         {} \
+           AND c.version_number = (SELECT MAX(w.number) FROM declaration_versions w \
+                                   WHERE w.application_id = c.application_id AND w.submitted_at IS NOT NULL) \
+         ORDER BY c.id",
+        MEMBERS_IN.replace("{app}", "c.application_id")
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(text))
+        .bind(scheme_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&db.pool)
+        .await
+}
+
+/// A submitted expert score of one member's application.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberScore {
+    pub application_id: i64,
+    #[sqlx(flatten)]
+    pub score: Score,
+}
+
+/// Every submitted expert score of [`member_declarations`]' members' applications, by
+/// assignment and criterion.
+pub async fn member_scores(db: &Db, scheme_id: &str, path: &str) -> Result<Vec<MemberScore>> {
+    let (from, to) = path_range(path);
+    let text = format!(
+        "SELECT s.application_id, c.assignment_id, c.criterion_id, c.score, c.note, c.at \
+         FROM expert_scores c JOIN expert_assignments s ON s.id = c.assignment_id \
+         {} AND s.status = 'accepted' AND s.submitted_at IS NOT NULL \
+         ORDER BY c.assignment_id, c.criterion_id",
+        MEMBERS_IN.replace("{app}", "s.application_id")
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(text))
+        .bind(scheme_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&db.pool)
+        .await
+}
