@@ -89,6 +89,14 @@ impl Catalog {
         ids
     }
 
+    /// The versions of one standard: the schemes whose [`family`] is `scheme`'s, in catalog
+    /// order.
+    pub fn family_of<'a>(&'a self, scheme: &'a Scheme) -> impl Iterator<Item = &'a Scheme> {
+        self.schemes
+            .iter()
+            .filter(move |s| family(s) == family(scheme))
+    }
+
     pub fn resolve(&self, id: &str) -> Result<Target, ResolveError> {
         let id = id.trim();
         if let Some((scheme_id, type_id)) = id.split_once('/') {
@@ -139,5 +147,36 @@ impl Catalog {
                     .collect(),
             }),
         }
+    }
+}
+
+/// The standard a scheme is a version of: its id without the trailing `-{version}`
+/// (`jiangsu-pool-2021` and `jiangsu-pool-2022` are versions of `jiangsu-pool`); an id that
+/// does not end in its version (`shaoxing-platform`, version 试行) is a family of its own.
+pub fn family(scheme: &Scheme) -> &str {
+    scheme
+        .id
+        .strip_suffix(scheme.version.as_str())
+        .and_then(|rest| rest.strip_suffix('-'))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(&scheme.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_family_is_the_id_without_its_version() {
+        let catalog = Catalog::builtin().unwrap();
+        let by_id = |id: &str| catalog.schemes.iter().find(|s| s.id == id).unwrap();
+        assert_eq!(family(by_id("jiangsu-pool-2021")), "jiangsu-pool");
+        assert_eq!(family(by_id("miit-platform-2018")), "miit-platform");
+        // Version 试行 is not part of the id.
+        assert_eq!(family(by_id("shaoxing-platform")), "shaoxing-platform");
+        let mut next = by_id("jiangsu-pool-2021").clone();
+        next.id = "jiangsu-pool-2022".into();
+        next.version = "2022".into();
+        assert_eq!(family(&next), "jiangsu-pool");
     }
 }

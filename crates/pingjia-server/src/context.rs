@@ -50,12 +50,18 @@ pub fn system_clock() -> Clock {
 impl AppState {
     pub fn new(db: Db, config: Config, clock: Clock) -> anyhow::Result<AppState> {
         let catalog = Catalog::builtin().map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(AppState(Arc::new(Inner {
+        Ok(AppState::with_catalog(db, config, clock, catalog))
+    }
+
+    /// A state over another catalogue: the embedded schemes and, say, a new year's version
+    /// of one of them (the impact analysis compares versions the catalogue holds).
+    pub fn with_catalog(db: Db, config: Config, clock: Clock, catalog: Catalog) -> AppState {
+        AppState(Arc::new(Inner {
             db,
             config,
             catalog,
             clock,
-        })))
+        }))
     }
 
     pub fn now(&self) -> i64 {

@@ -140,7 +140,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Check { file, scheme } => evaluate::check(&catalog, &file, scheme.as_deref()),
         Command::Evaluate(args) => evaluate::run(&catalog, args),
         Command::Regrade(args) => regrade::run(&catalog, args),
-        Command::Serve(args) => serve::serve(args),
+        Command::Serve(args) => serve::serve(args, catalog),
         Command::Admin(args) => serve::admin(args),
         Command::Audit(args) => audit::run(args),
         Command::Jobs(args) => jobs::run(args),

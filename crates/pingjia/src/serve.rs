@@ -65,7 +65,9 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::new(1, format!("{e}")))
 }
 
-pub fn serve(args: ServeArgs) -> Result<(), Failure> {
+/// Serves the web application over `catalog` (the embedded schemes and `--schemes-dir`'s: a
+/// new year's version there can be compared with the one in force on the impact analysis).
+pub fn serve(args: ServeArgs, catalog: pingjia_core::Catalog) -> Result<(), Failure> {
     let config = config(args.config.as_deref(), args.database_url, args.listen)?;
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -77,7 +79,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         let db = Db::open(&config.database_url).await.map_err(|e| Failure::new(1, format!("无法打开数据库 / cannot open the database {}: {e:#}", pingjia_server::config::redact(&config.database_url))))?;
         pingjia_server::services::regions::seed(&db).await.map_err(|e| Failure::new(1, format!("{e:#}")))?;
         let listen = config.listen;
-        let state = AppState::new(db, config, pingjia_server::context::system_clock()).map_err(|e| Failure::new(1, format!("{e:#}")))?;
+        let state = AppState::with_catalog(db, config, pingjia_server::context::system_clock(), catalog);
         check_audit_log(&state).await?;
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| Failure::new(1, format!("无法监听 / cannot listen on {listen}: {e}")))?;
         println!("pingjia 已启动 / running at http://{listen}/  （数据库 {}）", pingjia_server::config::redact(&state.config.database_url));

@@ -37,6 +37,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         super::api_rounds::list_rounds, super::api_rounds::create_round, super::api_rounds::get_round, super::api_rounds::update_round,
         super::api_rounds::publish_round, super::api_rounds::list_public_rounds, super::api_rounds::get_public_round,
         super::api_rounds::panel_analytics,
+        super::api_regrade::impact, super::api_regrade::impact_csv,
         super::api_review::decide, super::api_review::decide_many, super::api_review::actions,
         super::api_review::timeline, super::api_review::changes, super::api_review::confirmations,
         super::api_review::confirm, super::api_review::queue,
@@ -72,6 +73,9 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         crate::services::rounds::RoundInput, crate::services::rounds::RoundView,
         crate::services::panel::PanelAnalytics, crate::services::panel::ItemSummary, crate::services::panel::DivergentScore, crate::services::panel::ExpertScore,
         crate::services::panel::ExpertDeviation,
+        crate::services::regrade::Impact, crate::services::regrade::SchemeVersion, crate::services::regrade::GradeCount,
+        crate::services::regrade::Moves, crate::services::regrade::MemberMove, crate::services::regrade::CriterionMove,
+        crate::services::regrade::SlotMove,
         crate::services::experts::ExpertInput, crate::services::experts::RelationInput, crate::services::experts::ExpertView,
         crate::services::experts::ExpertListing, crate::services::experts::PanelSettings, crate::services::experts::ConflictView,
         crate::services::experts::AssignmentView, crate::services::experts::Candidate, crate::services::experts::ApplicationExperts,
@@ -91,6 +95,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         (name = "rounds", description = "申报批次与申报通知"),
         (name = "experts", description = "评审专家：专家库、评审组、利益冲突、分配、评分、现场核查"),
         (name = "directory", description = "资源池名录与开放数据：名录、单位详情与历史、CSV/xlsx 下载、统计（无需登录）"),
+        (name = "pool", description = "资源池：影响分析"),
         (name = "audit", description = "可公开验证的审计日志：签名检查点、公钥、条目、包含证明与一致性证明"))
 )]
 #[derive(Debug)]

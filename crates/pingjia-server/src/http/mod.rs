@@ -8,6 +8,7 @@ pub mod api_audit;
 pub mod api_decisions;
 pub mod api_directory;
 pub mod api_experts;
+pub mod api_regrade;
 pub mod api_review;
 pub mod api_rounds;
 pub mod api_spreadsheets;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .merge(api::routes())
         .merge(api_rounds::routes())
+        .merge(api_regrade::routes())
         .merge(api_review::routes())
         .merge(api_spreadsheets::routes())
         .merge(api_accounts::routes())

@@ -970,21 +970,31 @@ pub async fn expert_sheets(
     {
         return Ok(Vec::new());
     }
-    let scores = store::submitted_scores(&state.db, application.id).await?;
+    submitted_sheets(state, application.id).await
+}
+
+async fn submitted_sheets(state: &AppState, application_id: i64) -> AppResult<Vec<Json>> {
+    let scores = store::submitted_scores(&state.db, application_id).await?;
+    Ok(sheets_of(scores.iter()))
+}
+
+/// The `experts` array of an application's submitted scores (in assignment order), for a
+/// caller entitled to see them all.
+pub fn sheets_of<'s>(scores: impl Iterator<Item = &'s store::Score>) -> Vec<Json> {
     let mut sheets: BTreeMap<i64, serde_json::Map<String, Json>> = BTreeMap::new();
-    for score in &scores {
+    for score in scores {
         sheets.entry(score.assignment_id).or_default().insert(
             score.criterion_id.clone(),
             Json::String(score.score.clone()),
         );
     }
-    Ok(sheets
+    sheets
         .into_values()
         .enumerate()
         .map(|(n, scores)| {
             serde_json::json!({ "expert": format!("专家{}", n + 1), "scores": scores })
         })
-        .collect())
+        .collect()
 }
 
 /// A declaration body with the experts' score sheets in place of whatever it held.

@@ -24,6 +24,7 @@ pub mod pool;
 pub mod recommendations;
 pub mod regions;
 pub mod registration;
+pub mod regrade;
 pub mod review;
 pub mod rounds;
 pub mod spreadsheets;

@@ -847,7 +847,7 @@ pub fn status_label(status: &str) -> &'static str {
 
 /// The authority's region, if the caller is an authority; anyone else finds no round to
 /// manage (the answer of a missing one).
-async fn authority_region(state: &AppState, actor: &Actor) -> AppResult<store::Region> {
+pub async fn authority_region(state: &AppState, actor: &Actor) -> AppResult<store::Region> {
     if actor.role != Role::AuthorityAdmin {
         return Err(AppError::not_found());
     }

@@ -208,3 +208,114 @@ pub async fn members_of(db: &Db, organization_id: i64) -> Result<Vec<Member>> {
         .fetch_all(&db.pool)
         .await
 }
+
+/// An active member with the declaration its grade was decided on: the application's last
+/// submitted version (the one the decision and the publication rest on).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberDeclaration {
+    pub member_id: i64,
+    pub organization_id: i64,
+    pub organization: String,
+    pub credit_code: String,
+    pub provider_type: String,
+    pub type_label: String,
+    pub region: String,
+    pub result: String,
+    pub round_id: i64,
+    pub application_id: i64,
+    pub version: i64,
+    pub body: String,
+}
+
+/// Every active member of a scheme whose region lies inside `path`, with its decided
+/// declaration, by organisation name.
+pub async fn member_declarations(
+    db: &Db,
+    scheme_id: &str,
+    path: &str,
+) -> Result<Vec<MemberDeclaration>> {
+    let (from, to) = path_range(path);
+    sqlx::query_as(
+        "SELECT m.id AS member_id, m.organization_id, m.organization, m.credit_code, m.provider_type, \
+                m.type_label, r.name AS region, m.result, m.round_id, g.application_id, v.number AS version, v.body \
+         FROM pool_members m \
+         JOIN regions r ON r.id = m.region_id \
+         JOIN published_grades g ON g.id = m.grant_id \
+         JOIN declaration_versions v ON v.application_id = g.application_id \
+         WHERE m.status = 'active' AND m.scheme_id = $1 AND r.path >= $2 AND r.path < $3 \
+           AND v.number = (SELECT MAX(w.number) FROM declaration_versions w \
+                           WHERE w.application_id = g.application_id AND w.submitted_at IS NOT NULL) \
+         ORDER BY m.organization, m.id",
+    )
+    .bind(scheme_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// The members' filter of [`member_declarations`], for the queries that follow it.
+const MEMBERS_IN: &str = "JOIN published_grades p ON p.application_id = {app} \
+     JOIN pool_members m ON m.grant_id = p.id \
+     JOIN regions r ON r.id = m.region_id \
+     WHERE m.status = 'active' AND m.scheme_id = $1 AND r.path >= $2 AND r.path < $3";
+
+/// A confirmation of one member's decided version.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberConfirmation {
+    pub application_id: i64,
+    #[sqlx(flatten)]
+    pub value: ConfirmedValue,
+}
+
+/// Every confirmation of the decided versions of [`member_declarations`]' members, oldest first.
+pub async fn member_confirmations(
+    db: &Db,
+    scheme_id: &str,
+    path: &str,
+) -> Result<Vec<MemberConfirmation>> {
+    let (from, to) = path_range(path);
+    let text = format!(
+        "SELECT c.application_id, c.id, c.field_id, c.value, c.declared, c.note, c.level, c.actor_role, \
+                g.name AS actor_region_name, c.at \
+         FROM confirmed_values c JOIN users u ON u.id = c.actor_id LEFT JOIN regions g ON g.id = u.region_id \
+         {} \
+           AND c.version_number = (SELECT MAX(w.number) FROM declaration_versions w \
+                                   WHERE w.application_id = c.application_id AND w.submitted_at IS NOT NULL) \
+         ORDER BY c.id",
+        MEMBERS_IN.replace("{app}", "c.application_id")
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(text))
+        .bind(scheme_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&db.pool)
+        .await
+}
+
+/// A submitted expert score of one member's application.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberScore {
+    pub application_id: i64,
+    #[sqlx(flatten)]
+    pub score: Score,
+}
+
+/// Every submitted expert score of [`member_declarations`]' members' applications, by
+/// assignment and criterion.
+pub async fn member_scores(db: &Db, scheme_id: &str, path: &str) -> Result<Vec<MemberScore>> {
+    let (from, to) = path_range(path);
+    let text = format!(
+        "SELECT s.application_id, c.assignment_id, c.criterion_id, c.score, c.note, c.at \
+         FROM expert_scores c JOIN expert_assignments s ON s.id = c.assignment_id \
+         {} AND s.status = 'accepted' AND s.submitted_at IS NOT NULL \
+         ORDER BY c.assignment_id, c.criterion_id",
+        MEMBERS_IN.replace("{app}", "s.application_id")
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(text))
+        .bind(scheme_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&db.pool)
+        .await
+}

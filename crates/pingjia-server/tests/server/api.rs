@@ -836,6 +836,8 @@ async fn the_openapi_document_describes_every_api_route() {
         "/api/v1/me/notifications",
         "/api/v1/me/notifications/{id}/read",
         "/api/v1/me/notifications/read-all",
+        "/api/v1/regrade",
+        "/api/v1/regrade.csv",
     ] {
         assert!(
             paths.contains_key(path),

@@ -732,7 +732,8 @@ async fn every_role_every_page_own_and_other_objects() {
 }
 
 /// Rounds: only the authority of the round's region manages it (API and pages); everyone
-/// else, other roles included, finds no round at all; the notices are public.
+/// else, other roles included, finds no round at all; the notices are public. The impact
+/// analysis (`/api/v1/regrade`, `/regrade`) is the authority's alone as well.
 #[tokio::test]
 async fn every_role_every_round_route() {
     let app = TestApp::new().await;
@@ -820,6 +821,19 @@ async fn every_role_every_round_route() {
                 None,
                 manage(StatusCode::OK),
             ),
+            // The impact analysis of a new scheme version (the authority's pool).
+            (
+                Method::GET,
+                "/api/v1/regrade?from=jiangsu-pool-2021&to=jiangsu-pool-2021".into(),
+                None,
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::GET,
+                "/api/v1/regrade.csv?from=jiangsu-pool-2021&to=jiangsu-pool-2021".into(),
+                None,
+                manage(StatusCode::OK),
+            ),
             // Public: published rounds for everyone, a draft for nobody.
             (
                 Method::GET,
@@ -863,6 +877,9 @@ async fn every_role_every_round_route() {
                 format!("/rounds/{published}"),
                 format!("/rounds/{published}/edit"),
                 format!("/rounds/{published}/analytics"),
+                "/regrade".to_owned(),
+                "/regrade?from=jiangsu-pool-2021&to=jiangsu-pool-2021".to_owned(),
+                "/regrade.csv?from=jiangsu-pool-2021&to=jiangsu-pool-2021".to_owned(),
             ] {
                 checks.push((Method::GET, path, None, manage(StatusCode::OK)));
             }

@@ -18,6 +18,7 @@ mod notices;
 mod pages;
 mod panel;
 mod pool;
+mod regrade;
 mod review;
 mod rounds;
 mod security;

@@ -265,6 +265,66 @@ pub fn stacked(
     svg
 }
 
+/// One category counted twice: before and after a change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    pub label: String,
+    pub before: usize,
+    pub after: usize,
+}
+
+/// Two horizontal bars per row from zero, the first (grey) before, the second (blue) after,
+/// on one scale up to the largest count; the counts at the right as `before → after`.
+pub fn pairs(title: &str, description: &str, rows: &[Pair]) -> String {
+    let height = ROW * rows.len().max(1) as f64 + 24.0;
+    let extent = rows
+        .iter()
+        .map(|r| r.before.max(r.after))
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let plot = WIDTH - LABEL - VALUE - 30.0;
+    let half = (ROW - 8.0) / 2.0;
+    let mut svg = open(height, title, description);
+    let _ = write!(
+        svg,
+        "<line x1=\"{LABEL}\" y1=\"0\" x2=\"{LABEL}\" y2=\"{}\" stroke=\"#888\" stroke-width=\"1\"/>",
+        height - 20.0
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let y = ROW * i as f64;
+        let before = row.before as f64 / extent * plot;
+        let after = row.after as f64 / extent * plot;
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" font-size=\"13\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{LABEL}\" y=\"{}\" width=\"{before:.1}\" height=\"{half}\" fill=\"#9aa5b1\"/>\
+             <rect x=\"{LABEL}\" y=\"{}\" width=\"{after:.1}\" height=\"{half}\" fill=\"#2e6da4\"/>\
+             <text x=\"{}\" y=\"{}\" font-size=\"13\">{} → {}</text>",
+            LABEL - 8.0,
+            y + 17.0,
+            escape(&row.label),
+            y + 4.0,
+            y + 4.0 + half,
+            WIDTH - VALUE - 24.0,
+            y + 17.0,
+            row.before,
+            row.after
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"{LABEL}\" y=\"{}\" font-size=\"11\" fill=\"#555\">0</text>\
+         <text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#555\" text-anchor=\"end\">{}</text></svg>",
+        height - 6.0,
+        LABEL + plot,
+        height - 6.0,
+        number(extent)
+    );
+    svg
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,5 +422,22 @@ mod tests {
         assert!(svg.contains("苏州市&lt;b&gt;"), "{svg}");
         assert!(svg.contains("认定&quot;"), "{svg}");
         assert!(!svg.contains("style="), "{svg}");
+    }
+
+    #[test]
+    fn pairs_share_one_scale_from_zero() {
+        // Largest count 4 over 640 − 190 − 70 − 30 = 350 units: 2 → 175, 4 → 350.
+        let svg = pairs(
+            "t",
+            "d",
+            &[Pair {
+                label: "四星".into(),
+                before: 4,
+                after: 2,
+            }],
+        );
+        assert!(svg.contains("x=\"190\" y=\"4\" width=\"350.0\""), "{svg}");
+        assert!(svg.contains("x=\"190\" y=\"13\" width=\"175.0\""), "{svg}");
+        assert!(svg.contains(">4 → 2<"), "{svg}");
     }
 }

@@ -18,6 +18,7 @@ mod form;
 mod inbox;
 mod notices;
 mod pool;
+mod regrade;
 mod review;
 mod rounds;
 mod spreadsheets;
@@ -116,6 +117,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "round_panel.html",
         include_str!("../../../templates/round_panel.html"),
+    ),
+    (
+        "regrade.html",
+        include_str!("../../../templates/regrade.html"),
     ),
     (
         "round_facts.html",
@@ -393,6 +398,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(experts::authority_routes())
         .merge(pool::routes())
         .merge(directory::routes())
+        .merge(regrade::routes())
         .route(
             "/static/app.css",
             get(|| async {

@@ -161,6 +161,16 @@ impl TestApp {
 
     /// A test application whose configuration `adjust` changes first.
     pub async fn new_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::build(adjust, pingjia_core::Catalog::builtin().unwrap()).await
+    }
+
+    /// A test application over another catalogue (say, the embedded schemes and a new year's
+    /// version of one of them).
+    pub async fn with_catalog(catalog: pingjia_core::Catalog) -> TestApp {
+        TestApp::build(|_| {}, catalog).await
+    }
+
+    async fn build(adjust: impl FnOnce(&mut Config), catalog: pingjia_core::Catalog) -> TestApp {
         let dir = temp_dir();
         let db = database(&dir).await;
         pingjia_server::services::regions::seed(&db).await.unwrap();
@@ -172,8 +182,12 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
-        let state =
-            AppState::new(db, config, Arc::new(move || ticking.load(Ordering::SeqCst))).unwrap();
+        let state = AppState::with_catalog(
+            db,
+            config,
+            Arc::new(move || ticking.load(Ordering::SeqCst)),
+            catalog,
+        );
         let app = TestApp {
             router: pingjia_server::router(state.clone()),
             state,
