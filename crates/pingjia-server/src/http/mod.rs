@@ -9,6 +9,7 @@ pub mod api_decisions;
 pub mod api_experts;
 pub mod api_review;
 pub mod api_rounds;
+pub mod api_certificates;
 pub mod api_spreadsheets;
 pub mod error;
 pub mod extract;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(api_experts::routes())
         .merge(api_decisions::routes())
         .merge(api_audit::routes())
+        .merge(api_certificates::routes())
         .merge(pages::routes())
         .with_state(state)
         .merge(swagger)

@@ -8,6 +8,7 @@
 
 mod account;
 mod admin;
+mod certificates;
 mod applications;
 mod charts;
 mod decisions;
@@ -187,6 +188,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "round_experts.html",
         include_str!("../../../templates/round_experts.html"),
+    ),
+    (
+        "certificates.html",
+        include_str!("../../../templates/certificates.html"),
+    ),
+    (
+        "certificate.html",
+        include_str!("../../../templates/certificate.html"),
+    ),
+    (
+        "decision_record.html",
+        include_str!("../../../templates/decision_record.html"),
     ),
 ];
 
@@ -377,6 +390,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(decisions::routes())
         .merge(notices::routes())
         .merge(transparency::routes())
+        .merge(certificates::routes())
         .merge(experts::authority_routes())
         .merge(pool::routes())
         .route(
