@@ -32,8 +32,7 @@ fn pdf_tools() -> bool {
             .output()
             .is_ok_and(|o| o.status.success() || !o.stderr.is_empty())
     };
-    let present =
-        tool("pdftotext") && tool("pdftoppm") && Path::new(DEFAULT_PDF_FONT).exists();
+    let present = tool("pdftotext") && tool("pdftoppm") && Path::new(DEFAULT_PDF_FONT).exists();
     if !present {
         assert!(
             std::env::var("CI").is_err(),
@@ -157,10 +156,9 @@ async fn member_id(app: &TestApp) -> i64 {
         .await
         .unwrap()
         .unwrap();
-    let members =
-        pingjia_server::storage::members_of(&app.state.db, user.organization_id.unwrap())
-            .await
-            .unwrap();
+    let members = pingjia_server::storage::members_of(&app.state.db, user.organization_id.unwrap())
+        .await
+        .unwrap();
     assert_eq!(members.len(), 1);
     members[0].id
 }
@@ -216,7 +214,9 @@ async fn a_publication_issues_a_certificate_that_anyone_verifies_by_number() {
     assert_eq!(odd.status, StatusCode::NOT_FOUND);
 
     // The verification pages.
-    let page = app.get(&anonymous, &format!("/certificates/{NUMBER}")).await;
+    let page = app
+        .get(&anonymous, &format!("/certificates/{NUMBER}"))
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(html.contains("甲公司") && html.contains("有效"), "{html}");
@@ -252,7 +252,10 @@ async fn a_publication_issues_a_certificate_that_anyone_verifies_by_number() {
     let applicant = app.sign_in("applicant_a").await;
     let own = app.get(&applicant, &format!("/applications/{a}")).await;
     assert_eq!(own.status, StatusCode::OK);
-    assert!(own.text().contains(&format!("href=\"/certificates/{NUMBER}\"")));
+    assert!(
+        own.text()
+            .contains(&format!("href=\"/certificates/{NUMBER}\""))
+    );
 }
 
 #[tokio::test]
@@ -287,7 +290,10 @@ async fn the_certificate_pdf_carries_the_grant_and_a_qr_code_of_the_directory_pa
     ] {
         assert!(text.contains(expected), "{expected} not in {text}");
     }
-    assert!(!text.contains("证书状态"), "a valid certificate has no warning: {text}");
+    assert!(
+        !text.contains("证书状态"),
+        "a valid certificate has no warning: {text}"
+    );
     assert_eq!(
         qr_codes(&response.body),
         vec![format!("{BASE}/directory/{member}")]
@@ -376,7 +382,10 @@ async fn report_and_decision_record_pdfs_follow_their_pages_rules() {
     // The decision record: the round's authority only.
     for client in [&owner, &stranger, &city] {
         let api = app
-            .get(client, &format!("/api/v1/applications/{a}/decision-record.pdf"))
+            .get(
+                client,
+                &format!("/api/v1/applications/{a}/decision-record.pdf"),
+            )
             .await;
         assert_eq!(api.status, StatusCode::NOT_FOUND);
         assert_eq!(api.body, missing.body);
@@ -390,7 +399,10 @@ async fn report_and_decision_record_pdfs_follow_their_pages_rules() {
         assert_eq!(page.status, StatusCode::NOT_FOUND);
     }
     let record = app
-        .get(&province, &format!("/api/v1/applications/{a}/decision-record"))
+        .get(
+            &province,
+            &format!("/api/v1/applications/{a}/decision-record"),
+        )
         .await;
     assert_eq!(record.status, StatusCode::OK, "{}", record.text());
     let record = record.json();

@@ -20,9 +20,15 @@ use axum::routing::get;
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/v1/public/certificates/{number}", get(certificate))
-        .route("/api/v1/public/certificates/{number}/pdf", get(certificate_pdf))
+        .route(
+            "/api/v1/public/certificates/{number}/pdf",
+            get(certificate_pdf),
+        )
         .route("/api/v1/applications/{id}/report.pdf", get(report_pdf))
-        .route("/api/v1/applications/{id}/decision-record", get(decision_record))
+        .route(
+            "/api/v1/applications/{id}/decision-record",
+            get(decision_record),
+        )
         .route(
             "/api/v1/applications/{id}/decision-record.pdf",
             get(decision_record_pdf),
@@ -40,7 +46,12 @@ pub fn pdf_response(file: PdfFile, public: bool) -> Response {
             ),
             (
                 header::CACHE_CONTROL,
-                if public { "no-cache" } else { "private, no-store" }.to_owned(),
+                if public {
+                    "no-cache"
+                } else {
+                    "private, no-store"
+                }
+                .to_owned(),
             ),
         ],
         axum::body::Body::from(file.bytes),

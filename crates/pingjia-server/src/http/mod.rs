@@ -5,11 +5,11 @@
 pub mod api;
 pub mod api_accounts;
 pub mod api_audit;
+pub mod api_certificates;
 pub mod api_decisions;
 pub mod api_experts;
 pub mod api_review;
 pub mod api_rounds;
-pub mod api_certificates;
 pub mod api_spreadsheets;
 pub mod error;
 pub mod extract;

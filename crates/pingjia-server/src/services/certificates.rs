@@ -145,9 +145,7 @@ async fn view(state: &AppState, row: store::CertificateRow) -> AppResult<Certifi
     Ok(Certificate {
         status,
         status_label: status.label().to_owned(),
-        issuer: scheme
-            .and_then(|s| s.issuer.clone())
-            .unwrap_or_default(),
+        issuer: scheme.and_then(|s| s.issuer.clone()).unwrap_or_default(),
         scheme_title: scheme.map(|s| s.title.clone()).unwrap_or_default(),
         round_name: round.name,
         qr_url: format!("{}{directory_url}", state.config.public_base()),
@@ -284,7 +282,14 @@ pub fn certificate_document(font: &Font, c: &Certificate) -> Document {
     // The issuer and the date, bottom right; the QR code, bottom left.
     let foot = h - 150.0;
     page.text(font, w - 90.0, foot, 14.0, Align::Right, &c.issuer);
-    page.text(font, w - 90.0, foot + 24.0, 12.0, Align::Right, &c.document_date);
+    page.text(
+        font,
+        w - 90.0,
+        foot + 24.0,
+        12.0,
+        Align::Right,
+        &c.document_date,
+    );
     let side = 118.0;
     let qr_y = h - 80.0 - side - 20.0;
     page.qr(70.0, qr_y, side, &c.qr_url);
@@ -324,7 +329,10 @@ mod tests {
     fn numbers_are_the_year_and_six_digits() {
         assert_eq!(number("2026-06-01", 1), "ZS-2026-000001");
         assert_eq!(number("2027-01-31", 1_234_567), "ZS-2027-1234567");
-        assert_eq!(normalize(" zs-2026-000001 ").as_deref(), Some("ZS-2026-000001"));
+        assert_eq!(
+            normalize(" zs-2026-000001 ").as_deref(),
+            Some("ZS-2026-000001")
+        );
         assert_eq!(normalize("ZS-2026-0001/../x"), None);
         assert_eq!(normalize("  "), None);
     }

@@ -41,12 +41,10 @@ pub async fn report_pdf(state: &AppState, actor: &Actor, id: i64) -> AppResult<P
         11.0,
         0.0,
         pdf::GREY,
-        &report
-            .provider_type_title
-            .as_ref()
-            .map_or_else(|| report.scheme_title.clone(), |t| {
-                format!("{} · {t}", report.scheme_title)
-            }),
+        &report.provider_type_title.as_ref().map_or_else(
+            || report.scheme_title.clone(),
+            |t| format!("{} · {t}", report.scheme_title),
+        ),
     );
     flow.heading("申报单位");
     flow.field("单位名称", &organization.name);
@@ -86,7 +84,10 @@ pub async fn report_pdf(state: &AppState, actor: &Actor, id: i64) -> AppResult<P
         8.5,
         0.0,
         pdf::GREY,
-        &format!("生成时间：{}（系统自评估，不代替评审结论）", date_time(state.now())),
+        &format!(
+            "生成时间：{}（系统自评估，不代替评审结论）",
+            date_time(state.now())
+        ),
     );
     let bytes = pdf::render(&font, &flow.finish()).map_err(AppError::internal)?;
     Ok(PdfFile {

@@ -53,8 +53,8 @@ impl Font {
         let faces = ttf_parser::fonts_in_collection(&data).unwrap_or(1);
         let mut chosen = None;
         for index in 0..faces {
-            let face = ttf_parser::Face::parse(&data, index)
-                .map_err(|e| format!("not a font ({e})"))?;
+            let face =
+                ttf_parser::Face::parse(&data, index).map_err(|e| format!("not a font ({e})"))?;
             let family = name_of(&face, ttf_parser::name_id::TYPOGRAPHIC_FAMILY)
                 .or_else(|| name_of(&face, ttf_parser::name_id::FAMILY))
                 .unwrap_or_default();
@@ -184,7 +184,10 @@ impl Page {
         self.colored_text(font, x, y, size, align, BLACK, text);
     }
 
-    #[expect(clippy::too_many_arguments, reason = "a text's place, size, colour and words")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a text's place, size, colour and words"
+    )]
     pub fn colored_text(
         &mut self,
         font: &Font,
@@ -467,8 +470,7 @@ pub fn render(font: &Font, document: &Document) -> Result<Vec<u8>, String> {
             }
         }
         let bytes = deflate(&content.finish());
-        pdf.stream(*content_ref, &bytes)
-            .filter(Filter::FlateDecode);
+        pdf.stream(*content_ref, &bytes).filter(Filter::FlateDecode);
     }
     Ok(pdf.finish())
 }
@@ -545,8 +547,7 @@ impl<'f> Flow<'f> {
         self.space(8.0);
         self.text(13.0, 0.0, BLACK, text);
         let y = self.y;
-        self.page()
-            .rule(MARGIN, y, PAGE_WIDTH - 2.0 * MARGIN, GREY);
+        self.page().rule(MARGIN, y, PAGE_WIDTH - 2.0 * MARGIN, GREY);
         self.space(4.0);
     }
 
@@ -573,8 +574,7 @@ impl<'f> Flow<'f> {
     pub fn rule(&mut self) {
         self.space(4.0);
         let y = self.y;
-        self.page()
-            .rule(MARGIN, y, PAGE_WIDTH - 2.0 * MARGIN, GREY);
+        self.page().rule(MARGIN, y, PAGE_WIDTH - 2.0 * MARGIN, GREY);
         self.space(6.0);
     }
 
@@ -605,7 +605,9 @@ type Loaded = Result<std::sync::Arc<Font>, String>;
 pub fn font(path: &std::path::Path) -> Loaded {
     static FONTS: std::sync::Mutex<Vec<(std::path::PathBuf, Loaded)>> =
         std::sync::Mutex::new(Vec::new());
-    let mut fonts = FONTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut fonts = FONTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, loaded)) = fonts.iter().find(|(p, _)| p == path) {
         return loaded.clone();
     }

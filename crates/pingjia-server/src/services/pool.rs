@@ -78,14 +78,8 @@ pub async fn grant_in(tx: &mut Tx, granted: &Granted<'_>, now: i64) -> AppResult
         now,
     )
     .await?;
-    crate::services::certificates::issue_in(
-        tx,
-        granted.grant_id,
-        member,
-        granted.valid_from,
-        now,
-    )
-    .await?;
+    crate::services::certificates::issue_in(tx, granted.grant_id, member, granted.valid_from, now)
+        .await?;
     let detail = match &before {
         Some(before) if kind != "granted" => format!("原为{}", before.result),
         _ => String::new(),

@@ -1230,17 +1230,35 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ),
     // certificates and printable records (pages::certificates)
     ("证书查验", "Verify a certificate"),
-    ("输入证书上的编号，查看证书是否有效、所证明的评定结果及其在资源池名录中的页面。", "Enter the number printed on a certificate to see whether it is valid, the grade it certifies and the holder's page in the pool directory."),
+    (
+        "输入证书上的编号，查看证书是否有效、所证明的评定结果及其在资源池名录中的页面。",
+        "Enter the number printed on a certificate to see whether it is valid, the grade it certifies and the holder's page in the pool directory.",
+    ),
     ("证书编号", "Certificate number"),
     ("查验", "Verify"),
-    ("证书上的二维码打开该单位在资源池名录中的页面；编号的格式为 ZS-发文年份-序号。", "The QR code on a certificate opens the holder's page in the pool directory; numbers read ZS-year of the document-serial."),
+    (
+        "证书上的二维码打开该单位在资源池名录中的页面；编号的格式为 ZS-发文年份-序号。",
+        "The QR code on a certificate opens the holder's page in the pool directory; numbers read ZS-year of the document-serial.",
+    ),
     ("证书", "Certificate"),
     ("证书查验结果", "Verification result"),
     ("查验日期 {}", "checked on {}"),
-    ("证书已过有效期，持证单位已不在有效期内。", "The certificate's term has ended: the holder's grade is no longer in force."),
-    ("证书已被撤销，持证单位已被移出资源池。", "The certificate was revoked: the holder was removed from the pool."),
-    ("该单位此后又获评定，本证书已被新证书取代，请以名录中的现行结果为准。", "The holder was graded again since: this certificate was replaced by a newer one; the directory shows the grade in force."),
-    ("查看该单位在资源池名录中的页面", "The holder's page in the pool directory"),
+    (
+        "证书已过有效期，持证单位已不在有效期内。",
+        "The certificate's term has ended: the holder's grade is no longer in force.",
+    ),
+    (
+        "证书已被撤销，持证单位已被移出资源池。",
+        "The certificate was revoked: the holder was removed from the pool.",
+    ),
+    (
+        "该单位此后又获评定，本证书已被新证书取代，请以名录中的现行结果为准。",
+        "The holder was graded again since: this certificate was replaced by a newer one; the directory shows the grade in force.",
+    ),
+    (
+        "查看该单位在资源池名录中的页面",
+        "The holder's page in the pool directory",
+    ),
     ("下载 PDF 证书", "Download the certificate (PDF)"),
     ("证　书", "CERTIFICATE"),
     ("自 {} 起", "from {}"),
@@ -1261,6 +1279,12 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("决定记录", "Decision record"),
     ("已过期", "Expired"),
     ("已被新证书取代", "Superseded by a newer certificate"),
-    ("证书编号只含字母、数字和连字符，如 ZS-2026-000001", "A certificate number has only letters, digits and hyphens, e.g. ZS-2026-000001"),
-    ("未找到该编号的证书，请核对后重新输入", "No certificate has this number: check it and try again"),
+    (
+        "证书编号只含字母、数字和连字符，如 ZS-2026-000001",
+        "A certificate number has only letters, digits and hyphens, e.g. ZS-2026-000001",
+    ),
+    (
+        "未找到该编号的证书，请核对后重新输入",
+        "No certificate has this number: check it and try again",
+    ),
 ];

@@ -8,8 +8,8 @@
 
 mod account;
 mod admin;
-mod certificates;
 mod applications;
+mod certificates;
 mod charts;
 mod decisions;
 mod english;
