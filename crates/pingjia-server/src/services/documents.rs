@@ -49,7 +49,7 @@ pub async fn report_pdf(state: &AppState, actor: &Actor, id: i64) -> AppResult<P
     flow.heading("申报单位");
     flow.field("单位名称", &organization.name);
     flow.field("统一社会信用代码", &organization.credit_code);
-    flow.field("单位性质", &report.organization_kind);
+    flow.field("单位性质", report.organization_kind);
     flow.field(
         "申报状态",
         &format!(
