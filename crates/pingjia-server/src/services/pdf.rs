@@ -121,6 +121,14 @@ impl Font {
                         rest = line[space + 1..].to_owned();
                         line.truncate(space);
                     }
+                    // Closing punctuation never starts a line: the character before it goes
+                    // down with it.
+                    else if "，。、；：）》」』！？,.;:)".contains(c)
+                        && line.chars().count() > 1
+                        && let Some(last) = line.pop()
+                    {
+                        rest.push(last);
+                    }
                     lines.push(std::mem::take(&mut line));
                     line = rest;
                     line.push(c);
