@@ -53,6 +53,13 @@ pub struct Config {
     pub audit_warn_only: bool,
     /// How often the server signs a checkpoint of new entries, in seconds.
     pub audit_checkpoint_seconds: u64,
+    /// The site's address as the public reaches it (`https://pingjia.example.cn`), for links
+    /// that leave the site: the QR code on a certificate. None: `http://` and `listen`.
+    pub public_base_url: Option<String>,
+    /// The font PDFs are set in: an OpenType file or collection (in a collection, the face of
+    /// Noto Sans CJK SC is chosen). Read once, at the first PDF; without it the PDF endpoints
+    /// answer 503 and the printable pages still work (docs/web.md, "Certificates and reports").
+    pub pdf_font_file: PathBuf,
 }
 
 impl std::fmt::Debug for Config {
@@ -67,6 +74,8 @@ impl std::fmt::Debug for Config {
             .field("smtp_from", &self.smtp_from)
             .field("audit_key_file", &self.audit_key_file)
             .field("audit_origin", &self.audit_origin)
+            .field("public_base_url", &self.public_base_url)
+            .field("pdf_font_file", &self.pdf_font_file)
             .finish_non_exhaustive()
     }
 }
@@ -94,9 +103,14 @@ impl Default for Config {
             audit_origin: "pingjia.example/audit".into(),
             audit_warn_only: false,
             audit_checkpoint_seconds: 60,
+            public_base_url: None,
+            pdf_font_file: PathBuf::from(DEFAULT_PDF_FONT),
         }
     }
 }
+
+/// Debian's `fonts-noto-cjk`: Noto Sans CJK, every language in one collection.
+pub const DEFAULT_PDF_FONT: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
 
 /// A database URL with any password replaced, for logs and the start-up banner.
 pub fn redact(url: &str) -> String {
@@ -113,6 +127,15 @@ pub fn redact(url: &str) -> String {
 }
 
 impl Config {
+    /// The public address without a trailing `/`: `public_base_url`, else `http://` and
+    /// `listen`.
+    pub fn public_base(&self) -> String {
+        match self.public_base_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => url.trim_end_matches('/').to_owned(),
+            _ => format!("http://{}", self.listen),
+        }
+    }
+
     /// Where the audit log's signing key is kept: the configured file, else
     /// `pingjia-audit.key` next to the SQLite database file, else in the working directory.
     pub fn audit_key_path(&self) -> PathBuf {
@@ -171,6 +194,10 @@ impl Config {
                 "AUDIT_WARN_ONLY" => {
                     config.audit_warn_only = matches!(value.as_str(), "1" | "true" | "yes")
                 }
+                "PUBLIC_BASE_URL" => {
+                    config.public_base_url = Some(value).filter(|v| !v.trim().is_empty())
+                }
+                "PDF_FONT_FILE" => config.pdf_font_file = PathBuf::from(value),
                 "MAX_REGISTRATIONS_PER_ADDRESS" => {
                     config.max_registrations_per_address = value.parse()?
                 }
@@ -238,5 +265,15 @@ mod tests {
             Some("pingjia <noreply@example.cn>")
         );
         assert_eq!(Config::default().smtp_url, None);
+        assert_eq!(config.public_base(), "http://0.0.0.0:9000");
+        let public = Config::load(
+            None,
+            [(
+                "PINGJIA_PUBLIC_BASE_URL".to_owned(),
+                "https://pingjia.example.cn/".to_owned(),
+            )],
+        )
+        .unwrap();
+        assert_eq!(public.public_base(), "https://pingjia.example.cn");
     }
 }

@@ -59,6 +59,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         super::api_decisions::decision_board, super::api_decisions::decide_many, super::api_decisions::decide, super::api_decisions::set_quota, super::api_decisions::open_notice, super::api_decisions::round_notices, super::api_decisions::manage_notice, super::api_decisions::resolve, super::api_decisions::publish, super::api_decisions::objection_file, super::api_decisions::public_notices, super::api_decisions::public_notice, super::api_decisions::object, super::api_decisions::published, super::api_decisions::published_csv,
         super::api_directory::list, super::api_directory::member, super::api_directory::csv, super::api_directory::xlsx, super::api_directory::stats,
         super::api_audit::checkpoint, super::api_audit::key, super::api_audit::entries, super::api_audit::inclusion, super::api_audit::consistency,
+        super::api_certificates::certificate, super::api_certificates::certificate_pdf, super::api_certificates::report_pdf,
+        super::api_certificates::decision_record, super::api_certificates::decision_record_pdf,
     ),
     components(schemas(ErrorBody, SignInRequest, SignInResponse, MeResponse, PasswordChange, TokenRequest, TokenCreated, SchemeSummary,
         AssessRequest, Assessment, OrganizationUpdate, UploadForm, NewApplication, ApplicationDetail, DraftSaved, EvidenceItem, NewUserRequest,
@@ -88,7 +90,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         crate::services::experts::RowProblem, crate::services::experts::SiteVisitFileView,
         crate::services::decisions::Board, crate::services::decisions::BoardRow, crate::services::decisions::DecisionView, crate::services::decisions::DecisionInput, crate::services::decisions::Decided, crate::services::decisions::BulkDecided, super::api_decisions::BulkDecisionInput, super::api_decisions::QuotaInput, crate::services::notices::OpenInput, crate::services::notices::Opened, crate::services::notices::PublicNotice, crate::services::notices::PublicEntry, crate::services::notices::AdminNotice, crate::services::notices::AdminEntry, crate::services::notices::ObjectionView, crate::services::notices::ObjectionFileView, crate::services::notices::ObjectionInput, crate::services::notices::Filed, crate::services::notices::Resolution, crate::services::notices::Resolved, crate::services::notices::PublishInput, crate::services::notices::Published, crate::services::notices::Held, crate::services::notices::PublishedEntry, super::api_decisions::NoticeListing, super::api_decisions::PublishedListing, super::api_decisions::ObjectionForm,
         crate::services::directory::DirectoryPage, crate::services::directory::DirectoryEntry, crate::services::directory::MemberDetail, crate::services::directory::HistoryEvent, crate::services::directory::Stats, crate::services::directory::CountRow, crate::services::directory::GradeCount, crate::services::directory::StatsCell,
-        crate::services::audit::EntryPage, crate::services::audit::PublicEntry, crate::services::audit::InclusionProof, crate::services::audit::ConsistencyProof)),
+        crate::services::audit::EntryPage, crate::services::audit::PublicEntry, crate::services::audit::InclusionProof, crate::services::audit::ConsistencyProof,
+        crate::services::certificates::Certificate, crate::services::certificates::CertificateStatus, crate::services::decisions::DecisionRecordView)),
     modifiers(&ErrorResponses),
     tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
         (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"), (name = "review", description = "审核：退回、驳回、推荐、核定值、时间线"),
@@ -96,7 +99,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         (name = "experts", description = "评审专家：专家库、评审组、利益冲突、分配、评分、现场核查"),
         (name = "directory", description = "资源池名录与开放数据：名录、单位详情与历史、CSV/xlsx 下载、统计（无需登录）"),
         (name = "pool", description = "资源池：影响分析"),
-        (name = "audit", description = "可公开验证的审计日志：签名检查点、公钥、条目、包含证明与一致性证明"))
+        (name = "audit", description = "可公开验证的审计日志：签名检查点、公钥、条目、包含证明与一致性证明"),
+        (name = "certificates", description = "证书查验与 PDF：证书、自评估报告、决定记录"))
 )]
 #[derive(Debug)]
 pub struct ApiDoc;

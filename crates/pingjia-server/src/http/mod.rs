@@ -5,6 +5,7 @@
 pub mod api;
 pub mod api_accounts;
 pub mod api_audit;
+pub mod api_certificates;
 pub mod api_decisions;
 pub mod api_directory;
 pub mod api_experts;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(api_decisions::routes())
         .merge(api_directory::routes())
         .merge(api_audit::routes())
+        .merge(api_certificates::routes())
         .merge(pages::routes())
         .with_state(state)
         .merge(swagger)

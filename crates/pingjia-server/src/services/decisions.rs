@@ -594,3 +594,72 @@ pub async fn set_quota(
     tx.commit().await?;
     Ok(())
 }
+
+/// The decision record of one application (决定记录): the computed grade, every decision with
+/// its reason, the publication and the certificate. For the authority of its round only, as
+/// the board is (anyone else: `404`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DecisionRecordView {
+    pub application_id: i64,
+    pub organization: String,
+    pub credit_code: String,
+    pub round_id: i64,
+    pub round_name: String,
+    pub scheme_title: String,
+    pub provider_type: String,
+    pub state_label: String,
+    /// The grade computed from the confirmed values, in words.
+    pub grade: String,
+    pub score: Option<String>,
+    pub default_label: String,
+    /// Every decision, oldest first.
+    pub history: Vec<DecisionView>,
+    /// The published grade, once published.
+    #[schema(value_type = Option<Object>)]
+    pub published: Option<store::PublishedGrade>,
+    /// The certificate's number, once published.
+    pub certificate: Option<String>,
+}
+
+pub async fn record(
+    state: &AppState,
+    actor: &Actor,
+    application_id: i64,
+) -> AppResult<DecisionRecordView> {
+    let detail = applications::detail(state, actor, application_id).await?;
+    let round_id = detail
+        .application
+        .round_id
+        .ok_or_else(AppError::not_found)?;
+    let round = rounds::authority_round(state, actor, round_id)
+        .await?
+        .record;
+    let scheme = round_scheme(state, &round)?;
+    let method = scheme.method;
+    let report = &detail.assessment.report;
+    let history = store::round_decisions(&state.db, round_id)
+        .await?
+        .iter()
+        .filter(|d| d.application_id == application_id)
+        .map(|d| view_of(method, d))
+        .collect();
+    let certificate = store::certificate_of_application(&state.db, application_id)
+        .await?
+        .map(|c| c.number);
+    Ok(DecisionRecordView {
+        application_id,
+        organization: detail.organization.name.clone(),
+        credit_code: detail.organization.credit_code.clone(),
+        round_id,
+        round_name: round.name.clone(),
+        scheme_title: scheme.title.clone(),
+        provider_type: provider_type_label(scheme, detail.application.provider_type.as_deref()),
+        state_label: detail.application.state.label_zh().to_owned(),
+        grade: report.grade.clone(),
+        score: report.score.map(|s| s.to_string()),
+        default_label: default_outcome(method, report).label.to_owned(),
+        history,
+        published: detail.published.clone(),
+        certificate,
+    })
+}

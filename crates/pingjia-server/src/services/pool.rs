@@ -1,6 +1,6 @@
 //! The resource pool (资源池, 003 二（二）2–4, 三、1–2): a member per organisation, scheme and
 //! provider type, granted or changed by each publication (`grant_in`, inside the publication's
-//! transaction), and the pool's named jobs, each idempotent with today passed in:
+//! transaction, with its certificate: `services::certificates`), and the pool's named jobs, each idempotent with today passed in:
 //! `renewal_reminders` (180, 90 and 30 days before a term ends, configurable) and
 //! `member_expiry` (a term that ended removes the member, without re-grading: 003 三、2).
 
@@ -78,6 +78,8 @@ pub async fn grant_in(tx: &mut Tx, granted: &Granted<'_>, now: i64) -> AppResult
         now,
     )
     .await?;
+    crate::services::certificates::issue_in(tx, granted.grant_id, member, granted.valid_from, now)
+        .await?;
     let detail = match &before {
         Some(before) if kind != "granted" => format!("原为{}", before.result),
         _ => String::new(),

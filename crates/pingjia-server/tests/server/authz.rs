@@ -24,6 +24,18 @@ fn workbook(app: &TestApp, provider_type: &str) -> Vec<u8> {
     .unwrap()
 }
 
+/// A PDF route's answer when the page it prints answers `ok`: `503` instead of `200` on a
+/// machine without the PDF font (the PDF tests in `tests/server/certificates.rs` require it in CI).
+fn pdf_status(ok: StatusCode) -> StatusCode {
+    if ok == StatusCode::OK
+        && !std::path::Path::new(pingjia_server::config::DEFAULT_PDF_FONT).exists()
+    {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        ok
+    }
+}
+
 /// The provider type of each object (A and B apply as `network`, the draft as `solution`).
 fn provider_type_of(object: Object) -> &'static str {
     match object {
@@ -261,6 +273,12 @@ async fn every_role_every_endpoint_own_and_other_objects() {
                     format!("/api/v1/applications/{application}/declaration.xlsx?version=1"),
                     None,
                     read,
+                ),
+                (
+                    Method::GET,
+                    format!("/api/v1/applications/{application}/report.pdf"),
+                    None,
+                    pdf_status(read),
                 ),
                 (
                     Method::PUT,
@@ -1390,6 +1408,38 @@ async fn every_role_every_decision_and_notice_route() {
                 StatusCode::OK,
             ),
             (Method::GET, "/published".into(), None, StatusCode::OK),
+            // Nothing is published in this round yet: no certificate, for anyone.
+            (
+                Method::GET,
+                "/api/v1/public/certificates/ZS-2026-000001".into(),
+                None,
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                Method::GET,
+                "/api/v1/public/certificates/ZS-2026-000001/pdf".into(),
+                None,
+                StatusCode::NOT_FOUND,
+            ),
+            (Method::GET, "/certificates".into(), None, StatusCode::OK),
+            (
+                Method::GET,
+                "/certificates/ZS-2026-000001".into(),
+                None,
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/applications/{a}/decision-record"),
+                None,
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/applications/{b}/decision-record.pdf"),
+                None,
+                pdf_status(manage(StatusCode::OK)),
+            ),
         ];
         for (method, path, body, expected) in checks {
             let response = app.request(client, method.clone(), &path, body).await;
@@ -1405,6 +1455,7 @@ async fn every_role_every_decision_and_notice_route() {
             for path in [
                 format!("/rounds/{round}/decisions"),
                 format!("/public-notices/{notice}/manage"),
+                format!("/applications/{a}/decision-record"),
             ] {
                 let response = app.get(client, &path).await;
                 if response.status != manage(StatusCode::OK) {

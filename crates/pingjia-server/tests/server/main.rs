@@ -10,6 +10,7 @@ mod api;
 mod audit_log;
 mod authz;
 mod browser;
+mod certificates;
 mod concurrency;
 mod decisions;
 mod directory;

@@ -821,6 +821,10 @@ async fn render_detail(
             form => serde_value(&model),
             report => serde_value(&shown_report(&assessment.report)),
             published => serde_value(&detail.published),
+            certificate => match &detail.published {
+                Some(_) => crate::services::certificates::of_application(state, application).await?.map(|c| serde_value(&c)),
+                None => None,
+            },
             error_count => assessment.field_errors.len(),
             unfilled => assessment.unfilled,
             symbols_json => script_json(&super::SYMBOLS.iter().copied().collect::<BTreeMap<_, _>>()),

@@ -9,6 +9,7 @@
 mod account;
 mod admin;
 mod applications;
+mod certificates;
 mod charts;
 mod decisions;
 mod directory;
@@ -206,6 +207,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "directory_stats.html",
         include_str!("../../../templates/directory_stats.html"),
     ),
+    (
+        "certificates.html",
+        include_str!("../../../templates/certificates.html"),
+    ),
+    (
+        "certificate.html",
+        include_str!("../../../templates/certificate.html"),
+    ),
+    (
+        "decision_record.html",
+        include_str!("../../../templates/decision_record.html"),
+    ),
 ];
 
 /// One environment for the process: the templates are compiled into the binary, and the error
@@ -395,6 +408,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(decisions::routes())
         .merge(notices::routes())
         .merge(transparency::routes())
+        .merge(certificates::routes())
         .merge(experts::authority_routes())
         .merge(pool::routes())
         .merge(directory::routes())
