@@ -56,6 +56,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         super::api_experts::import_experts, super::api_experts::template_csv, super::api_experts::template_xlsx,
         super::api_experts::site_visit_file, super::api_experts::download_site_visit_file,
         super::api_decisions::decision_board, super::api_decisions::decide_many, super::api_decisions::decide, super::api_decisions::set_quota, super::api_decisions::open_notice, super::api_decisions::round_notices, super::api_decisions::manage_notice, super::api_decisions::resolve, super::api_decisions::publish, super::api_decisions::objection_file, super::api_decisions::public_notices, super::api_decisions::public_notice, super::api_decisions::object, super::api_decisions::published, super::api_decisions::published_csv,
+        super::api_pool::list_members, super::api_pool::get_member, super::api_pool::spot_check, super::api_pool::revoke, super::api_pool::reject_for_fraud, super::api_pool::spot_check_file, super::api_pool::list_bars, super::api_pool::list_legacy, super::api_pool::import_legacy,
         super::api_audit::checkpoint, super::api_audit::key, super::api_audit::entries, super::api_audit::inclusion, super::api_audit::consistency,
     ),
     components(schemas(ErrorBody, SignInRequest, SignInResponse, MeResponse, PasswordChange, TokenRequest, TokenCreated, SchemeSummary,
@@ -82,12 +83,14 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         super::api_experts::Created, super::api_experts::ImportForm, crate::services::experts::Imported,
         crate::services::experts::RowProblem, crate::services::experts::SiteVisitFileView,
         crate::services::decisions::Board, crate::services::decisions::BoardRow, crate::services::decisions::DecisionView, crate::services::decisions::DecisionInput, crate::services::decisions::Decided, crate::services::decisions::BulkDecided, super::api_decisions::BulkDecisionInput, super::api_decisions::QuotaInput, crate::services::notices::OpenInput, crate::services::notices::Opened, crate::services::notices::PublicNotice, crate::services::notices::PublicEntry, crate::services::notices::AdminNotice, crate::services::notices::AdminEntry, crate::services::notices::ObjectionView, crate::services::notices::ObjectionFileView, crate::services::notices::ObjectionInput, crate::services::notices::Filed, crate::services::notices::Resolution, crate::services::notices::Resolved, crate::services::notices::PublishInput, crate::services::notices::Published, crate::services::notices::Held, crate::services::notices::PublishedEntry, super::api_decisions::NoticeListing, super::api_decisions::PublishedListing, super::api_decisions::ObjectionForm,
+        crate::services::lifecycle::MemberList, crate::services::lifecycle::MemberDetail, crate::services::lifecycle::Ground, crate::services::lifecycle::Grade, crate::services::lifecycle::SpotCheckInput, crate::services::lifecycle::SpotCheckDone, crate::services::lifecycle::RevocationInput, crate::services::lifecycle::Barred, crate::services::lifecycle::BarList, crate::services::lifecycle::LegacyRow, crate::services::lifecycle::LegacyImport, crate::services::lifecycle::LegacyImported, crate::services::lifecycle::LegacyList, super::api_pool::SpotCheckForm,
         crate::services::audit::EntryPage, crate::services::audit::PublicEntry, crate::services::audit::InclusionProof, crate::services::audit::ConsistencyProof)),
     modifiers(&ErrorResponses),
     tags((name = "session", description = "登录、令牌"), (name = "schemes", description = "评价方案与实时评估"), (name = "applications", description = "申报与版本"),
         (name = "evidence", description = "佐证材料"), (name = "organizations", description = "单位与区域"), (name = "users", description = "用户管理"), (name = "review", description = "审核：退回、驳回、推荐、核定值、时间线"),
         (name = "rounds", description = "申报批次与申报通知"),
         (name = "experts", description = "评审专家：专家库、评审组、利益冲突、分配、评分、现场核查"),
+        (name = "pool", description = "资源池管理：成员与历史、抽查、取消资格与禁入期、现有单位导入"),
         (name = "audit", description = "可公开验证的审计日志：签名检查点、公钥、条目、包含证明与一致性证明"))
 )]
 #[derive(Debug)]

@@ -6,6 +6,7 @@ pub mod api;
 pub mod api_accounts;
 pub mod api_audit;
 pub mod api_decisions;
+pub mod api_pool;
 pub mod api_experts;
 pub mod api_review;
 pub mod api_rounds;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(api_accounts::routes())
         .merge(api_experts::routes())
         .merge(api_decisions::routes())
+        .merge(api_pool::routes())
         .merge(api_audit::routes())
         .merge(pages::routes())
         .with_state(state)

@@ -5,7 +5,7 @@ use crate::context::AppState;
 use crate::error::{AppError, AppResult};
 use crate::services::actor::{Actor, Role};
 use crate::services::assessment::{self as assess, Assessment};
-use crate::services::rounds;
+use crate::services::{lifecycle, rounds};
 use crate::storage::{self as store, Scope};
 use pingjia_core::engine::Round;
 use pingjia_core::scheme::OrgKind;
@@ -88,6 +88,16 @@ pub async fn create(
         .await?
         .ok_or_else(AppError::not_found)?;
     let round = round_to_apply_to(state, scheme, &organization, round_id).await?;
+    // 003 三、1–2, 002 第十一条: a bar in force, or an active member outside its renewal window
+    // and before the same batch of the next year, is refused here.
+    lifecycle::admit(
+        state,
+        &organization,
+        scheme,
+        type_index.map(|t| scheme.provider_types[t].id.as_str()),
+        &round,
+    )
+    .await?;
     let route = rounds::route(scheme, Some(&round), &organization.region_path)?;
     let offices = format!(
         "/{}/",
@@ -458,6 +468,9 @@ pub struct Grading<'s> {
     /// The application's round, if it has one.
     pub record: Option<store::Round>,
     pub round: Round,
+    /// Values the system's records decide (`lifecycle::record_facts`: the bar field), applied
+    /// over the declared and confirmed ones.
+    pub records: Vec<(String, Json)>,
 }
 
 impl<'s> Grading<'s> {
@@ -471,19 +484,22 @@ impl<'s> Grading<'s> {
             Some(round) => rounds::engine_round(scheme, round)?,
             None => Round::from_scheme(scheme),
         };
+        let records = lifecycle::record_facts(state, application.organization_id, scheme).await?;
         Ok(Grading {
             scheme,
             provider_type,
             record,
             round,
+            records,
         })
     }
 
     pub fn assess(&self, body: &Json, today: chrono::NaiveDate) -> Assessment {
+        let body = with_records(body, &self.records);
         assess::assess_on(
             self.scheme,
             self.provider_type,
-            body,
+            &body,
             &self.round,
             Some(today),
         )
@@ -763,6 +779,29 @@ pub fn with_confirmed(body: &Json, confirmed: &BTreeMap<String, Json>) -> Json {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         object.insert("confirmed".into(), Json::Object(map));
+    }
+    body
+}
+
+/// The body with the values the system's records decide set as confirmed values (over the
+/// declared value and any reviewer's confirmation: DESIGN.md §3).
+pub fn with_records(body: &Json, records: &[(String, Json)]) -> Json {
+    let mut body = body.clone();
+    if records.is_empty() {
+        return body;
+    }
+    if let Some(object) = body.as_object_mut() {
+        let confirmed = object
+            .entry("confirmed")
+            .or_insert_with(|| Json::Object(serde_json::Map::new()));
+        if !confirmed.is_object() {
+            *confirmed = Json::Object(serde_json::Map::new());
+        }
+        if let Some(map) = confirmed.as_object_mut() {
+            for (field, value) in records {
+                map.insert(field.clone(), value.clone());
+            }
+        }
     }
     body
 }

@@ -15,6 +15,7 @@ pub mod declaration_files;
 pub mod demo;
 pub mod evidence;
 pub mod experts;
+pub mod lifecycle;
 pub mod notices;
 pub mod notifications;
 pub mod organizations;

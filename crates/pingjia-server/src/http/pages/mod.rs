@@ -17,6 +17,7 @@ mod form;
 mod inbox;
 mod notices;
 mod pool;
+mod pool_members;
 mod review;
 mod rounds;
 mod spreadsheets;
@@ -171,6 +172,22 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "application_experts.html",
         include_str!("../../../templates/application_experts.html"),
+    ),
+    (
+        "pool.html",
+        include_str!("../../../templates/pool.html"),
+    ),
+    (
+        "pool_member.html",
+        include_str!("../../../templates/pool_member.html"),
+    ),
+    (
+        "pool_bars.html",
+        include_str!("../../../templates/pool_bars.html"),
+    ),
+    (
+        "pool_legacy.html",
+        include_str!("../../../templates/pool_legacy.html"),
     ),
     (
         "experts.html",
@@ -379,6 +396,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(transparency::routes())
         .merge(experts::authority_routes())
         .merge(pool::routes())
+        .merge(pool_members::routes())
         .route(
             "/static/app.css",
             get(|| async {
