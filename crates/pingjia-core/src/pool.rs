@@ -142,7 +142,9 @@ pub enum Refusal {
 /// months end on `valid_until` and start the day after the date `months` months before it
 /// (2029-06-04, 12 months → 2028-06-05). `None` on overflow.
 pub fn renewal_from(valid_until: NaiveDate, months: u32) -> Option<NaiveDate> {
-    valid_until.checked_sub_months(Months::new(months))?.succ_opt()
+    valid_until
+        .checked_sub_months(Months::new(months))?
+        .succ_opt()
 }
 
 /// Whether an organisation that is an active member (`standing`, `None` when it is not) may
@@ -239,7 +241,10 @@ mod tests {
     #[test]
     fn batches_read_from_names_and_dates() {
         assert_eq!(Batch::of_name("2026年上半年"), Some(half(2026, 1)));
-        assert_eq!(Batch::of_name("江苏 2027年下半年 批次"), Some(half(2027, 2)));
+        assert_eq!(
+            Batch::of_name("江苏 2027年下半年 批次"),
+            Some(half(2027, 2))
+        );
         assert_eq!(Batch::of_name("2026年度市级认定"), Some(half(2026, 0)));
         assert_eq!(Batch::of_name("第二批"), None);
         assert_eq!(Batch::of_name("12026年上半年"), None);
@@ -362,10 +367,7 @@ mod tests {
         );
         assert_eq!(barred(date(2026, 7, 15), 3, date(2029, 7, 16)), Ok(()));
         // Found on a leap day: through 2031-02-28, free from 2031-03-01.
-        assert_eq!(
-            first_free_day(date(2028, 2, 29), 3),
-            Some(date(2031, 3, 1))
-        );
+        assert_eq!(first_free_day(date(2028, 2, 29), 3), Some(date(2031, 3, 1)));
     }
 
     #[test]

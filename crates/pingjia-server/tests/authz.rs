@@ -1515,7 +1515,9 @@ async fn every_role_every_pool_route() {
             (
                 Method::POST,
                 "/api/v1/pool/legacy-members".into(),
-                Some(json!({ "scheme": "jiangsu-pool-2021", "document_date": "2025-06-20", "members": [] })),
+                Some(
+                    json!({ "scheme": "jiangsu-pool-2021", "document_date": "2025-06-20", "members": [] }),
+                ),
                 manage(StatusCode::UNPROCESSABLE_ENTITY),
             ),
             (

@@ -205,7 +205,11 @@ async fn an_upgrade_waits_for_the_same_batch_of_the_next_year() {
     // The same batch again (2026年上半年): too early; the earliest batch is 2027年上半年 and a
     // renewal may be made from 2028-06-05 (the last 12 months of a term ending 2029-06-04).
     let refused = app
-        .post(&a, "/api/v1/applications", create("jiangsu-pool-2021", "network", None))
+        .post(
+            &a,
+            "/api/v1/applications",
+            create("jiangsu-pool-2021", "network", None),
+        )
         .await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
     assert_eq!(refused.json()["error"], "upgrade_too_early");
@@ -269,7 +273,12 @@ async fn a_spot_check_downgrades_or_removes_in_one_command() {
             ],
         )
         .await;
-    assert_eq!(downgraded.status, StatusCode::CREATED, "{}", downgraded.text());
+    assert_eq!(
+        downgraded.status,
+        StatusCode::CREATED,
+        "{}",
+        downgraded.text()
+    );
     assert_eq!(downgraded.json()["result"], "三星");
     assert_eq!(downgraded.json()["files"], 1);
     let now = member_of(&app, "applicant_a").await;
@@ -309,7 +318,10 @@ async fn a_spot_check_downgrades_or_removes_in_one_command() {
         )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
-    assert_eq!(kinds(&app, member).await, ["granted", "downgraded", "removed"]);
+    assert_eq!(
+        kinds(&app, member).await,
+        ["granted", "downgraded", "removed"]
+    );
     let (audited,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'pool_spot_check'")
             .fetch_one(&app.state.db.pool)
@@ -323,7 +335,11 @@ async fn another_region_or_role_finds_no_member() {
     let app = TestApp::new().await;
     let member = member_from_first_half(&app).await;
     let shaoxing = shaoxing_authority(&app).await;
-    for client in [shaoxing.clone(), app.sign_in("city_sz").await, app.sign_in("applicant_a").await] {
+    for client in [
+        shaoxing.clone(),
+        app.sign_in("city_sz").await,
+        app.sign_in("applicant_a").await,
+    ] {
         let shown = app
             .get(&client, &format!("/api/v1/pool/members/{member}"))
             .await;
@@ -416,17 +432,29 @@ async fn a_revocation_bars_for_three_years_and_fills_the_blacklist_gate() {
     assert_eq!(revoked.json()["first_free_on"], "2029-06-02");
     assert_eq!(member_of(&app, "applicant_a").await.status, "revoked");
     assert_eq!(kinds(&app, member).await, ["granted", "revoked"]);
-    let bars = app.get(&province, "/api/v1/pool/bars?in_force=1").await.json();
+    let bars = app
+        .get(&province, "/api/v1/pool/bars?in_force=1")
+        .await
+        .json();
     assert_eq!(bars["total"], 1);
     assert_eq!(bars["bars"][0]["clause"], "三、1");
 
     let a = app.sign_in("applicant_a").await;
     let refused = app
-        .post(&a, "/api/v1/applications", create("jiangsu-pool-2021", "industrial_app", None))
+        .post(
+            &a,
+            "/api/v1/applications",
+            create("jiangsu-pool-2021", "industrial_app", None),
+        )
         .await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
     assert_eq!(refused.json()["error"], "barred");
-    assert!(refused.json()["message"].as_str().unwrap().contains("2029-06-02"));
+    assert!(
+        refused.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("2029-06-02")
+    );
     let after = app
         .get(&a, &format!("/api/v1/applications/{draft}"))
         .await
@@ -437,13 +465,21 @@ async fn a_revocation_bars_for_three_years_and_fills_the_blacklist_gate() {
     app.advance((date("2029-06-01") - date("2026-06-05")).num_days() * DAY);
     let a = app.sign_in("applicant_a").await;
     let still = app
-        .post(&a, "/api/v1/applications", create("jiangsu-pool-2021", "industrial_app", None))
+        .post(
+            &a,
+            "/api/v1/applications",
+            create("jiangsu-pool-2021", "industrial_app", None),
+        )
         .await;
     assert_eq!(still.status, StatusCode::CONFLICT, "{}", still.text());
     app.advance(DAY);
     let a = app.sign_in("applicant_a").await;
     let free = app
-        .post(&a, "/api/v1/applications", create("jiangsu-pool-2021", "industrial_app", None))
+        .post(
+            &a,
+            "/api/v1/applications",
+            create("jiangsu-pool-2021", "industrial_app", None),
+        )
         .await;
     assert_eq!(free.status, StatusCode::CREATED, "{}", free.text());
 }
@@ -495,7 +531,12 @@ async fn fraud_found_in_review_rejects_and_bars() {
         )
         .await;
     assert_eq!(refused.json()["error"], "barred");
-    assert!(refused.json()["message"].as_str().unwrap().contains("2029-05-30"));
+    assert!(
+        refused.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("2029-05-30")
+    );
 }
 
 #[tokio::test]
@@ -515,7 +556,12 @@ async fn existing_members_not_graded_within_a_year_are_removed_once() {
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(wrong.json()["message"].as_str().unwrap().contains("第 2 行"));
+    assert!(
+        wrong.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("第 2 行")
+    );
     // The document of 2025-06-20: graded by 2026-06-20, removed from 2026-06-21.
     let rows = json!({ "scheme": "jiangsu-pool-2021", "document_date": "2025-06-20", "members": [
         { "organization": "甲公司", "credit_code": a_code, "provider_type": "网络服务商" },
@@ -527,7 +573,9 @@ async fn existing_members_not_graded_within_a_year_are_removed_once() {
     assert_eq!(imported.status, StatusCode::OK, "{}", imported.text());
     assert_eq!(imported.json()["imported"], 2);
     assert_eq!(imported.json()["deadline"], "2026-06-20");
-    let twice = app.post(&province, "/api/v1/pool/legacy-members", rows).await;
+    let twice = app
+        .post(&province, "/api/v1/pool/legacy-members", rows)
+        .await;
     assert_eq!(twice.json()["already"], 2);
     // 甲公司 is graded on 2026-06-05 (its grade's term starts then).
     published(&app).await;
@@ -536,7 +584,10 @@ async fn existing_members_not_graded_within_a_year_are_removed_once() {
     assert_eq!(run(&app, "legacy_deadline", "2026-06-21").await, 0);
     assert_eq!(run(&app, "legacy_deadline", "2026-07-01").await, 0);
     let province = app.sign_in("province").await;
-    let list = app.get(&province, "/api/v1/pool/legacy-members").await.json();
+    let list = app
+        .get(&province, "/api/v1/pool/legacy-members")
+        .await
+        .json();
     let status = |name: &str| {
         list["members"]
             .as_array()

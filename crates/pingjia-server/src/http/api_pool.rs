@@ -301,5 +301,7 @@ pub async fn import_legacy(
     actor: Actor,
     Json(input): Json<LegacyImport>,
 ) -> AppResult<Json<LegacyImported>> {
-    Ok(Json(lifecycle::import_legacy(&state, &actor, &input).await?))
+    Ok(Json(
+        lifecycle::import_legacy(&state, &actor, &input).await?,
+    ))
 }

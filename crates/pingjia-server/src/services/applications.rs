@@ -5,7 +5,8 @@ use crate::context::AppState;
 use crate::error::{AppError, AppResult};
 use crate::services::actor::{Actor, Role};
 use crate::services::assessment::{self as assess, Assessment};
-use crate::services::{lifecycle, rounds};
+use crate::services::rounds;
+use crate::services::standing;
 use crate::storage::{self as store, Scope};
 use pingjia_core::engine::Round;
 use pingjia_core::scheme::OrgKind;
@@ -90,7 +91,7 @@ pub async fn create(
     let round = round_to_apply_to(state, scheme, &organization, round_id).await?;
     // 003 三、1–2, 002 第十一条: a bar in force, or an active member outside its renewal window
     // and before the same batch of the next year, is refused here.
-    lifecycle::admit(
+    standing::admit(
         state,
         &organization,
         scheme,
@@ -468,7 +469,7 @@ pub struct Grading<'s> {
     /// The application's round, if it has one.
     pub record: Option<store::Round>,
     pub round: Round,
-    /// Values the system's records decide (`lifecycle::record_facts`: the bar field), applied
+    /// Values the system's records decide (`standing::record_facts`: the bar field), applied
     /// over the declared and confirmed ones.
     pub records: Vec<(String, Json)>,
 }
@@ -484,7 +485,7 @@ impl<'s> Grading<'s> {
             Some(round) => rounds::engine_round(scheme, round)?,
             None => Round::from_scheme(scheme),
         };
-        let records = lifecycle::record_facts(state, application.organization_id, scheme).await?;
+        let records = standing::record_facts(state, application.organization_id, scheme).await?;
         Ok(Grading {
             scheme,
             provider_type,

@@ -1,12 +1,8 @@
-//! The pool's lifecycle as the authority manages it and as applications meet it (003 二（二）2、4,
-//! 三、1–2; 002 第十一条). The rules are `pingjia_core::pool`'s; this module reads the records
-//! they need and writes the commands:
+//! The pool's lifecycle as the authority manages it (003 二（二）2、4, 三、1–2; 002 第十一条). What
+//! applications meet (the bar, renewal and upgrade, the blacklist gate from the records) is
+//! `services::standing`, which `services::applications` calls; this module holds:
 //!
-//! - `admit` — when an application is created: a bar in force refuses it with the first day the
-//!   organisation may apply; an active member may apply only as a renewal (复评) or, from the
-//!   same batch of the next year, as an upgrade, else it is refused naming the earliest batch.
-//! - `record_facts` — the declaration's blacklist / revocation field filled from the bars
-//!   (DESIGN.md §3: what the system records is not the applicant's word).
+//! - The authority's view of its members (`members`, `member`, `bars`, `legacy_members`).
 //! - The authority's commands, each one transaction with its event, audit entry and notice:
 //!   `spot_check` (抽查: pass, downgrade, removal), `revoke` (三、1 / 第十一条, with a bar),
 //!   `reject_for_fraud` (the workflow's reject of an application, with a bar), `import_legacy`
@@ -16,18 +12,19 @@
 use crate::context::AppState;
 use crate::error::{AppError, AppResult};
 use crate::services::actor::{Actor, Role};
+use crate::services::applications;
 use crate::services::credit_code::CreditCode;
 use crate::services::evidence::{self, Upload};
 use crate::services::notifications::{self, Kind};
-use crate::services::{applications, page, plain_text, review};
+use crate::services::review;
+use crate::services::standing::{bar_years, grounds_of};
+use crate::services::{page, plain_text};
 use crate::storage::{self as store, Page};
 use chrono::NaiveDate;
-use pingjia_core::pool::{self as rules, Admission, Batch, Refusal, Standing};
-use pingjia_core::scheme::Test;
-use pingjia_core::workflow::{Action, State};
 use pingjia_core::Scheme;
+use pingjia_core::pool as rules;
+use pingjia_core::workflow::{Action, State};
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
 use utoipa::{IntoParams, ToSchema};
 
 const MAX_TEXT: usize = 5_000;
@@ -35,62 +32,8 @@ const MAX_NAME: usize = 500;
 /// The most existing members one import takes.
 pub const MAX_LEGACY_ROWS: usize = 2_000;
 
-/// The bar's length where a scheme states none (003 三、1 「取消其3年内申报资格」; 002 第十一条
-/// 「3年内不再受理」).
-const DEFAULT_BAR_YEARS: u32 = 3;
-
 /// 003 二（二）2 「现有单位可在本文件发出后的1年内…申请评级」.
 const LEGACY_YEARS: u32 = 1;
-
-/// The grounds of a bar: id, clause, label. `fraud` is 003 三、1 (Jiangsu) and the first of 002
-/// 第十一条 (Shaoxing: 「在申请认定过程中提供虚假信息」); the other three are Shaoxing's only.
-pub const GROUNDS: &[(&str, &str, &str)] = &[
-    (
-        "fraud",
-        "三、1",
-        "申报材料造假：列入“黑名单”，取消其3年内申报资格",
-    ),
-    (
-        "article11_1",
-        "第十一条（一）",
-        "在申请认定过程中提供虚假信息",
-    ),
-    (
-        "article11_2",
-        "第十一条（二）",
-        "在安全、质量、市场竞争行为、公司管理等方面有重大违法违规行为，受到有关部门处罚",
-    ),
-    ("article11_3", "第十一条（三）", "被列入信用黑名单"),
-    ("article11_4", "第十一条（四）", "企业被依法终止"),
-];
-
-/// The scheme's bar: the declaration field it is read from and its years (the
-/// `not_within_years` gate: `blacklisted_on` for 003 三、1, `recognition_revoked_on` for 002
-/// 第十一条).
-pub fn bar_of(scheme: &Scheme) -> Option<(&str, u32)> {
-    scheme.criteria.iter().find_map(|criterion| match criterion.test {
-        Test::NotWithinYears { field, years } => Some((scheme.fields[field].id.as_str(), years)),
-        _ => None,
-    })
-}
-
-/// The grounds a scheme knows: 第十一条（一）–（四） where the bar is a revocation, 三、1 where
-/// it is a blacklisting; none for a scheme without a bar.
-pub fn grounds_of(scheme: &Scheme) -> Vec<(&'static str, &'static str, &'static str)> {
-    match bar_of(scheme) {
-        Some(("recognition_revoked_on", _)) => GROUNDS
-            .iter()
-            .filter(|g| g.0.starts_with("article11"))
-            .copied()
-            .collect(),
-        Some(_) => GROUNDS.iter().filter(|g| g.0 == "fraud").copied().collect(),
-        None => Vec::new(),
-    }
-}
-
-fn bar_years(scheme: &Scheme) -> u32 {
-    bar_of(scheme).map_or(DEFAULT_BAR_YEARS, |(_, years)| years)
-}
 
 fn scheme<'s>(state: &'s AppState, id: &str) -> AppResult<&'s Scheme> {
     state
@@ -107,131 +50,6 @@ fn date(label: &str, text: &str) -> AppResult<NaiveDate> {
             "{label}应为日期，如 2026-07-15 / {label} must be a date (YYYY-MM-DD)"
         ))
     })
-}
-
-fn stored_date(text: &str) -> AppResult<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(AppError::internal)
-}
-
-// --- applying -----------------------------------------------------------------------------
-
-/// The batch of a round: the one its name states (「2027年上半年」), else its opening date's
-/// (half-years for a half-yearly scheme: 003 三、2 「每半年度组织开展1次」).
-pub fn batch_of(round: &store::Round) -> AppResult<Batch> {
-    if let Some(batch) = Batch::of_name(&round.name) {
-        return Ok(batch);
-    }
-    let opens = round.opens_on.as_deref().map(stored_date).transpose()?;
-    let day = opens.unwrap_or_else(|| {
-        chrono::DateTime::from_timestamp(round.created_at, 0)
-            .unwrap_or_default()
-            .date_naive()
-    });
-    Ok(Batch::of_date(
-        day,
-        crate::services::rounds::is_half_yearly(&round.scheme_id),
-    ))
-}
-
-fn refusal_error(refusal: Refusal) -> AppError {
-    match refusal {
-        Refusal::Barred { first_day } => AppError::conflict(
-            "barred",
-            format!(
-                "本单位因造假或被取消认定资格，3年内不得申报（003 三、1「取消其3年内申报资格」/ 002 第十一条「3年内不再受理」），最早可于 {first_day} 起申报 / barred: you may apply from {first_day}"
-            ),
-        ),
-        Refusal::TooEarly {
-            earliest,
-            renewal_from,
-        } => {
-            let renewal = renewal_from
-                .map(|d| format!("；复评可自 {d} 起申报"))
-                .unwrap_or_default();
-            AppError::conflict(
-                "upgrade_too_early",
-                format!(
-                    "本单位已在资源池中，定级后最早可在下一年度同一批次申请升级评估（003 三、2），最早为「{earliest}」批次{renewal} / an upgrade is possible from the batch {earliest}"
-                ),
-            )
-        }
-        Refusal::AtTop { renewal_from } => {
-            let renewal = renewal_from
-                .map(|d| format!("，可自 {d} 起申请复评"))
-                .unwrap_or_default();
-            AppError::conflict(
-                "renewal_not_due",
-                format!(
-                    "本单位已在资源池中且已是最高等级，无需升级；每次定级有效期内到期前进行复评（003 三、2）{renewal} / already at the highest grade: renew in the months before the term ends"
-                ),
-            )
-        }
-    }
-}
-
-/// Whether `organization` may apply under `scheme` (type `provider_type`) in `round` today, and
-/// as what: a bar in force refuses (`409 barred`, with the first day); an active member applies
-/// as a renewal (today in the last `renewal_window_months` of its term) or an upgrade (a round
-/// of the same batch of the next year or later), or is refused (`409 upgrade_too_early` naming
-/// the earliest batch and the renewal window, `409 renewal_not_due`).
-pub async fn admit(
-    state: &AppState,
-    organization: &store::Organization,
-    scheme: &Scheme,
-    provider_type: Option<&str>,
-    round: &store::Round,
-) -> AppResult<Admission> {
-    let today = state.today();
-    let years = bar_years(scheme);
-    for bar in store::bars_of(&state.db, organization.id, &scheme.id).await? {
-        rules::barred(stored_date(&bar.found_on)?, years, today).map_err(refusal_error)?;
-    }
-    let member = store::active_member(
-        &state.db,
-        organization.id,
-        &scheme.id,
-        provider_type.unwrap_or_default(),
-    )
-    .await?;
-    let standing = match &member {
-        Some(member) => {
-            let granted = store::round(&state.db, member.round_id)
-                .await?
-                .ok_or_else(AppError::not_found)?;
-            Some(Standing {
-                stars: member.stars.and_then(|s| u32::try_from(s).ok()),
-                top_stars: scheme.levels.iter().map(|l| u32::from(l.stars)).max(),
-                valid_until: member.valid_until.as_deref().map(stored_date).transpose()?,
-                granted_in: batch_of(&granted)?,
-            })
-        }
-        None => None,
-    };
-    rules::admission(
-        standing.as_ref(),
-        batch_of(round)?,
-        today,
-        state.config.renewal_window_months,
-    )
-    .map_err(refusal_error)
-}
-
-/// The declaration's values the system's records decide (DESIGN.md §3): the scheme's bar field
-/// (`blacklisted_on`, `recognition_revoked_on`) is the latest finding's date, or 「无」 when the
-/// records hold none. They are applied as confirmed values over whatever was declared.
-pub async fn record_facts(
-    state: &AppState,
-    organization_id: i64,
-    scheme: &Scheme,
-) -> AppResult<Vec<(String, Json)>> {
-    let Some((field, _)) = bar_of(scheme) else {
-        return Ok(Vec::new());
-    };
-    let bars = store::bars_of(&state.db, organization_id, &scheme.id).await?;
-    let value = bars
-        .first()
-        .map_or_else(|| Json::String("无".into()), |bar| Json::String(bar.found_on.clone()));
-    Ok(vec![(field.to_owned(), value)])
 }
 
 // --- the authority's view -------------------------------------------------------------------
@@ -281,7 +99,11 @@ pub struct MemberList {
 }
 
 /// A page of the members the caller's authority granted (`422` for a filter out of range).
-pub async fn members(state: &AppState, actor: &Actor, query: &MemberQuery) -> AppResult<MemberList> {
+pub async fn members(
+    state: &AppState,
+    actor: &Actor,
+    query: &MemberQuery,
+) -> AppResult<MemberList> {
     let region = authority(actor)?;
     let page: Page = page(query.page.as_deref(), query.per_page.as_deref())?;
     let nonempty = |v: &Option<String>| {
@@ -302,9 +124,7 @@ pub async fn members(state: &AppState, actor: &Actor, query: &MemberQuery) -> Ap
         Some(text) => match text.parse::<i64>() {
             Ok(n) if (1..=5).contains(&n) => Some(n),
             _ => {
-                return Err(AppError::invalid(
-                    "星级应为 1 到 5 / stars must be 1 to 5",
-                ));
+                return Err(AppError::invalid("星级应为 1 到 5 / stars must be 1 to 5"));
             }
         },
         None => None,
@@ -513,12 +333,7 @@ pub async fn spot_check(
                 })?;
             ("active", level.label.clone(), Some(to), "downgraded")
         }
-        "remove" => (
-            "removed",
-            visible.result.clone(),
-            visible.stars,
-            "removed",
-        ),
+        "remove" => ("removed", visible.result.clone(), visible.stars, "removed"),
         _ => {
             return Err(AppError::invalid(
                 "请选择抽查结论：合格、降级或除名 / outcome must be pass, downgrade or remove",
@@ -564,7 +379,10 @@ pub async fn spot_check(
     let (title, detail) = match outcome {
         "pass" => (
             format!("{}抽查合格", member.type_label),
-            format!("{checked_on} 抽查合格（003 二（二）4），保留{}", member.result),
+            format!(
+                "{checked_on} 抽查合格（003 二（二）4），保留{}",
+                member.result
+            ),
         ),
         "downgrade" => (
             format!("{}抽查后降级为{result}", member.type_label),
@@ -688,7 +506,10 @@ fn finding<'a>(
         .find(|g| g.0 == input.ground.trim())
         .copied()
         .ok_or_else(|| {
-            let names: Vec<String> = grounds.iter().map(|g| format!("{}（{}）", g.0, g.1)).collect();
+            let names: Vec<String> = grounds
+                .iter()
+                .map(|g| format!("{}（{}）", g.0, g.1))
+                .collect();
             AppError::invalid(format!(
                 "请选择取消资格的依据：{} / ground must be one of these",
                 names.join("、")
@@ -800,7 +621,10 @@ pub async fn revoke(
     Ok(barred)
 }
 
-#[allow(clippy::too_many_arguments, reason = "one bar's facts, written by two commands")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one bar's facts, written by two commands"
+)]
 async fn bar_in(
     tx: &mut store::Tx,
     actor: &Actor,
@@ -1149,12 +973,17 @@ pub async fn legacy_members(
 pub async fn settle_legacy(state: &AppState, today: NaiveDate) -> AppResult<usize> {
     let mut removed = 0;
     for legacy in store::legacy_members_due(&state.db, &today.to_string()).await? {
-        let organization = store::organization_by_credit_code(&state.db, &legacy.credit_code).await?;
+        let organization =
+            store::organization_by_credit_code(&state.db, &legacy.credit_code).await?;
         let now = state.now();
         let mut tx = state.db.begin().await?;
-        let graded =
-            store::graded_by(&mut tx, &legacy.scheme_id, &legacy.credit_code, &legacy.deadline)
-                .await?;
+        let graded = store::graded_by(
+            &mut tx,
+            &legacy.scheme_id,
+            &legacy.credit_code,
+            &legacy.deadline,
+        )
+        .await?;
         let status = if graded { "graded" } else { "removed" };
         if !store::settle_legacy_member(&mut tx, legacy.id, status, now).await? {
             continue;

@@ -27,6 +27,7 @@ pub mod registration;
 pub mod review;
 pub mod rounds;
 pub mod spreadsheets;
+pub mod standing;
 
 use crate::error::{AppError, AppResult};
 use crate::storage::Page;

@@ -2,8 +2,8 @@
 //! checks and their files, bars (三、1 blacklisting, 第十一条 revocation) and existing members
 //! imported for the 1-year deadline (二（二）2).
 
-use super::*;
 use super::pool::MEMBER_COLUMNS;
+use super::*;
 
 /// The members granted by the rounds of the authority of `region_id`, filtered.
 #[derive(Debug, Default)]
@@ -374,8 +374,7 @@ pub struct LegacyMember {
     pub updated_at: i64,
 }
 
-const LEGACY_COLUMNS: &str =
-    "id, region_id, scheme_id, organization, credit_code, type_label, deadline, status, at, updated_at";
+const LEGACY_COLUMNS: &str = "id, region_id, scheme_id, organization, credit_code, type_label, deadline, status, at, updated_at";
 
 #[derive(Debug)]
 pub struct NewLegacyMember<'a> {

@@ -173,10 +173,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "application_experts.html",
         include_str!("../../../templates/application_experts.html"),
     ),
-    (
-        "pool.html",
-        include_str!("../../../templates/pool.html"),
-    ),
+    ("pool.html", include_str!("../../../templates/pool.html")),
     (
         "pool_member.html",
         include_str!("../../../templates/pool_member.html"),

@@ -319,7 +319,8 @@ async fn spot_check_file(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let (filename, bytes) = lifecycle::spot_check_file(&state, &page.actor, id).await?;
-    let media_type = crate::services::evidence::detect(&bytes).unwrap_or("application/octet-stream");
+    let media_type =
+        crate::services::evidence::detect(&bytes).unwrap_or("application/octet-stream");
     Ok((
         [
             (header::CONTENT_TYPE, media_type.to_owned()),
@@ -399,7 +400,7 @@ async fn render_legacy(
         .catalog
         .schemes
         .iter()
-        .filter(|s| lifecycle::bar_of(s).is_some())
+        .filter(|s| crate::services::standing::bar_of(s).is_some())
         .map(|s| context! { id => s.id.clone(), title => s.title.clone() })
         .collect();
     page.render_with_status(
