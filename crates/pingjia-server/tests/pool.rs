@@ -460,6 +460,32 @@ async fn a_revocation_bars_for_three_years_and_fills_the_blacklist_gate() {
         .await
         .json();
     assert_eq!(used(&after), "2026-06-01");
+    // The draft made before the finding cannot be submitted either (the workflow's `barred`).
+    let submitted = app
+        .post(
+            &a,
+            &format!("/api/v1/applications/{draft}/submit"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::CONFLICT,
+        "{}",
+        submitted.text()
+    );
+    assert_eq!(submitted.json()["error"], "barred");
+    assert!(
+        submitted.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("2029-06-02")
+    );
+    let page = app.get(&a, &format!("/applications/{draft}")).await;
+    assert!(
+        page.text().contains("此项按本系统的禁入记录"),
+        "the form says why the value is not the applicant's"
+    );
 
     // The third anniversary is still barred; the day after, the application is accepted.
     app.advance((date("2029-06-01") - date("2026-06-05")).num_days() * DAY);

@@ -616,6 +616,8 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     let organization = store::organization(&state.db, visible.organization_id)
         .await?
         .ok_or_else(AppError::not_found)?;
+    // 003 三、1, 002 第十一条: a bar found since the application was made stops its submission.
+    let barred = standing::bar_in_force(state, visible.organization_id, grading.scheme).await?;
     let (mut tx, application) = begin_on_own(state, actor, id).await?;
     let latest = store::latest_version_in(&mut tx, id).await?;
     let action = if application.state == State::Returned {
@@ -623,7 +625,6 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     } else {
         Action::Submit
     };
-    // The records of 3-year bars come with the pool: until then nobody is barred.
     let round = grading.record.clone();
     let window = match &round {
         Some(round) => rounds::window(round, state.today())?,
@@ -632,10 +633,14 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     let facts = Facts {
         window_open: window.is_open(),
         owner: true,
+        barred: barred.is_some(),
         ..Facts::default()
     };
     let moved = match transition(application.state, action, actor, &facts, state.today()) {
         Ok(moved) => moved,
+        Err(error) if error.code == workflow::code::BARRED => {
+            return Err(standing::barred_error(barred.unwrap_or_default()));
+        }
         Err(error) if error.code == workflow::code::WINDOW_CLOSED => {
             return Err(match &round {
                 Some(round) => window_refusal(round, window),

@@ -75,6 +75,16 @@ pub fn grounds_of(scheme: &Scheme) -> Vec<(&'static str, &'static str, &'static 
     }
 }
 
+/// The criteria whose value the records decide (the scheme's bar gate), for the form to say so.
+pub fn recorded_criteria(scheme: &Scheme) -> Vec<&str> {
+    scheme
+        .criteria
+        .iter()
+        .filter(|c| matches!(c.test, Test::NotWithinYears { .. }))
+        .map(|c| c.id.as_str())
+        .collect()
+}
+
 pub fn bar_years(scheme: &Scheme) -> u32 {
     bar_of(scheme).map_or(DEFAULT_BAR_YEARS, |(_, years)| years)
 }
@@ -152,9 +162,8 @@ pub async fn admit(
     round: &store::Round,
 ) -> AppResult<Admission> {
     let today = state.today();
-    let years = bar_years(scheme);
-    for bar in store::bars_of(&state.db, organization.id, &scheme.id).await? {
-        rules::barred(stored_date(&bar.found_on)?, years, today).map_err(refusal_error)?;
+    if let Some(first_day) = bar_in_force(state, organization.id, scheme).await? {
+        return Err(refusal_error(Refusal::Barred { first_day }));
     }
     let member = store::active_member(
         &state.db,
@@ -184,6 +193,32 @@ pub async fn admit(
         state.config.renewal_window_months,
     )
     .map_err(refusal_error)
+}
+
+/// The first day an organisation barred today under `scheme` may apply again (the latest of
+/// its bars in force); `None` when no bar is in force. The workflow's fact `barred` for
+/// `submit` and `resubmit`.
+pub async fn bar_in_force(
+    state: &AppState,
+    organization_id: i64,
+    scheme: &Scheme,
+) -> AppResult<Option<NaiveDate>> {
+    let today = state.today();
+    let years = bar_years(scheme);
+    let mut first = None;
+    for bar in store::bars_of(&state.db, organization_id, &scheme.id).await? {
+        if let Err(Refusal::Barred { first_day }) =
+            rules::barred(stored_date(&bar.found_on)?, years, today)
+        {
+            first = first.max(Some(first_day));
+        }
+    }
+    Ok(first)
+}
+
+/// The refusal of an organisation barred through the day before `first_day`.
+pub fn barred_error(first_day: NaiveDate) -> AppError {
+    refusal_error(Refusal::Barred { first_day })
 }
 
 /// The declaration's values the system's records decide (DESIGN.md §3): the scheme's bar field

@@ -1242,6 +1242,10 @@ pub const ENGLISH: &[(&str, &str)] = &[
     // the resource pool (pages::pool_members)
     ("资源池管理", "Resource pool"),
     (
+        "此项按本系统的禁入记录（因造假列入黑名单或被取消认定资格）填写，不采用申报值。",
+        "This item is filled from this system's records of bars (blacklisting for fraud, revoked recognition), not from the declared value.",
+    ),
+    (
         "本部门发文公布入库的单位。每次定级有效期3年，到期前应进行复评，超期未复评的将除名；抽查不合格、存在不良行为的单位将降级或除名（江苏 三、2，二（二）4）。",
         "The organisations this office published into the pool. Each grade is valid for 3 years and must be renewed before it ends, or the member is removed; a member failing a spot check or found misbehaving is downgraded or removed (Jiangsu 三、2, 二（二）4).",
     ),
