@@ -496,6 +496,24 @@ impl<'s> Grading<'s> {
     }
 
     pub fn assess(&self, body: &Json, today: chrono::NaiveDate) -> Assessment {
+        // A blank draft stays 「尚未填写」: the records fill nothing the applicant has to.
+        let empty = |key: &str| {
+            body.get(key)
+                .and_then(Json::as_object)
+                .is_none_or(serde_json::Map::is_empty)
+        };
+        if !self.records.is_empty() && empty("values") && empty("confirmed") {
+            let plain = assess::assess_on(
+                self.scheme,
+                self.provider_type,
+                body,
+                &self.round,
+                Some(today),
+            );
+            if plain.unfilled.is_some() {
+                return plain;
+            }
+        }
         let body = with_records(body, &self.records);
         assess::assess_on(
             self.scheme,

@@ -285,6 +285,7 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("申报值", "declared"),
     ("核定", "confirmed"),
     ("已核定", "confirmed"),
+    ("（已核定）", "(confirmed)"),
     ("自评估报告", "Self-assessment report"),
     ("提交于", "submitted"),
     ("未能提交", "Not submitted"),
