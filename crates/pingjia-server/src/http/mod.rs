@@ -159,7 +159,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
 
 /// The named jobs, run once at start and then every hour, each with today's date passed in:
 /// `deadline_reminders` (`services::review::remind_deadlines`) and the pool's
-/// (`services::pool::JOBS`: `member_expiry`, `renewal_reminders`). Every job is idempotent,
+/// (`services::pool::JOBS`: `member_expiry`, `renewal_reminders`, `legacy_deadline`). Every job is idempotent,
 /// so a restart, a second instance or `pingjia jobs run` from cron sends nothing twice.
 async fn run_jobs(state: AppState) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));

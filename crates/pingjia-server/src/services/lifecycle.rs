@@ -1025,3 +1025,21 @@ pub async fn settle_legacy(state: &AppState, today: NaiveDate) -> AppResult<usiz
     }
     Ok(removed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pasted_lines_are_rows_without_their_header() {
+        let rows = legacy_rows(
+            "名称,统一社会信用代码,类型\n\n 甲公司 ，91320583MA1P7K2X0X，网络服务商\n乙公司\t91320115MA1Q3D8H1X\t解决方案, 咨询\n",
+        );
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].organization, "甲公司");
+        assert_eq!(rows[0].credit_code, "91320583MA1P7K2X0X");
+        assert_eq!(rows[0].provider_type, "网络服务商");
+        // The third column keeps what follows it, commas included.
+        assert_eq!(rows[1].provider_type, "解决方案, 咨询");
+    }
+}

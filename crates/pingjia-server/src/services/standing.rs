@@ -239,3 +239,38 @@ pub async fn record_facts(
     );
     Ok(vec![(field.to_owned(), value)])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_scheme_has_the_bar_and_grounds_of_its_document() {
+        let catalog = pingjia_core::Catalog::builtin().unwrap();
+        let scheme = |id: &str| catalog.schemes.iter().find(|s| s.id == id).unwrap();
+        let ids =
+            |scheme: &Scheme| -> Vec<&str> { grounds_of(scheme).iter().map(|g| g.0).collect() };
+        // 003 三、1: a blacklisting for fraud.
+        assert_eq!(
+            bar_of(scheme("jiangsu-pool-2021")),
+            Some(("blacklisted_on", 3))
+        );
+        assert_eq!(ids(scheme("jiangsu-pool-2021")), ["fraud"]);
+        // 002 第十一条（一）–（四）.
+        assert_eq!(
+            bar_of(scheme("shaoxing-platform")),
+            Some(("recognition_revoked_on", 3))
+        );
+        assert_eq!(
+            ids(scheme("shaoxing-platform")),
+            ["article11_1", "article11_2", "article11_3", "article11_4"]
+        );
+        // 001 sets no bar.
+        assert_eq!(bar_of(scheme("miit-platform-2018")), None);
+        assert!(ids(scheme("miit-platform-2018")).is_empty());
+        assert_eq!(
+            recorded_criteria(scheme("shaoxing-platform")),
+            ["gate.not_barred"]
+        );
+    }
+}
