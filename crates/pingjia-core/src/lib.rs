@@ -11,6 +11,7 @@ pub mod declaration;
 pub mod engine;
 pub mod merkle;
 pub mod panel;
+pub mod pool;
 pub mod regrade;
 pub mod report;
 pub mod scheme;

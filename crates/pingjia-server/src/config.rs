@@ -42,6 +42,10 @@ pub struct Config {
     /// Days before a pool member's term ends when the organisation is reminded to renew
     /// (`PINGJIA_RENEWAL_REMINDER_DAYS=180,90,30`).
     pub renewal_reminder_days: Vec<u32>,
+    /// The renewal window (003 三、2 「到期前服务商应进行复评」): an active member applying in the
+    /// last this many months of its term applies as a renewal (`PINGJIA_RENEWAL_WINDOW_MONTHS`;
+    /// 12: two half-yearly batches, so one always falls in it).
+    pub renewal_window_months: u32,
     /// The file holding the audit log's signing key (`PRIVATE+KEY+…`, created at the first
     /// start with mode 0600); none: `pingjia-audit.key` next to the SQLite file, or in the
     /// working directory (docs/audit.md).
@@ -99,6 +103,7 @@ impl Default for Config {
             smtp_url: None,
             smtp_from: None,
             renewal_reminder_days: vec![180, 90, 30],
+            renewal_window_months: 12,
             audit_key_file: None,
             audit_origin: "pingjia.example/audit".into(),
             audit_warn_only: false,
@@ -201,6 +206,7 @@ impl Config {
                 "MAX_REGISTRATIONS_PER_ADDRESS" => {
                     config.max_registrations_per_address = value.parse()?
                 }
+                "RENEWAL_WINDOW_MONTHS" => config.renewal_window_months = value.parse()?,
                 "RENEWAL_REMINDER_DAYS" => {
                     config.renewal_reminder_days = value
                         .split(',')

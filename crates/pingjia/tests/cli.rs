@@ -328,7 +328,7 @@ fn jobs_run_once_by_name_on_a_given_day() {
     assert!(listed.status.success(), "{}", stderr(&listed));
     assert_eq!(
         stdout(&listed),
-        "deadline_reminders\nmember_expiry\nrenewal_reminders\n"
+        "deadline_reminders\nmember_expiry\nrenewal_reminders\nlegacy_deadline\n"
     );
     let dir = std::env::temp_dir().join(format!("pingjia-jobs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -338,6 +338,7 @@ fn jobs_run_once_by_name_on_a_given_day() {
         "run",
         "member_expiry",
         "renewal_reminders",
+        "legacy_deadline",
         "--today",
         "2029-06-05",
         "--database-url",
@@ -346,7 +347,7 @@ fn jobs_run_once_by_name_on_a_given_day() {
     assert!(ran.status.success(), "{}", stderr(&ran));
     assert_eq!(
         stdout(&ran),
-        "member_expiry\t2029-06-05\t0\nrenewal_reminders\t2029-06-05\t0\n"
+        "member_expiry\t2029-06-05\t0\nrenewal_reminders\t2029-06-05\t0\nlegacy_deadline\t2029-06-05\t0\n"
     );
     let unknown = pingjia(&["jobs", "run", "cleanup", "--database-url", &url]);
     assert_eq!(unknown.status.code(), Some(2));

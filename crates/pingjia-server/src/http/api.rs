@@ -58,6 +58,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         super::api_experts::site_visit_file, super::api_experts::download_site_visit_file,
         super::api_decisions::decision_board, super::api_decisions::decide_many, super::api_decisions::decide, super::api_decisions::set_quota, super::api_decisions::open_notice, super::api_decisions::round_notices, super::api_decisions::manage_notice, super::api_decisions::resolve, super::api_decisions::publish, super::api_decisions::objection_file, super::api_decisions::public_notices, super::api_decisions::public_notice, super::api_decisions::object, super::api_decisions::published, super::api_decisions::published_csv,
         super::api_directory::list, super::api_directory::member, super::api_directory::csv, super::api_directory::xlsx, super::api_directory::stats,
+        super::api_pool::list_members, super::api_pool::get_member, super::api_pool::spot_check, super::api_pool::revoke, super::api_pool::reject_for_fraud, super::api_pool::spot_check_file, super::api_pool::list_bars, super::api_pool::list_legacy, super::api_pool::import_legacy,
         super::api_audit::checkpoint, super::api_audit::key, super::api_audit::entries, super::api_audit::inclusion, super::api_audit::consistency,
         super::api_certificates::certificate, super::api_certificates::certificate_pdf, super::api_certificates::report_pdf,
         super::api_certificates::decision_record, super::api_certificates::decision_record_pdf,
@@ -89,6 +90,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         super::api_experts::Created, super::api_experts::ImportForm, crate::services::experts::Imported,
         crate::services::experts::RowProblem, crate::services::experts::SiteVisitFileView,
         crate::services::decisions::Board, crate::services::decisions::BoardRow, crate::services::decisions::DecisionView, crate::services::decisions::DecisionInput, crate::services::decisions::Decided, crate::services::decisions::BulkDecided, super::api_decisions::BulkDecisionInput, super::api_decisions::QuotaInput, crate::services::notices::OpenInput, crate::services::notices::Opened, crate::services::notices::PublicNotice, crate::services::notices::PublicEntry, crate::services::notices::AdminNotice, crate::services::notices::AdminEntry, crate::services::notices::ObjectionView, crate::services::notices::ObjectionFileView, crate::services::notices::ObjectionInput, crate::services::notices::Filed, crate::services::notices::Resolution, crate::services::notices::Resolved, crate::services::notices::PublishInput, crate::services::notices::Published, crate::services::notices::Held, crate::services::notices::PublishedEntry, super::api_decisions::NoticeListing, super::api_decisions::PublishedListing, super::api_decisions::ObjectionForm,
+        crate::services::lifecycle::MemberList, crate::services::lifecycle::MemberDetail, crate::services::lifecycle::Ground, crate::services::lifecycle::Grade, crate::services::lifecycle::SpotCheckInput, crate::services::lifecycle::SpotCheckDone, crate::services::lifecycle::RevocationInput, crate::services::lifecycle::Barred, crate::services::lifecycle::BarList, crate::services::lifecycle::LegacyRow, crate::services::lifecycle::LegacyImport, crate::services::lifecycle::LegacyImported, crate::services::lifecycle::LegacyList, super::api_pool::SpotCheckForm,
         crate::services::directory::DirectoryPage, crate::services::directory::DirectoryEntry, crate::services::directory::MemberDetail, crate::services::directory::HistoryEvent, crate::services::directory::Stats, crate::services::directory::CountRow, crate::services::directory::GradeCount, crate::services::directory::StatsCell,
         crate::services::audit::EntryPage, crate::services::audit::PublicEntry, crate::services::audit::InclusionProof, crate::services::audit::ConsistencyProof,
         crate::services::certificates::Certificate, crate::services::certificates::CertificateStatus, crate::services::decisions::DecisionRecordView)),
@@ -98,7 +100,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         (name = "rounds", description = "申报批次与申报通知"),
         (name = "experts", description = "评审专家：专家库、评审组、利益冲突、分配、评分、现场核查"),
         (name = "directory", description = "资源池名录与开放数据：名录、单位详情与历史、CSV/xlsx 下载、统计（无需登录）"),
-        (name = "pool", description = "资源池：影响分析"),
+        (name = "pool", description = "资源池管理：成员与历史、抽查、取消资格与禁入期、现有单位导入、影响分析"),
         (name = "audit", description = "可公开验证的审计日志：签名检查点、公钥、条目、包含证明与一致性证明"),
         (name = "certificates", description = "证书查验与 PDF：证书、自评估报告、决定记录"))
 )]

@@ -10,6 +10,7 @@ pub mod api_decisions;
 pub mod api_directory;
 pub mod api_experts;
 pub mod api_regrade;
+pub mod api_pool;
 pub mod api_review;
 pub mod api_rounds;
 pub mod api_spreadsheets;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(api_experts::routes())
         .merge(api_decisions::routes())
         .merge(api_directory::routes())
+        .merge(api_pool::routes())
         .merge(api_audit::routes())
         .merge(api_certificates::routes())
         .merge(pages::routes())
@@ -163,7 +165,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
 
 /// The named jobs, run once at start and then every hour, each with today's date passed in:
 /// `deadline_reminders` (`services::review::remind_deadlines`) and the pool's
-/// (`services::pool::JOBS`: `member_expiry`, `renewal_reminders`). Every job is idempotent,
+/// (`services::pool::JOBS`: `member_expiry`, `renewal_reminders`, `legacy_deadline`). Every job is idempotent,
 /// so a restart, a second instance or `pingjia jobs run` from cron sends nothing twice.
 async fn run_jobs(state: AppState) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));

@@ -6,6 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::services::actor::{Actor, Role};
 use crate::services::assessment::{self as assess, Assessment};
 use crate::services::rounds;
+use crate::services::standing;
 use crate::storage::{self as store, Scope};
 use pingjia_core::engine::Round;
 use pingjia_core::scheme::OrgKind;
@@ -88,6 +89,16 @@ pub async fn create(
         .await?
         .ok_or_else(AppError::not_found)?;
     let round = round_to_apply_to(state, scheme, &organization, round_id).await?;
+    // 003 三、1–2, 002 第十一条: a bar in force, or an active member outside its renewal window
+    // and before the same batch of the next year, is refused here.
+    standing::admit(
+        state,
+        &organization,
+        scheme,
+        type_index.map(|t| scheme.provider_types[t].id.as_str()),
+        &round,
+    )
+    .await?;
     let route = rounds::route(scheme, Some(&round), &organization.region_path)?;
     let offices = format!(
         "/{}/",
@@ -458,6 +469,9 @@ pub struct Grading<'s> {
     /// The application's round, if it has one.
     pub record: Option<store::Round>,
     pub round: Round,
+    /// Values the system's records decide (`standing::record_facts`: the bar field), applied
+    /// over the declared and confirmed ones.
+    pub records: Vec<(String, Json)>,
 }
 
 impl<'s> Grading<'s> {
@@ -471,19 +485,40 @@ impl<'s> Grading<'s> {
             Some(round) => rounds::engine_round(scheme, round)?,
             None => Round::from_scheme(scheme),
         };
+        let records = standing::record_facts(state, application.organization_id, scheme).await?;
         Ok(Grading {
             scheme,
             provider_type,
             record,
             round,
+            records,
         })
     }
 
     pub fn assess(&self, body: &Json, today: chrono::NaiveDate) -> Assessment {
+        // A blank draft stays 「尚未填写」: the records fill nothing the applicant has to.
+        let empty = |key: &str| {
+            body.get(key)
+                .and_then(Json::as_object)
+                .is_none_or(serde_json::Map::is_empty)
+        };
+        if !self.records.is_empty() && empty("values") && empty("confirmed") {
+            let plain = assess::assess_on(
+                self.scheme,
+                self.provider_type,
+                body,
+                &self.round,
+                Some(today),
+            );
+            if plain.unfilled.is_some() {
+                return plain;
+            }
+        }
+        let body = with_records(body, &self.records);
         assess::assess_on(
             self.scheme,
             self.provider_type,
-            body,
+            &body,
             &self.round,
             Some(today),
         )
@@ -599,6 +634,8 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     let organization = store::organization(&state.db, visible.organization_id)
         .await?
         .ok_or_else(AppError::not_found)?;
+    // 003 三、1, 002 第十一条: a bar found since the application was made stops its submission.
+    let barred = standing::bar_in_force(state, visible.organization_id, grading.scheme).await?;
     let (mut tx, application) = begin_on_own(state, actor, id).await?;
     let latest = store::latest_version_in(&mut tx, id).await?;
     let action = if application.state == State::Returned {
@@ -606,7 +643,6 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     } else {
         Action::Submit
     };
-    // The records of 3-year bars come with the pool: until then nobody is barred.
     let round = grading.record.clone();
     let window = match &round {
         Some(round) => rounds::window(round, state.today())?,
@@ -615,10 +651,14 @@ pub async fn submit(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     let facts = Facts {
         window_open: window.is_open(),
         owner: true,
+        barred: barred.is_some(),
         ..Facts::default()
     };
     let moved = match transition(application.state, action, actor, &facts, state.today()) {
         Ok(moved) => moved,
+        Err(error) if error.code == workflow::code::BARRED => {
+            return Err(standing::barred_error(barred.unwrap_or_default()));
+        }
         Err(error) if error.code == workflow::code::WINDOW_CLOSED => {
             return Err(match &round {
                 Some(round) => window_refusal(round, window),
@@ -763,6 +803,29 @@ pub fn with_confirmed(body: &Json, confirmed: &BTreeMap<String, Json>) -> Json {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         object.insert("confirmed".into(), Json::Object(map));
+    }
+    body
+}
+
+/// The body with the values the system's records decide set as confirmed values (over the
+/// declared value and any reviewer's confirmation: DESIGN.md §3).
+pub fn with_records(body: &Json, records: &[(String, Json)]) -> Json {
+    let mut body = body.clone();
+    if records.is_empty() {
+        return body;
+    }
+    if let Some(object) = body.as_object_mut() {
+        let confirmed = object
+            .entry("confirmed")
+            .or_insert_with(|| Json::Object(serde_json::Map::new()));
+        if !confirmed.is_object() {
+            *confirmed = Json::Object(serde_json::Map::new());
+        }
+        if let Some(map) = confirmed.as_object_mut() {
+            for (field, value) in records {
+                map.insert(field.clone(), value.clone());
+            }
+        }
     }
     body
 }

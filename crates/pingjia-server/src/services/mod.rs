@@ -18,6 +18,7 @@ pub mod directory;
 pub mod documents;
 pub mod evidence;
 pub mod experts;
+pub mod lifecycle;
 pub mod notices;
 pub mod notifications;
 pub mod organizations;
@@ -31,6 +32,7 @@ pub mod regrade;
 pub mod review;
 pub mod rounds;
 pub mod spreadsheets;
+pub mod standing;
 
 use crate::error::{AppError, AppResult};
 use crate::storage::Page;

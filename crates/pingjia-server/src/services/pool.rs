@@ -2,7 +2,9 @@
 //! provider type, granted or changed by each publication (`grant_in`, inside the publication's
 //! transaction, with its certificate: `services::certificates`), and the pool's named jobs, each idempotent with today passed in:
 //! `renewal_reminders` (180, 90 and 30 days before a term ends, configurable) and
-//! `member_expiry` (a term that ended removes the member, without re-grading: 003 三、2).
+//! `member_expiry` (a term that ended removes the member, without re-grading: 003 三、2) and
+//! `legacy_deadline` (existing members not graded within a year are removed: 003 二（二）2,
+//! `services::lifecycle`).
 
 use crate::context::AppState;
 use crate::error::AppResult;
@@ -13,7 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// The pool's jobs by name, in the order `pingjia jobs run` runs them.
-pub const JOBS: &[&str] = &["member_expiry", "renewal_reminders"];
+pub const JOBS: &[&str] = &["member_expiry", "renewal_reminders", "legacy_deadline"];
 
 /// What a publication grants, as `notices::publish` knows it.
 #[derive(Debug)]
@@ -116,6 +118,7 @@ pub async fn run(state: &AppState, name: &str, today: NaiveDate) -> AppResult<Op
     let done = match name {
         "member_expiry" => expire_members(state, today).await?,
         "renewal_reminders" => remind_renewals(state, today).await?,
+        "legacy_deadline" => crate::services::lifecycle::settle_legacy(state, today).await?,
         _ => return Ok(None),
     };
     Ok(Some(JobRun {

@@ -317,6 +317,11 @@ fn field_label(key: &str) -> (&'static str, &'static str) {
 /// scheme not listed is named by its year.
 const HALF_YEARLY: &[&str] = &["jiangsu-pool-2021"];
 
+/// Whether a scheme's rounds run twice a year (its batches are half-years).
+pub fn is_half_yearly(scheme_id: &str) -> bool {
+    HALF_YEARLY.contains(&scheme_id)
+}
+
 /// Names for a new round of `scheme` in the batch of `today` and the next one:
 /// 「2026年上半年」「2026年下半年」 for a half-yearly scheme, 「2026年度」「2027年度」 otherwise.
 pub fn suggested_names(scheme: &Scheme, today: NaiveDate) -> Vec<String> {

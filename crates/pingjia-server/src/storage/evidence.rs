@@ -135,7 +135,8 @@ pub async fn contents_shared_with_others<'a>(
 /// How many live attachments name a content: evidence, site visits' files and objections' files.
 const BLOB_REFERENCES: &str = "SELECT (SELECT COUNT(*) FROM evidence WHERE sha256 = $1 AND deleted_at IS NULL) \
      + (SELECT COUNT(*) FROM site_visit_files WHERE sha256 = $1) \
-     + (SELECT COUNT(*) FROM objection_files WHERE sha256 = $1)";
+     + (SELECT COUNT(*) FROM objection_files WHERE sha256 = $1) \
+     + (SELECT COUNT(*) FROM spot_check_files WHERE sha256 = $1)";
 
 /// Whether any live attachment still references the content.
 pub async fn blob_referenced(db: &Db, sha256: &str) -> Result<bool> {

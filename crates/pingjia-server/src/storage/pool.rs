@@ -24,7 +24,7 @@ pub struct Member {
     pub updated_at: i64,
 }
 
-const MEMBER_COLUMNS: &str = "id, organization_id, scheme_id, provider_type, type_label, region_id, organization, credit_code, result, stars, valid_from, valid_until, status, grant_id, round_id, document_number, updated_at";
+pub(super) const MEMBER_COLUMNS: &str = "id, organization_id, scheme_id, provider_type, type_label, region_id, organization, credit_code, result, stars, valid_from, valid_until, status, grant_id, round_id, document_number, updated_at";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct MemberEvent {

@@ -1583,3 +1583,158 @@ async fn every_role_every_directory_route() {
         failures.join("\n")
     );
 }
+
+/// The resource pool's routes (`/api/v1/pool/…`, `/pool…`, the fraud rejection): the authority
+/// that granted a member only; every other role finds nothing (404, as for a missing id), a
+/// caller without a session is refused (401). The authority's writes are refused for their
+/// input here (422), so that every role meets the same objects.
+#[tokio::test]
+async fn every_role_every_pool_route() {
+    let app = TestApp::new().await;
+    let a = app.in_expert_review("applicant_a").await;
+    let b = app.in_expert_review("applicant_b").await;
+    app.complete_expert_review(a).await;
+    let province = app.sign_in("province").await;
+    let round = app.round_of("jiangsu-pool-2021").await;
+    let decided = app
+        .post(
+            &province,
+            &format!("/api/v1/applications/{a}/decision"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
+    let notice = app
+        .post(
+            &province,
+            &format!("/api/v1/rounds/{round}/notices"),
+            json!({}),
+        )
+        .await
+        .json()["notice_id"]
+        .as_i64()
+        .unwrap();
+    app.advance(8 * 86_400);
+    let province = app.sign_in("province").await;
+    let published = app
+        .post(
+            &province,
+            &format!("/api/v1/notices/{notice}/publication"),
+            json!({ "document_number": "苏工信〔2026〕9号", "document_date": "2026-06-06" }),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text());
+    let member = app.get(&province, "/api/v1/pool/members").await.json()["members"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let mut failures = Vec::new();
+    let mut clients: Vec<(String, Client)> = Vec::new();
+    for (user, _) in USERS {
+        clients.push(((*user).to_owned(), app.sign_in(user).await));
+    }
+    clients.push(("anonymous".to_owned(), Client::anonymous()));
+    for (user, client) in &clients {
+        let manage = |success: StatusCode| {
+            if user == "province" {
+                success
+            } else if user == "anonymous" {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::NOT_FOUND
+            }
+        };
+        let checks: Vec<(Method, String, Option<serde_json::Value>, StatusCode)> = vec![
+            (
+                Method::GET,
+                "/api/v1/pool/members".into(),
+                None,
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/pool/members/{member}"),
+                None,
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::GET,
+                "/api/v1/pool/members/999999".into(),
+                None,
+                manage(StatusCode::NOT_FOUND),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/pool/members/{member}/spot-checks"),
+                Some(json!({ "outcome": "pass" })),
+                manage(StatusCode::UNPROCESSABLE_ENTITY),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/pool/members/{member}/revocation"),
+                Some(json!({ "ground": "", "found_on": "2026-06-01", "detail": "x" })),
+                manage(StatusCode::UNPROCESSABLE_ENTITY),
+            ),
+            (
+                Method::GET,
+                "/api/v1/pool/spot-check-files/999999".into(),
+                None,
+                manage(StatusCode::NOT_FOUND),
+            ),
+            (
+                Method::GET,
+                "/api/v1/pool/bars".into(),
+                None,
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::GET,
+                "/api/v1/pool/legacy-members".into(),
+                None,
+                manage(StatusCode::OK),
+            ),
+            (
+                Method::POST,
+                "/api/v1/pool/legacy-members".into(),
+                Some(
+                    json!({ "scheme": "jiangsu-pool-2021", "document_date": "2025-06-20", "members": [] }),
+                ),
+                manage(StatusCode::UNPROCESSABLE_ENTITY),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/applications/{b}/fraud"),
+                Some(json!({ "ground": "", "found_on": "2026-06-01", "detail": "x" })),
+                manage(StatusCode::UNPROCESSABLE_ENTITY),
+            ),
+        ];
+        for (method, path, body, expected) in checks {
+            let response = app.request(client, method.clone(), &path, body).await;
+            if response.status != expected {
+                let text: String = response.text().chars().take(160).collect();
+                failures.push(format!(
+                    "{user} {method} {path}: expected {expected}, got {} {text}",
+                    response.status
+                ));
+            }
+        }
+        if user != "anonymous" {
+            for path in [
+                "/pool".to_owned(),
+                format!("/pool/{member}"),
+                "/pool/bars".to_owned(),
+                "/pool/legacy".to_owned(),
+            ] {
+                let response = app.get(client, &path).await;
+                if response.status != manage(StatusCode::OK) {
+                    failures.push(format!("{user} GET {path}: got {}", response.status));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} pool authorization mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -155,12 +155,25 @@ fn services_depend_on_each_other_without_a_cycle() {
         for line in text.lines().map(code) {
             for (at, _) in line.match_indices("crate::services::") {
                 let rest = &line[at + "crate::services::".len()..];
-                let used: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                if root.join(format!("{used}.rs")).exists() && used != name {
-                    uses.insert(used);
+                // `crate::services::{a, b::C}` names several modules at once.
+                let names: Vec<&str> = match rest.strip_prefix('{') {
+                    Some(list) => list
+                        .split('}')
+                        .next()
+                        .unwrap_or_default()
+                        .split(',')
+                        .collect(),
+                    None => vec![rest],
+                };
+                for part in names {
+                    let used: String = part
+                        .trim()
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if root.join(format!("{used}.rs")).exists() && used != name {
+                        uses.insert(used);
+                    }
                 }
             }
         }

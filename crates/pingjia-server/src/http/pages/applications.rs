@@ -795,6 +795,17 @@ async fn render_detail(
     let review =
         super::review::application_context(state, page, &detail, old_version, &model.fields)
             .await?;
+    // The rows the records decide (the bar gate), so that the form says why.
+    let recorded: Vec<String> = state
+        .catalog
+        .schemes
+        .iter()
+        .find(|s| s.id == application.scheme_id)
+        .map(crate::services::standing::recorded_criteria)
+        .unwrap_or_default()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     page.render_with_status(
         status,
         "application.html",
@@ -808,6 +819,7 @@ async fn render_detail(
                 submitted_at => application.submitted_at,
             },
             titles => serde_value(&titles(state, &application.scheme_id, application.provider_type.as_deref())),
+            recorded => recorded,
             organization => organization_context(state, &detail.organization, page.lang).await?,
             version => context! {
                 number => detail.version.number,

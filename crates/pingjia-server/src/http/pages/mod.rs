@@ -20,6 +20,7 @@ mod inbox;
 mod notices;
 mod pool;
 mod regrade;
+mod pool_members;
 mod review;
 mod rounds;
 mod spreadsheets;
@@ -178,6 +179,19 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "application_experts.html",
         include_str!("../../../templates/application_experts.html"),
+    ),
+    ("pool.html", include_str!("../../../templates/pool.html")),
+    (
+        "pool_member.html",
+        include_str!("../../../templates/pool_member.html"),
+    ),
+    (
+        "pool_bars.html",
+        include_str!("../../../templates/pool_bars.html"),
+    ),
+    (
+        "pool_legacy.html",
+        include_str!("../../../templates/pool_legacy.html"),
     ),
     (
         "experts.html",
@@ -413,6 +427,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(pool::routes())
         .merge(directory::routes())
         .merge(regrade::routes())
+        .merge(pool_members::routes())
         .route(
             "/static/app.css",
             get(|| async {
