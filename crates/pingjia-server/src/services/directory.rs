@@ -285,6 +285,9 @@ pub struct MemberDetail {
     pub member: DirectoryEntry,
     /// The date of the publication's document.
     pub document_date: Option<String>,
+    /// The number of the certificate of the grade in force (`/certificates/{number}` verifies
+    /// it), where the grade has one.
+    pub certificate_number: Option<String>,
     /// Oldest first.
     pub history: Vec<HistoryEvent>,
 }
@@ -395,6 +398,7 @@ pub async fn member(state: &AppState, id: i64) -> AppResult<MemberDetail> {
     let kinds: Vec<&str> = PUBLIC_EVENTS.iter().map(|(kind, _)| *kind).collect();
     let events = store::member_events_of_kinds(&state.db, id, &kinds).await?;
     let document_date = store::grant_document_date(&state.db, row.grant_id).await?;
+    let certificate_number = store::certificate_number_of_grant(&state.db, row.grant_id).await?;
     let names = Names::load(state).await?;
     let history = events
         .into_iter()
@@ -417,6 +421,7 @@ pub async fn member(state: &AppState, id: i64) -> AppResult<MemberDetail> {
         schema: SCHEMA.into(),
         member: names.entry(state, row),
         document_date,
+        certificate_number,
         history,
     })
 }

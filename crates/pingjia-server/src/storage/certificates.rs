@@ -87,3 +87,11 @@ pub async fn certificates_of_organization(
     .fetch_all(&db.pool)
     .await
 }
+
+/// The number of a grant's certificate, if it has one.
+pub async fn certificate_number_of_grant(db: &Db, grant_id: i64) -> Result<Option<String>> {
+    sqlx::query_scalar("SELECT number FROM certificates WHERE grant_id = $1")
+        .bind(grant_id)
+        .fetch_optional(&db.pool)
+        .await
+}

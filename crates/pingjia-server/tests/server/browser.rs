@@ -1301,3 +1301,103 @@ async fn state_round(browser: &Browser, scheme: &str) -> i64 {
         .unwrap()
         .id
 }
+
+/// The pool as the public meets it, on the demo data: a visitor finds 绍兴柯桥纺织's
+/// recognition in the directory, opens its member page and its certificate, and verifies the
+/// certificate by number (typed in lower case with spaces); an unknown number is said beside
+/// the form. 柯桥区's authority then revokes the recognition (002 第十一条（一）) on its pool page:
+/// the certificate now says 已撤销, the directory no longer lists the member by default, and the
+/// member page's history shows the revocation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_member_certificate_verification_and_revocation() {
+    let Some(browser) = start().await else { return };
+    let company = "绍兴柯桥纺织产业互联网有限公司";
+
+    // The signed-out navigation leads to the directory; a search finds the member.
+    browser.open("/").await;
+    browser.click("nav a[href=\"/directory\"]").await;
+    browser.wait_path(|p| p == "/directory").await;
+    browser.type_into("q", "柯桥纺织").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_url("q=").await;
+    let rows = browser.wait_text("main table.list", |t| t.contains(company)).await;
+    assert!(rows.contains("认定"), "{rows}");
+    browser.shots("directory", None).await;
+
+    browser.click("main table.list a[href^=\"/directory/\"]").await;
+    let member_path = browser.wait_path(|p| p.starts_with("/directory/")).await;
+    assert_eq!(browser.page_heading().await, company);
+    let page = browser.text("main").await;
+    assert!(page.contains("入库"), "{page}");
+    browser.shots("directory-member", None).await;
+
+    // The member page links the certificate of the grade in force.
+    browser.click("main a[href^=\"/certificates/\"]").await;
+    let certificate_path = browser.wait_path(|p| p.starts_with("/certificates/")).await;
+    let number = certificate_path.trim_start_matches("/certificates/").to_owned();
+    assert!(number.starts_with("ZS-"), "{number}");
+    let page = browser.wait_text("main", |t| t.contains(company)).await;
+    assert!(page.contains("有效"), "{page}");
+    assert!(page.contains(&number), "{page}");
+    browser.shots("certificate", None).await;
+    let (status, pdf) = browser
+        .fetch_bytes(&format!("/api/v1/public/certificates/{number}/pdf"))
+        .await;
+    // 503 only where the PDF font is missing (outside CI; .ci/run installs it).
+    if std::env::var("CI").is_ok() || status == 200 {
+        assert_eq!(status, 200);
+        assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    }
+
+    // Anyone verifies it by number.
+    browser.open("/certificates").await;
+    browser
+        .type_into("number", &format!("  {}  ", number.to_lowercase()))
+        .await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_path(|p| p == certificate_path).await;
+    browser.wait_text("main", |t| t.contains("有效")).await;
+    browser.open("/certificates").await;
+    browser.type_into("number", "ZS-2026-999999").await;
+    browser.click("main form button[type=submit]").await;
+    let error = browser.text("#number-error").await;
+    assert!(error.contains("未找到"), "{error}");
+    browser.shots("certificates-unknown", None).await;
+
+    // The authority revokes the recognition on its pool page.
+    browser.sign_in_as("sx-admin").await;
+    browser.open("/pool").await;
+    browser.wait_text("main", |t| t.contains(company)).await;
+    browser.shots("pool", None).await;
+    let member_id = member_path.trim_start_matches("/directory/").to_owned();
+    browser.open(&format!("/pool/{member_id}")).await;
+    browser.wait_text("main", |t| t.contains(company)).await;
+    browser.set("ground", "article11_1").await;
+    let today = browser.state.today().to_string();
+    browser.set("found_on", &today).await;
+    browser
+        .type_into("detail", "申报材料中的研发投入与审计报告不符，经核实为虚报。")
+        .await;
+    browser
+        .click("form[action$=\"/revocation\"] button[type=submit]")
+        .await;
+    let page = browser.wait_text("main", |t| t.contains("撤销")).await;
+    assert!(page.contains("第十一条"), "{page}");
+    browser.shots("pool-member-revoked", None).await;
+
+    // The public sees it: the certificate is revoked, the member has left the default list.
+    browser.client.delete_all_cookies().await.unwrap();
+    browser.open(&certificate_path).await;
+    browser.wait_text("main", |t| t.contains("已撤销")).await;
+    browser.shots("certificate-revoked", None).await;
+    browser.open("/directory?q=柯桥纺织").await;
+    let listed = browser.text("main").await;
+    assert!(!listed.contains(company), "{listed}");
+    browser.open(&member_path).await;
+    let history = browser.wait_text("main", |t| t.contains("撤销")).await;
+    assert!(history.contains("已撤销"), "{history}");
+
+    browser.open("/directory/stats").await;
+    browser.page_heading().await;
+    browser.shots("directory-stats", None).await;
+}

@@ -218,12 +218,15 @@ async fn member(
 ) -> AppResult<Response> {
     let detail = directory::member(&state, id).await?;
     let (layout, _) = base(&state, actor, &headers).await?;
+    let certificate_url = detail
+        .certificate_number
+        .as_ref()
+        .map(|number| format!("/certificates/{number}"));
     let html = super::render(
         "directory_member.html",
         context! {
             m => serde_value(&detail),
-            // Where a certificate of the member is linked, once certificates exist.
-            certificate_url => Value::UNDEFINED,
+            certificate_url => certificate_url,
             ..layout
         },
     )?;
