@@ -39,7 +39,7 @@ pub const PUBLIC_EVENTS: &[(&str, &str)] = &[
     ("downgraded", "降级"),
     ("expired", "到期退出"),
     ("removed", "移出资源池"),
-    ("revoked", "撤销"),
+    ("revoked", "被撤销"),
 ];
 
 /// The events whose `detail` text is written by this application and is public; the detail
