@@ -1320,11 +1320,15 @@ async fn directory_member_certificate_verification_and_revocation() {
     browser.type_into("q", "柯桥纺织").await;
     browser.click("main form button[type=submit]").await;
     browser.wait_url("q=").await;
-    let rows = browser.wait_text("main table.list", |t| t.contains(company)).await;
+    let rows = browser
+        .wait_text("main table.list", |t| t.contains(company))
+        .await;
     assert!(rows.contains("认定"), "{rows}");
     browser.shots("directory", None).await;
 
-    browser.click("main table.list a[href^=\"/directory/\"]").await;
+    browser
+        .click("main table.list a[href^=\"/directory/\"]")
+        .await;
     let member_path = browser.wait_path(|p| p.starts_with("/directory/")).await;
     assert_eq!(browser.page_heading().await, company);
     let page = browser.text("main").await;
@@ -1334,7 +1338,9 @@ async fn directory_member_certificate_verification_and_revocation() {
     // The member page links the certificate of the grade in force.
     browser.click("main a[href^=\"/certificates/\"]").await;
     let certificate_path = browser.wait_path(|p| p.starts_with("/certificates/")).await;
-    let number = certificate_path.trim_start_matches("/certificates/").to_owned();
+    let number = certificate_path
+        .trim_start_matches("/certificates/")
+        .to_owned();
     assert!(number.starts_with("ZS-"), "{number}");
     let page = browser.wait_text("main", |t| t.contains(company)).await;
     assert!(page.contains("有效"), "{page}");
@@ -1364,6 +1370,13 @@ async fn directory_member_certificate_verification_and_revocation() {
     assert!(error.contains("未找到"), "{error}");
     browser.shots("certificates-unknown", None).await;
 
+    browser.open("/directory/stats").await;
+    let stats = browser
+        .wait_text("main", |t| t.contains("在库单位共"))
+        .await;
+    assert!(stats.contains("在库单位共 1 家"), "{stats}");
+    browser.shots("directory-stats", None).await;
+
     // The authority revokes the recognition on its pool page.
     browser.sign_in_as("sx-admin").await;
     browser.open("/pool").await;
@@ -1376,12 +1389,17 @@ async fn directory_member_certificate_verification_and_revocation() {
     let today = browser.state.today().to_string();
     browser.set("found_on", &today).await;
     browser
-        .type_into("detail", "申报材料中的研发投入与审计报告不符，经核实为虚报。")
+        .type_into(
+            "detail",
+            "申报材料中的研发投入与审计报告不符，经核实为虚报。",
+        )
         .await;
     browser
         .click("form[action$=\"/revocation\"] button[type=submit]")
         .await;
-    let page = browser.wait_text("main", |t| t.contains("撤销")).await;
+    let page = browser
+        .wait_text("main", |t| t.contains("已取消资格并记入禁入期"))
+        .await;
     assert!(page.contains("第十一条"), "{page}");
     browser.shots("pool-member-revoked", None).await;
 
@@ -1396,8 +1414,4 @@ async fn directory_member_certificate_verification_and_revocation() {
     browser.open(&member_path).await;
     let history = browser.wait_text("main", |t| t.contains("撤销")).await;
     assert!(history.contains("已撤销"), "{history}");
-
-    browser.open("/directory/stats").await;
-    browser.page_heading().await;
-    browser.shots("directory-stats", None).await;
 }

@@ -324,7 +324,6 @@ pub fn pairs(title: &str, description: &str, rows: &[Pair]) -> String {
     svg
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

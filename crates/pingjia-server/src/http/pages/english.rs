@@ -1441,6 +1441,7 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("下载 PDF 证书", "Download the certificate (PDF)"),
     ("证　书", "CERTIFICATE"),
     ("自 {} 起", "from {}"),
+    ("暂无数据。", "No data yet."),
     ("评定批次", "Round"),
     ("证书状态", "Status"),
     ("查验本证书", "Verify this certificate"),
