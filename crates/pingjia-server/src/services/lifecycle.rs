@@ -682,6 +682,29 @@ async fn bar_in(
     })
 }
 
+/// The grounds an application may be rejected on for fraud (the form of the authority's
+/// application page): those of its scheme (`standing::grounds_of`). The application must be one
+/// the authority sees; any other is `404`, like a missing one.
+pub async fn fraud_grounds(
+    state: &AppState,
+    actor: &Actor,
+    application_id: i64,
+) -> AppResult<Vec<Ground>> {
+    authority(actor)?;
+    let application = store::application(&state.db, &actor.scope(), application_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let (scheme, _) = applications::scheme_of(state, &application)?;
+    Ok(grounds_of(scheme)
+        .into_iter()
+        .map(|(id, clause, label)| Ground {
+            id: id.to_owned(),
+            clause: clause.to_owned(),
+            label: label.to_owned(),
+        })
+        .collect())
+}
+
 /// Rejects an application for fraud found during review or on notice (003 三、1 「在审核和专家
 /// 评估过程中，如发现存在造假情况，申报主体将被列入“黑名单”，取消其3年内申报资格」; 002
 /// 第十一条（一）): the workflow's `reject` by the authority (from expert review or 公示; an entry on

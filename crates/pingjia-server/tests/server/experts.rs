@@ -1357,7 +1357,7 @@ async fn an_experts_lists_and_counts_do_not_depend_on_other_applications() {
 }
 
 /// Posts a page form (urlencoded) with the session's CSRF token.
-async fn post_form(
+pub(crate) async fn post_form(
     app: &TestApp,
     client: &Client,
     path: &str,

@@ -629,3 +629,101 @@ async fn existing_members_not_graded_within_a_year_are_removed_once() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("丙公司"));
 }
+
+/// The fraud rejection from the authority's page of an application (the same service as the
+/// API): the form offers the scheme's ground, a refusal is said beside it, another authority
+/// finds nothing, and the rejection bars the organisation.
+#[tokio::test]
+async fn fraud_is_rejected_from_the_authoritys_page() {
+    let app = TestApp::new().await;
+    let b = app.in_expert_review("applicant_b").await;
+    let province = app.sign_in("province").await;
+    let path = format!("/applications/{b}/experts");
+    let page = app.get(&province, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("认定造假") && html.contains("value=\"fraud\""),
+        "{html}"
+    );
+
+    let fraud = format!("/applications/{b}/fraud");
+    // Without what was found: refused beside the form, nothing changes.
+    let empty = crate::experts::post_form(
+        &app,
+        &province,
+        &fraud,
+        &[
+            ("ground", "fraud"),
+            ("found_on", "2026-05-29"),
+            ("detail", ""),
+        ],
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.text().contains("认定造假"), "{}", empty.text());
+    let detail = app
+        .get(&province, &format!("/api/v1/applications/{b}"))
+        .await
+        .json();
+    assert_eq!(detail["application"]["state"], "expert_review");
+
+    // A city's office finds nothing, exactly like a missing application.
+    let city = app.sign_in("city_nj").await;
+    let hidden = crate::experts::post_form(
+        &app,
+        &city,
+        &fraud,
+        &[
+            ("ground", "fraud"),
+            ("found_on", "2026-05-29"),
+            ("detail", "伪造合同"),
+        ],
+    )
+    .await;
+    let missing = crate::experts::post_form(
+        &app,
+        &city,
+        "/applications/999999/fraud",
+        &[
+            ("ground", "fraud"),
+            ("found_on", "2026-05-29"),
+            ("detail", "伪造合同"),
+        ],
+    )
+    .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(hidden.text(), missing.text());
+
+    let done = crate::experts::post_form(
+        &app,
+        &province,
+        &fraud,
+        &[
+            ("ground", "fraud"),
+            ("found_on", "2026-05-29"),
+            ("detail", "软件著作权证书伪造"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    let detail = app
+        .get(&province, &format!("/api/v1/applications/{b}"))
+        .await
+        .json();
+    assert_eq!(detail["application"]["state"], "rejected");
+    let after = app
+        .get(&province, &format!("{path}?notice=fraud"))
+        .await
+        .text();
+    assert!(after.contains("已认定造假"), "{after}");
+    let applicant = app.sign_in("applicant_b").await;
+    let refused = app
+        .post(
+            &applicant,
+            "/api/v1/applications",
+            create("jiangsu-pool-2021", "network", None),
+        )
+        .await;
+    assert_eq!(refused.json()["error"], "barred");
+}

@@ -1442,6 +1442,16 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("证　书", "CERTIFICATE"),
     ("自 {} 起", "from {}"),
     ("暂无数据。", "No data yet."),
+    ("认定造假", "Fraud found"),
+    (
+        "在审核和专家评估过程中，如发现存在造假情况，申报主体将被列入“黑名单”，取消其3年内申报资格（江苏 三、1；绍兴 第十一条）。驳回后不可撤销。",
+        "Where fraud is found during review or the expert evaluation, the applicant is blacklisted and may not apply for 3 years (Jiangsu 三、1; Shaoxing Article 11). The rejection cannot be undone.",
+    ),
+    ("驳回并列入禁入期", "Reject and bar"),
+    (
+        "已认定造假：申报已驳回，并记入禁入期",
+        "Fraud recorded: the application is rejected and the organisation barred",
+    ),
     ("评定批次", "Round"),
     ("证书状态", "Status"),
     ("查验本证书", "Verify this certificate"),

@@ -6,6 +6,7 @@ use super::{PageActor, form_value, message_in, parse_form, serde_value};
 use crate::context::AppState;
 use crate::error::{AppError, AppResult};
 use crate::services::experts::{self, Declaration, ItemScore, ReviewInput};
+use crate::services::lifecycle::{self, RevocationInput};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -181,6 +182,7 @@ pub fn authority_routes() -> axum::Router<AppState> {
         .route("/applications/{id}/experts/{expert}/remove", post(unassign))
         .route("/applications/{id}/experts/{expert}/reopen", post(reopen))
         .route("/applications/{id}/site-visits", post(site_visit))
+        .route("/applications/{id}/fraud", post(fraud))
         .route(
             "/applications/{id}/site-visits/{visit}/files",
             post(site_visit_file).layer(axum::extract::DefaultBodyLimit::disable()),
@@ -206,12 +208,14 @@ async fn render_application_with(
     notice: Option<&'static str>,
 ) -> AppResult<Response> {
     let view = experts::of_application(state, &page.actor, id).await?;
+    let grounds = lifecycle::fraud_grounds(state, &page.actor, id).await?;
     page.render_with_status(
         code,
         "application_experts.html",
         "review",
         context! {
             view => serde_value(&view),
+            grounds => serde_value(&grounds),
             error => error,
             notice => notice.map(|text| super::tr(page.lang, text)),
             today => state.today().to_string(),
@@ -229,6 +233,7 @@ fn application_notice(code: Option<&str>) -> Option<&'static str> {
         "visit" => Some("现场核查已记录"),
         "visit_file" => Some("核查材料已上传"),
         "conflict" => Some("利益冲突已认定"),
+        "fraud" => Some("已认定造假：申报已驳回，并记入禁入期"),
         _ => None,
     }
 }
@@ -261,6 +266,33 @@ async fn assign(
         Ok(_) => Ok(
             Redirect::to(&format!("/applications/{id}/experts?notice=assigned")).into_response(),
         ),
+        Err(error) if shown(&error) => {
+            let message = message_in(page.lang, &error.message);
+            render_application(&state, &page, id, status(&error), Some(message)).await
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Rejects the application for fraud found in review or on notice (`lifecycle::reject_for_fraud`,
+/// the API's `POST /api/v1/applications/{id}/fraud`); a refusal is said beside the form.
+async fn fraud(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<i64>,
+    body: String,
+) -> AppResult<Response> {
+    let pairs = parse_form(&body);
+    page.check_csrf(form_value(&pairs, "csrf"))?;
+    let input = RevocationInput {
+        ground: form_value(&pairs, "ground").trim().to_owned(),
+        found_on: form_value(&pairs, "found_on").trim().to_owned(),
+        detail: form_value(&pairs, "detail").trim().to_owned(),
+    };
+    match lifecycle::reject_for_fraud(&state, &page.actor, id, &input).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/applications/{id}/experts?notice=fraud")).into_response())
+        }
         Err(error) if shown(&error) => {
             let message = message_in(page.lang, &error.message);
             render_application(&state, &page, id, status(&error), Some(message)).await
