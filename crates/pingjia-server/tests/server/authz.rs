@@ -1480,36 +1480,8 @@ async fn every_role_every_directory_route() {
     let app = TestApp::new().await;
     let round = app.round_of("jiangsu-pool-2021").await;
     let a = app.in_expert_review("applicant_a").await;
-    app.complete_expert_review(a).await;
-    let province = app.sign_in("province").await;
-    let decided = app
-        .post(
-            &province,
-            &format!("/api/v1/applications/{a}/decision"),
-            json!({}),
-        )
+    app.publish(round, &[a], "苏工信〔2026〕88号", "2026-06-05")
         .await;
-    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
-    let notice = app
-        .post(
-            &province,
-            &format!("/api/v1/rounds/{round}/notices"),
-            json!({}),
-        )
-        .await
-        .json()["notice_id"]
-        .as_i64()
-        .unwrap();
-    app.advance(8 * 86_400);
-    let province = app.sign_in("province").await;
-    let published = app
-        .post(
-            &province,
-            &format!("/api/v1/notices/{notice}/publication"),
-            json!({ "document_number": "苏工信〔2026〕88号", "document_date": "2026-06-05" }),
-        )
-        .await;
-    assert_eq!(published.status, StatusCode::OK, "{}", published.text());
     let member = app
         .get(&Client::anonymous(), "/api/v1/public/directory")
         .await
@@ -1593,37 +1565,10 @@ async fn every_role_every_pool_route() {
     let app = TestApp::new().await;
     let a = app.in_expert_review("applicant_a").await;
     let b = app.in_expert_review("applicant_b").await;
-    app.complete_expert_review(a).await;
-    let province = app.sign_in("province").await;
     let round = app.round_of("jiangsu-pool-2021").await;
-    let decided = app
-        .post(
-            &province,
-            &format!("/api/v1/applications/{a}/decision"),
-            json!({}),
-        )
+    app.publish(round, &[a], "苏工信〔2026〕9号", "2026-06-05")
         .await;
-    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
-    let notice = app
-        .post(
-            &province,
-            &format!("/api/v1/rounds/{round}/notices"),
-            json!({}),
-        )
-        .await
-        .json()["notice_id"]
-        .as_i64()
-        .unwrap();
-    app.advance(8 * 86_400);
     let province = app.sign_in("province").await;
-    let published = app
-        .post(
-            &province,
-            &format!("/api/v1/notices/{notice}/publication"),
-            json!({ "document_number": "苏工信〔2026〕9号", "document_date": "2026-06-06" }),
-        )
-        .await;
-    assert_eq!(published.status, StatusCode::OK, "{}", published.text());
     let member = app.get(&province, "/api/v1/pool/members").await.json()["members"][0]["id"]
         .as_i64()
         .unwrap();

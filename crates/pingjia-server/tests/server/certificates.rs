@@ -10,11 +10,11 @@
 //! gives 2026-06-05 to 2029-06-04; the first published grade of a fresh database is number 1,
 //! so its certificate is `ZS-2026-000001`.
 
+use crate::pool::published;
 use crate::support;
 
 use axum::http::StatusCode;
 use pingjia_server::config::DEFAULT_PDF_FONT;
-use serde_json::json;
 use std::path::Path;
 use std::process::Command;
 use support::{Client, TestApp};
@@ -112,43 +112,6 @@ fn qr_codes(pdf: &[u8]) -> Vec<String> {
         .into_iter()
         .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
         .collect()
-}
-
-/// 甲公司's network application decided 四星 (its default), on notice and published with a
-/// document dated 2026-06-05; its id.
-async fn published(app: &TestApp) -> i64 {
-    let round = app.round_of("jiangsu-pool-2021").await;
-    let a = app.in_expert_review("applicant_a").await;
-    app.complete_expert_review(a).await;
-    let province = app.sign_in("province").await;
-    let decided = app
-        .post(
-            &province,
-            &format!("/api/v1/applications/{a}/decision"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
-    let opened = app
-        .post(
-            &province,
-            &format!("/api/v1/rounds/{round}/notices"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text());
-    let notice = opened.json()["notice_id"].as_i64().unwrap();
-    app.advance(7 * DAY);
-    let province = app.sign_in("province").await;
-    let done = app
-        .post(
-            &province,
-            &format!("/api/v1/notices/{notice}/publication"),
-            json!({ "document_number": "苏工信〔2026〕88号", "document_date": "2026-06-05" }),
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
-    a
 }
 
 async fn member_id(app: &TestApp) -> i64 {

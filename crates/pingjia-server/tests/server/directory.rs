@@ -7,49 +7,13 @@
 //! i mod 5 = 4 (60 of them), active otherwise (240); valid until 2027-01-01 + i days;
 //! provider type `network` for i < 150, `cloud_platform` from 150.
 
+use crate::pool::published;
 use crate::support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use support::{Client, TestApp};
-
-const DAY: i64 = 86_400;
-
-/// 甲公司's network application decided 四星 and published with a document dated 2026-06-05.
-async fn published(app: &TestApp) {
-    let round = app.round_of("jiangsu-pool-2021").await;
-    let a = app.in_expert_review("applicant_a").await;
-    app.complete_expert_review(a).await;
-    let province = app.sign_in("province").await;
-    let decided = app
-        .post(
-            &province,
-            &format!("/api/v1/applications/{a}/decision"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
-    let opened = app
-        .post(
-            &province,
-            &format!("/api/v1/rounds/{round}/notices"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text());
-    let notice = opened.json()["notice_id"].as_i64().unwrap();
-    app.advance(7 * DAY);
-    let province = app.sign_in("province").await;
-    let published = app
-        .post(
-            &province,
-            &format!("/api/v1/notices/{notice}/publication"),
-            json!({ "document_number": "苏工信〔2026〕88号", "document_date": "2026-06-05" }),
-        )
-        .await;
-    assert_eq!(published.status, StatusCode::OK, "{}", published.text());
-}
 
 /// The 300 members of the module's comment, on the real member's grant and round.
 async fn many(app: &TestApp) {

@@ -19,38 +19,11 @@ fn date(text: &str) -> NaiveDate {
 
 /// 甲公司's network application decided 四星 (its default), on notice and published with a
 /// document dated 2026-06-05: its term runs to 2029-06-04.
-async fn published(app: &TestApp) -> i64 {
+pub(crate) async fn published(app: &TestApp) -> i64 {
     let round = app.round_of("jiangsu-pool-2021").await;
     let a = app.in_expert_review("applicant_a").await;
-    app.complete_expert_review(a).await;
-    let province = app.sign_in("province").await;
-    let decided = app
-        .post(
-            &province,
-            &format!("/api/v1/applications/{a}/decision"),
-            json!({}),
-        )
+    app.publish(round, &[a], "苏工信〔2026〕88号", "2026-06-05")
         .await;
-    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
-    let opened = app
-        .post(
-            &province,
-            &format!("/api/v1/rounds/{round}/notices"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text());
-    let notice = opened.json()["notice_id"].as_i64().unwrap();
-    app.advance(7 * DAY);
-    let province = app.sign_in("province").await;
-    let published = app
-        .post(
-            &province,
-            &format!("/api/v1/notices/{notice}/publication"),
-            json!({ "document_number": "苏工信〔2026〕88号", "document_date": "2026-06-05" }),
-        )
-        .await;
-    assert_eq!(published.status, StatusCode::OK, "{}", published.text());
     a
 }
 

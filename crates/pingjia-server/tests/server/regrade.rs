@@ -21,7 +21,6 @@ use pingjia_server::services::actor::Role;
 use serde_json::json;
 use support::{TestApp, add_user};
 
-const DAY: i64 = 86_400;
 const JIANGSU: &str = include_str!("../../../../schemes/jiangsu-pool-2021.toml");
 const OLD_TO_NEW: &str = "from=jiangsu-pool-2021&to=jiangsu-pool-2022";
 
@@ -81,36 +80,8 @@ async fn app_with_members() -> TestApp {
         )
         .await;
     assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text());
-    for id in [a, b] {
-        app.complete_expert_review(id).await;
-        let decided = app
-            .post(
-                &province,
-                &format!("/api/v1/applications/{id}/decision"),
-                json!({}),
-            )
-            .await;
-        assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
-    }
-    let opened = app
-        .post(
-            &province,
-            &format!("/api/v1/rounds/{round}/notices"),
-            json!({}),
-        )
+    app.publish(round, &[a, b], "苏工信〔2026〕88号", "2026-06-05")
         .await;
-    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text());
-    let notice = opened.json()["notice_id"].as_i64().unwrap();
-    app.advance(7 * DAY);
-    let province = app.sign_in("province").await;
-    let published = app
-        .post(
-            &province,
-            &format!("/api/v1/notices/{notice}/publication"),
-            json!({ "document_number": "苏工信〔2026〕88号", "document_date": "2026-06-05" }),
-        )
-        .await;
-    assert_eq!(published.status, StatusCode::OK, "{}", published.text());
     app
 }
 

@@ -624,6 +624,42 @@ pub fn network_declaration() -> Value {
 }
 
 impl TestApp {
+    /// The path of every pool member: each application's expert review completed and its
+    /// default result decided by the province, the round's 公示 opened, its 7 days passed, and
+    /// the notice published with `document` dated `date`.
+    pub async fn publish(&self, round: i64, applications: &[i64], document: &str, date: &str) {
+        let province = self.sign_in("province").await;
+        for &id in applications {
+            self.complete_expert_review(id).await;
+            let decided = self
+                .post(
+                    &province,
+                    &format!("/api/v1/applications/{id}/decision"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
+        }
+        let opened = self
+            .post(
+                &province,
+                &format!("/api/v1/rounds/{round}/notices"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(opened.status, StatusCode::OK, "{}", opened.text());
+        let notice = opened.json()["notice_id"].as_i64().unwrap();
+        self.advance(7 * 86_400);
+        let province = self.sign_in("province").await;
+        let published = self
+            .post(
+                &province,
+                &format!("/api/v1/notices/{notice}/publication"),
+                json!({ "document_number": document, "document_date": date }),
+            )
+            .await;
+        assert_eq!(published.status, StatusCode::OK, "{}", published.text());
+    }
     /// Marks an application's expert review complete the way the experts' records do: one
     /// expert of the province, assigned, who declared no conflict and submitted.
     pub async fn complete_expert_review(&self, application_id: i64) {
